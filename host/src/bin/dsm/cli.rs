@@ -1,0 +1,95 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// dsm fetches verified historical crypto market data (klines) from exchanges.
+///
+/// Each exchange is a plugin file (libdsm_<id>.so) opened only when it is used.
+/// Exit codes: 0 ok, 1 error, 2 bad usage.
+#[derive(Parser, Debug)]
+#[command(name = "dsm", version, about, long_about = None)]
+#[command(after_help = "Examples:\n  \
+    dsm providers\n  \
+    dsm fetch -p binance -m spot -s BTCUSDT -i 1h --start 2024-01-01 --end 2024-01-08\n  \
+    dsm fetch -p binance -m um -s ETHUSDT -i 1m --start 2024-03-01T12:00:00Z --end 2024-03-01T18:00:00Z --format jsonl -o eth.jsonl")]
+pub struct Cli {
+    /// Also search this directory for plugins, before the default ones (repeatable;
+    /// DSM_PLUGIN_PATH takes a colon-separated list).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub plugin_dir: Vec<PathBuf>,
+
+    /// More logging on stderr (-v info, -vv debug, -vvv trace with HTTP); DSM_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List the providers found, their markets and intervals (loads no plugin).
+    Providers(ProvidersArgs),
+    /// Fetch klines for one symbol and interval over [start, end).
+    Fetch(FetchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ProvidersArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct FetchArgs {
+    /// Provider id, e.g. binance (`dsm providers` lists them).
+    #[arg(short, long)]
+    pub provider: String,
+
+    /// Market, e.g. spot, um (USD-M futures), cm (COIN-M futures).
+    #[arg(short, long)]
+    pub market: String,
+
+    /// Symbol as the exchange writes it, e.g. BTCUSDT, BTCUSD_PERP.
+    #[arg(short, long)]
+    pub symbol: String,
+
+    /// Interval: 1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M (as the market offers).
+    #[arg(short, long)]
+    pub interval: String,
+
+    /// Start (inclusive): a date (2024-01-01), an RFC 3339 time (no zone = UTC), or ms.
+    #[arg(long)]
+    pub start: String,
+
+    /// End (exclusive), same forms as --start; clipped to now.
+    #[arg(long)]
+    pub end: String,
+
+    /// Output format.
+    #[arg(short, long, default_value = "csv", value_parser = ["csv", "jsonl"])]
+    pub format: String,
+
+    /// Write to this file instead of stdout (written whole, or not at all).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Whole-request timeout in milliseconds (default 30000; DSM_REQUEST_TIMEOUT_MS).
+    #[arg(long, value_name = "MS")]
+    pub timeout_ms: Option<u64>,
+
+    /// Retries on network errors, timeouts and 5xx (default 3; DSM_RETRIES).
+    #[arg(long)]
+    pub retries: Option<u32>,
+
+    /// Requests in flight at once (default 4; DSM_CONCURRENCY).
+    #[arg(long)]
+    pub concurrency: Option<u32>,
+}

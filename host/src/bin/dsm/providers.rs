@@ -1,0 +1,91 @@
+//! `dsm providers`: what the manifests say. Loads no plugin.
+
+use std::process::ExitCode;
+
+use dsm::DsmError;
+
+use crate::cli::{Cli, ProvidersArgs};
+
+pub fn run(cli: &Cli, args: &ProvidersArgs) -> Result<ExitCode, DsmError> {
+    let mut extra = cli.plugin_dir.clone();
+    if let Ok(v) = std::env::var("DSM_PLUGIN_PATH") {
+        extra.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
+    }
+    let dirs = dsm::discovery::search_dirs(&extra);
+    let listing = dsm::discovery::list(&dirs);
+    let out = if args.json {
+        json(&listing)
+    } else {
+        table(&listing, &dirs)
+    };
+    print!("{out}");
+    for (path, why) in &listing.problems {
+        eprintln!("warning: {} {why}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn json(listing: &dsm::discovery::Listing) -> String {
+    let providers: Vec<serde_json::Value> = listing
+        .plugins
+        .values()
+        .map(|p| {
+            let m = &p.manifest;
+            serde_json::json!({
+                "id": m.plugin.id,
+                "name": m.plugin.name,
+                "version": m.version,
+                "sdk_version": m.sdk_version,
+                "path": p.path,
+                "markets": m.plugin.markets,
+                "endpoints": m.plugin.endpoints,
+            })
+        })
+        .collect();
+    let problems: Vec<serde_json::Value> = listing
+        .problems
+        .iter()
+        .map(|(path, why)| serde_json::json!({ "path": path, "problem": why }))
+        .collect();
+    let doc = serde_json::json!({ "providers": providers, "problems": problems });
+    format!("{doc:#}\n")
+}
+
+fn table(listing: &dsm::discovery::Listing, dirs: &[std::path::PathBuf]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    if listing.plugins.is_empty() {
+        let _ = writeln!(s, "no providers found; searched:");
+        for d in dirs {
+            let _ = writeln!(s, "  {}", d.display());
+        }
+        return s;
+    }
+    for p in listing.plugins.values() {
+        let m = &p.manifest;
+        let _ = writeln!(
+            s,
+            "{} ({}) v{}  [{}]",
+            m.plugin.id,
+            m.plugin.name,
+            m.version,
+            p.path.display()
+        );
+        for mk in &m.plugin.markets {
+            let aliases = if mk.aliases.is_empty() {
+                String::new()
+            } else {
+                format!(" (also {})", mk.aliases.join(", "))
+            };
+            let archive = if mk.archive { "archive + rest" } else { "rest" };
+            let _ = writeln!(s, "  {}{aliases}: {}", mk.id, mk.description);
+            let _ = writeln!(
+                s,
+                "    symbols like {}; sources: {archive}; intervals: {}",
+                mk.symbol_example,
+                mk.intervals.join(" ")
+            );
+        }
+    }
+    s
+}

@@ -1,0 +1,355 @@
+//! `DsmConfig`: every setting of a manager, with presets and environment overrides.
+//! Each field reaches the plugin through [`DsmConfig::provider_config`].
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use dsm_sdk::{abi_stable::std_types::RString, Endpoint, LogLevel, ProviderConfig};
+
+use crate::error::{DsmError, Result};
+
+/// Settings of one manager (one provider and market).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DsmConfig {
+    pub provider: String,
+    pub market: String,
+    pub connect_timeout: Duration,
+    /// Whole-request timeout, body included.
+    pub request_timeout: Duration,
+    /// Retries after the first attempt on network errors, timeouts and 5xx.
+    pub retries: u32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// The longest Retry-After (429/418) waited out before failing with a rate-limit error.
+    pub max_retry_after: Duration,
+    /// Idle connections kept per host.
+    pub pool_size: u32,
+    /// Requests in flight at once.
+    pub concurrency: u32,
+    /// Most verbose level of the plugin's log messages passed to the host's `tracing`.
+    pub log_level: LogLevel,
+    /// Log every HTTP request (at debug level).
+    pub log_http: bool,
+    /// Endpoint overrides by the manifest's keys (`spot`, `um`, `vision`, ...).
+    pub endpoints: BTreeMap<String, String>,
+    /// Extra plugin directories searched first.
+    pub plugin_dirs: Vec<PathBuf>,
+}
+
+impl DsmConfig {
+    /// Defaults for interactive use: 30 s timeout, 3 retries, pool 10, warnings logged.
+    pub fn new(provider: &str, market: &str) -> Self {
+        DsmConfig {
+            provider: provider.to_string(),
+            market: market.to_string(),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            retries: 3,
+            backoff_base: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(10),
+            max_retry_after: Duration::from_secs(300),
+            pool_size: 10,
+            concurrency: 4,
+            log_level: LogLevel::WARN,
+            log_http: false,
+            endpoints: BTreeMap::new(),
+            plugin_dirs: Vec::new(),
+        }
+    }
+
+    /// Long-running services: 60 s timeout, 5 retries, pool 20, errors only.
+    pub fn for_production(provider: &str, market: &str) -> Self {
+        DsmConfig {
+            request_timeout: Duration::from_secs(60),
+            retries: 5,
+            pool_size: 20,
+            log_level: LogLevel::ERROR,
+            ..Self::new(provider, market)
+        }
+    }
+
+    /// Development: 15 s timeout, 2 retries, pool 5, debug logs including HTTP.
+    pub fn for_development(provider: &str, market: &str) -> Self {
+        DsmConfig {
+            request_timeout: Duration::from_secs(15),
+            retries: 2,
+            pool_size: 5,
+            log_level: LogLevel::DEBUG,
+            log_http: true,
+            ..Self::new(provider, market)
+        }
+    }
+
+    /// Defaults overridden by `DSM_*` environment variables (see README.md).
+    pub fn from_env(provider: &str, market: &str) -> Result<Self> {
+        Self::new(provider, market).with_env(|k| std::env::var(k).ok(), std::env::vars())
+    }
+
+    /// Apply environment overrides to this config. `get` reads one variable; `all` lists
+    /// every variable (for the `DSM_<PROVIDER>_<KEY>_URL` overrides).
+    pub fn with_env(
+        mut self,
+        get: impl Fn(&str) -> Option<String>,
+        all: impl Iterator<Item = (String, String)>,
+    ) -> Result<Self> {
+        let ms = |name: &str| -> Result<Option<Duration>> {
+            get(name)
+                .map(|v| parse_num(name, &v).map(Duration::from_millis))
+                .transpose()
+        };
+        let num = |name: &str| -> Result<Option<u32>> {
+            get(name)
+                .map(|v| parse_num(name, &v).map(|n| n.min(u32::MAX as u64) as u32))
+                .transpose()
+        };
+        if let Some(v) = ms("DSM_CONNECT_TIMEOUT_MS")? {
+            self.connect_timeout = v;
+        }
+        if let Some(v) = ms("DSM_REQUEST_TIMEOUT_MS")? {
+            self.request_timeout = v;
+        }
+        if let Some(v) = num("DSM_RETRIES")? {
+            self.retries = v;
+        }
+        if let Some(v) = ms("DSM_BACKOFF_MS")? {
+            self.backoff_base = v;
+        }
+        if let Some(v) = ms("DSM_BACKOFF_MAX_MS")? {
+            self.backoff_max = v;
+        }
+        if let Some(v) = ms("DSM_MAX_RETRY_AFTER_MS")? {
+            self.max_retry_after = v;
+        }
+        if let Some(v) = num("DSM_POOL_SIZE")? {
+            self.pool_size = v;
+        }
+        if let Some(v) = num("DSM_CONCURRENCY")? {
+            self.concurrency = v;
+        }
+        if let Some(v) = get("DSM_PLUGIN_LOG") {
+            self.log_level = parse_level(&v)?;
+        }
+        if let Some(v) = get("DSM_LOG_HTTP") {
+            self.log_http = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = get("DSM_PLUGIN_PATH") {
+            self.plugin_dirs = std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
+        }
+        let prefix = format!("DSM_{}_", self.provider.to_ascii_uppercase());
+        for (name, value) in all {
+            if let Some(key) = name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix("_URL"))
+            {
+                self.endpoints
+                    .entry(key.to_ascii_lowercase())
+                    .or_insert(value);
+            }
+        }
+        Ok(self)
+    }
+
+    pub fn request_timeout(mut self, v: Duration) -> Self {
+        self.request_timeout = v;
+        self
+    }
+    pub fn connect_timeout(mut self, v: Duration) -> Self {
+        self.connect_timeout = v;
+        self
+    }
+    pub fn retries(mut self, v: u32) -> Self {
+        self.retries = v;
+        self
+    }
+    pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
+        self.backoff_base = base;
+        self.backoff_max = max;
+        self
+    }
+    pub fn max_retry_after(mut self, v: Duration) -> Self {
+        self.max_retry_after = v;
+        self
+    }
+    pub fn pool_size(mut self, v: u32) -> Self {
+        self.pool_size = v;
+        self
+    }
+    pub fn concurrency(mut self, v: u32) -> Self {
+        self.concurrency = v;
+        self
+    }
+    pub fn log_level(mut self, v: LogLevel) -> Self {
+        self.log_level = v;
+        self
+    }
+    pub fn log_http(mut self, v: bool) -> Self {
+        self.log_http = v;
+        self
+    }
+    /// Override an endpoint by its manifest key, e.g. `endpoint("spot", "http://127.0.0.1:8080")`.
+    pub fn endpoint(mut self, key: &str, url: &str) -> Self {
+        self.endpoints.insert(
+            key.to_ascii_lowercase(),
+            url.trim_end_matches('/').to_string(),
+        );
+        self
+    }
+    pub fn plugin_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.plugin_dirs.push(dir.into());
+        self
+    }
+
+    /// Check values a plugin could not work with.
+    pub(crate) fn validate(&self, endpoint_keys: &[String]) -> Result<()> {
+        if self.request_timeout.is_zero() || self.connect_timeout.is_zero() {
+            return Err(DsmError::InvalidInput(
+                "timeouts must be greater than zero".into(),
+            ));
+        }
+        if self.concurrency == 0 || self.pool_size == 0 {
+            return Err(DsmError::InvalidInput(
+                "concurrency and pool size must be at least 1".into(),
+            ));
+        }
+        for (key, url) in &self.endpoints {
+            if !endpoint_keys.iter().any(|k| k == key) {
+                return Err(DsmError::InvalidInput(format!(
+                    "endpoint override {key:?} (DSM_{}_{}_URL) is not an endpoint of {}; known: {}",
+                    self.provider.to_ascii_uppercase(),
+                    key.to_ascii_uppercase(),
+                    self.provider,
+                    endpoint_keys.join(", ")
+                )));
+            }
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(DsmError::InvalidInput(format!(
+                    "endpoint override {key:?} must be an http:// or https:// URL, got {url:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The settings as the plugin receives them.
+    pub fn provider_config(&self) -> ProviderConfig {
+        ProviderConfig {
+            connect_timeout_ms: self.connect_timeout.as_millis() as u64,
+            request_timeout_ms: self.request_timeout.as_millis() as u64,
+            retries: self.retries,
+            backoff_base_ms: self.backoff_base.as_millis() as u64,
+            backoff_max_ms: self.backoff_max.as_millis() as u64,
+            max_retry_after_ms: self.max_retry_after.as_millis() as u64,
+            pool_size: self.pool_size,
+            concurrency: self.concurrency,
+            log_level: self.log_level,
+            log_http: self.log_http,
+            endpoints: self
+                .endpoints
+                .iter()
+                .map(|(k, v)| Endpoint {
+                    key: RString::from(k.as_str()),
+                    url: RString::from(v.trim_end_matches('/')),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn parse_num(name: &str, value: &str) -> Result<u64> {
+    value.trim().parse().map_err(|_| {
+        DsmError::InvalidInput(format!(
+            "{name}={value:?} is not a whole non-negative number"
+        ))
+    })
+}
+
+/// Parse a log level name (`error`, `warn`, `info`, `debug`, `trace`).
+pub fn parse_level(value: &str) -> Result<LogLevel> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "error" => Ok(LogLevel::ERROR),
+        "warn" | "warning" => Ok(LogLevel::WARN),
+        "info" => Ok(LogLevel::INFO),
+        "debug" => Ok(LogLevel::DEBUG),
+        "trace" => Ok(LogLevel::TRACE),
+        other => Err(DsmError::InvalidInput(format!(
+            "log level {other:?} is not one of error, warn, info, debug, trace"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_carry_the_designed_values() {
+        let p = DsmConfig::for_production("binance", "um");
+        assert_eq!(p.request_timeout, Duration::from_secs(60));
+        assert_eq!(
+            (p.retries, p.pool_size, p.log_level),
+            (5, 20, LogLevel::ERROR)
+        );
+        let d = DsmConfig::for_development("binance", "spot");
+        assert_eq!(d.request_timeout, Duration::from_secs(15));
+        assert_eq!(
+            (d.retries, d.pool_size, d.log_level),
+            (2, 5, LogLevel::DEBUG)
+        );
+        assert!(d.log_http && !p.log_http);
+    }
+
+    #[test]
+    fn env_overrides_every_numeric_field_and_endpoints() {
+        let vars = [
+            ("DSM_REQUEST_TIMEOUT_MS", "1234"),
+            ("DSM_CONNECT_TIMEOUT_MS", "99"),
+            ("DSM_RETRIES", "7"),
+            ("DSM_BACKOFF_MS", "5"),
+            ("DSM_BACKOFF_MAX_MS", "50"),
+            ("DSM_POOL_SIZE", "3"),
+            ("DSM_CONCURRENCY", "9"),
+            ("DSM_PLUGIN_LOG", "debug"),
+            ("DSM_BINANCE_SPOT_URL", "http://127.0.0.1:1"),
+            ("DSM_OKX_URL", "http://ignored"),
+        ];
+        let get = |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        };
+        let all = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        let c = DsmConfig::new("binance", "spot")
+            .with_env(get, all)
+            .unwrap();
+        assert_eq!(c.request_timeout, Duration::from_millis(1234));
+        assert_eq!(c.connect_timeout, Duration::from_millis(99));
+        assert_eq!((c.retries, c.pool_size, c.concurrency), (7, 3, 9));
+        assert_eq!(c.backoff_base, Duration::from_millis(5));
+        assert_eq!(c.backoff_max, Duration::from_millis(50));
+        assert_eq!(c.log_level, LogLevel::DEBUG);
+        assert_eq!(c.endpoints.len(), 1);
+        assert_eq!(c.endpoints["spot"], "http://127.0.0.1:1");
+        let pc = c.provider_config();
+        assert_eq!(pc.endpoint("spot"), Some("http://127.0.0.1:1"));
+        assert_eq!(pc.request_timeout_ms, 1234);
+    }
+
+    #[test]
+    fn bad_env_values_are_named() {
+        let get = |k: &str| (k == "DSM_RETRIES").then(|| "many".to_string());
+        let err = DsmConfig::new("binance", "spot")
+            .with_env(get, std::iter::empty())
+            .unwrap_err();
+        assert!(err.to_string().contains("DSM_RETRIES"), "{err}");
+    }
+
+    #[test]
+    fn unknown_endpoint_keys_are_rejected() {
+        let c = DsmConfig::new("binance", "spot").endpoint("fut", "http://x");
+        let err = c.validate(&["spot".into(), "um".into()]).unwrap_err();
+        assert!(err.to_string().contains("known: spot, um"), "{err}");
+    }
+}

@@ -1,0 +1,150 @@
+//! Finding plugin files along the search path and reading their manifests (never loading
+//! them). First match wins; broken files are reported, never skipped silently.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use dsm_sdk::Manifest;
+
+use crate::error::{DsmError, Result};
+use crate::manifest_file::read_manifest;
+
+/// A plugin file and the manifest read from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginFile {
+    pub path: PathBuf,
+    pub manifest: Manifest,
+}
+
+/// The directories searched, in order: `extra` (from --plugin-dir / DSM_PLUGIN_PATH), the
+/// running executable's directory and its `plugins/`, `../lib/dsm/plugins` beside it,
+/// `$XDG_DATA_HOME/dsm/plugins` (else `~/.local/share/dsm/plugins`),
+/// `/usr/local/lib/dsm/plugins`. Duplicates removed; directories need not exist.
+pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = extra.to_vec();
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    {
+        dirs.push(exe_dir.join("plugins"));
+        dirs.push(exe_dir.join("../lib/dsm/plugins"));
+        dirs.insert(extra.len(), exe_dir);
+    }
+    let data_home = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+    if let Some(d) = data_home {
+        dirs.push(d.join("dsm/plugins"));
+    }
+    dirs.push(PathBuf::from("/usr/local/lib/dsm/plugins"));
+    let mut seen = Vec::new();
+    dirs.retain(|d| {
+        let key = d.canonicalize().unwrap_or_else(|_| d.clone());
+        let new = !seen.contains(&key);
+        seen.push(key);
+        new
+    });
+    dirs
+}
+
+/// The file name a provider's plugin has: `libdsm_<id>.so`.
+pub fn file_name(id: &str) -> String {
+    format!("libdsm_{id}{}", std::env::consts::DLL_SUFFIX)
+}
+
+/// Normalize a provider name a user typed: case-insensitive, letters, digits and `_`.
+pub fn normalize_provider(name: &str) -> Result<String> {
+    let id = name.trim().to_ascii_lowercase();
+    let ok = !id.is_empty()
+        && id.len() <= 40
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(id)
+    } else {
+        Err(DsmError::InvalidInput(format!(
+            "provider name {name:?} is not valid: use letters, digits or _ (e.g. binance); `dsm providers` lists them"
+        )))
+    }
+}
+
+/// Find the plugin for `provider` (already normalized) in `dirs`.
+pub fn find(provider: &str, dirs: &[PathBuf]) -> Result<PluginFile> {
+    let name = file_name(provider);
+    let mut problems: Vec<(PathBuf, String)> = Vec::new();
+    for dir in dirs {
+        let path = dir.join(&name);
+        if !path.is_file() {
+            continue;
+        }
+        match check(&path, Some(provider)) {
+            Ok(found) => {
+                for (bad, why) in &problems {
+                    tracing::warn!("skipped plugin {}: {why}", bad.display());
+                }
+                return Ok(found);
+            }
+            Err(why) => problems.push((path, why)),
+        }
+    }
+    Err(DsmError::ProviderNotFound {
+        provider: provider.to_string(),
+        searched: dirs.to_vec(),
+        problems,
+        available: list(dirs).plugins.into_keys().collect(),
+    })
+}
+
+fn check(path: &Path, expected_id: Option<&str>) -> Result<PluginFile, String> {
+    let manifest = read_manifest(path)?;
+    if let Some(id) = expected_id {
+        if manifest.id() != id {
+            return Err(format!(
+                "its manifest says it is provider {:?}, not {id:?} (rename it libdsm_{}.so or rebuild it)",
+                manifest.id(),
+                manifest.id()
+            ));
+        }
+    }
+    Ok(PluginFile {
+        path: path.to_path_buf(),
+        manifest,
+    })
+}
+
+/// Every plugin in `dirs` (first per id wins) and every file that looked like one but failed.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub plugins: BTreeMap<String, PluginFile>,
+    pub problems: Vec<(PathBuf, String)>,
+}
+
+pub fn list(dirs: &[PathBuf]) -> Listing {
+    let mut out = Listing::default();
+    let suffix = std::env::consts::DLL_SUFFIX;
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("libdsm_") && n.ends_with(suffix))
+            .collect();
+        names.sort();
+        for name in names {
+            let id = &name["libdsm_".len()..name.len() - suffix.len()];
+            if out.plugins.contains_key(id) {
+                continue;
+            }
+            let path = dir.join(&name);
+            match check(&path, Some(id)) {
+                Ok(p) => {
+                    out.plugins.insert(id.to_string(), p);
+                }
+                Err(why) => out.problems.push((path, why)),
+            }
+        }
+    }
+    out
+}

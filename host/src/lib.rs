@@ -1,0 +1,50 @@
+//! dsm: verified historical crypto market data, with each exchange in a plugin that is
+//! opened only when it is first used.
+//!
+//! ```no_run
+//! let dsm = dsm::Dsm::create("BINANCE", "SPOT")?;   // reads manifests, loads nothing
+//! let klines = dsm.fetch_market_data("BTCUSDT", "1h", "2024-01-01", "2024-01-02")?;
+//! println!("{} candles", klines.len());
+//! # Ok::<(), dsm::DsmError>(())
+//! ```
+
+mod collect;
+pub mod config;
+pub mod discovery;
+mod error;
+mod host_services;
+pub mod interval;
+mod klines;
+mod loader;
+mod manager;
+mod manifest_file;
+pub mod output;
+pub mod request;
+pub mod timeparse;
+
+pub use config::DsmConfig;
+pub use dsm_sdk::{ErrorKind, Kline, LogLevel, Manifest, MarketInfo, ProviderError};
+pub use error::{DsmError, Result};
+pub use klines::Klines;
+pub use loader::loaded_plugins;
+pub use manager::Dsm;
+pub use manifest_file::read_manifest;
+pub use request::IntoMillis;
+
+/// One call: create a manager (defaults and environment) and fetch.
+pub fn fetch_market_data(
+    provider: &str,
+    market: &str,
+    symbol: &str,
+    interval: &str,
+    start: impl IntoMillis,
+    end: impl IntoMillis,
+) -> Result<Klines> {
+    Dsm::create(provider, market)?.fetch_market_data(symbol, interval, start, end)
+}
+
+/// Every provider found along the search path (with `extra_dirs` first), from manifests
+/// alone, and every plugin file that could not be read.
+pub fn list_providers(extra_dirs: &[std::path::PathBuf]) -> discovery::Listing {
+    discovery::list(&discovery::search_dirs(extra_dirs))
+}

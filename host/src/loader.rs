@@ -1,0 +1,137 @@
+//! Opening plugin libraries: once per file per process, serialized, never unloaded.
+//!
+//! Uses `lib_header_from_path` + `init_root_module` rather than
+//! `RootModule::load_from_file`, which caches one module per type and would hand every
+//! later plugin the first one (see shared/docs/plugin-loading.md).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use dsm_sdk::{
+    abi_stable::library::{lib_header_from_path, LibraryError, RootModuleError},
+    PluginModule_Ref, SDK_VERSION,
+};
+use once_cell::sync::{Lazy, OnceCell};
+
+use crate::discovery::PluginFile;
+use crate::error::{DsmError, Result};
+
+/// A plugin library opened and checked, with how long that took.
+#[derive(Clone, Copy)]
+pub struct LoadedModule {
+    pub module: PluginModule_Ref,
+    pub load_time: Duration,
+}
+
+type Cell = Arc<OnceCell<std::result::Result<LoadedModule, String>>>;
+
+/// Canonical plugin path -> its load result, for the life of the process.
+static MODULES: Lazy<Mutex<HashMap<PathBuf, Cell>>> = Lazy::new(Default::default);
+/// Loads are serialized: abi_stable's checks and the dynamic loader are not built for races.
+static LOAD_LOCK: Mutex<()> = Mutex::new(());
+
+/// The plugin's module, opening the library on the first call for this file. Concurrent
+/// first calls open it exactly once; a failed load is remembered and reported again.
+pub fn load(plugin: &PluginFile) -> Result<LoadedModule> {
+    let key = plugin
+        .path
+        .canonicalize()
+        .map_err(|e| DsmError::io(format!("plugin {}", plugin.path.display()), e))?;
+    let cell = {
+        let mut map = MODULES.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(key.clone()).or_default().clone()
+    };
+    cell.get_or_init(|| {
+        let _serial = LOAD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let started = Instant::now();
+        let module = open(&key, plugin.manifest.id())?;
+        let load_time = started.elapsed();
+        tracing::debug!("loaded plugin {} in {load_time:?}", key.display());
+        Ok(LoadedModule { module, load_time })
+    })
+    .clone()
+    .map_err(|message| DsmError::Plugin {
+        path: plugin.path.clone(),
+        message,
+    })
+}
+
+/// Paths of the plugin libraries this process has opened successfully.
+pub fn loaded_plugins() -> Vec<PathBuf> {
+    let map = MODULES.lock().unwrap_or_else(|e| e.into_inner());
+    let mut out: Vec<PathBuf> = map
+        .iter()
+        .filter(|(_, cell)| matches!(cell.get(), Some(Ok(_))))
+        .map(|(path, _)| path.clone())
+        .collect();
+    out.sort();
+    out
+}
+
+fn open(path: &Path, manifest_id: &str) -> std::result::Result<PluginModule_Ref, String> {
+    let header = lib_header_from_path(path).map_err(describe)?;
+    let module = header
+        .init_root_module::<PluginModule_Ref>()
+        .map_err(describe)?;
+    let id = module.plugin_id();
+    if id.as_str() != manifest_id {
+        return Err(format!(
+            "its manifest says provider {manifest_id:?} but its code says {:?}: the file was \
+             altered or built wrongly; rebuild the plugin",
+            id.as_str()
+        ));
+    }
+    Ok(module)
+}
+
+/// A plain explanation of a load failure, with the remedy.
+fn describe(err: LibraryError) -> String {
+    match err {
+        LibraryError::OpenError { err, .. } => {
+            let text = err.to_string();
+            if text.contains("too short") {
+                format!("the file is truncated or not a library ({text}); reinstall the plugin")
+            } else {
+                format!("cannot be opened as a library ({text})")
+            }
+        }
+        LibraryError::GetSymbolError { .. } => {
+            "is a shared library but not a dsm plugin (it has no abi_stable root module); \
+             build plugins with dsm_sdk::export_provider!"
+                .to_string()
+        }
+        LibraryError::IncompatibleVersionNumber {
+            expected_version,
+            actual_version,
+            ..
+        } => format!(
+            "was built with dsm-sdk {actual_version}, which this host (dsm-sdk {SDK_VERSION}, \
+             accepts {expected_version} compatible) cannot use; rebuild the plugin against \
+             dsm-sdk {SDK_VERSION}"
+        ),
+        LibraryError::AbiInstability(e) => format!(
+            "its interface does not match this host's dsm-sdk {SDK_VERSION} although the \
+             versions claim to be compatible; rebuild the plugin. Details: {}",
+            first_lines(&e.to_string(), 12)
+        ),
+        LibraryError::RootModule { err, .. } => match err {
+            RootModuleError::Unwound => "panicked while initializing its root module".to_string(),
+            RootModuleError::Returned(e) => format!("failed to initialize: {e}"),
+        },
+        other => format!(
+            "could not be loaded: {}",
+            first_lines(&other.to_string(), 12)
+        ),
+    }
+}
+
+fn first_lines(s: &str, n: usize) -> String {
+    let mut lines: Vec<&str> = s.lines().take(n + 1).collect();
+    if lines.len() > n {
+        lines.truncate(n);
+        lines.push("...");
+    }
+    lines.join("\n")
+}

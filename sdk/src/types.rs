@@ -1,0 +1,93 @@
+//! The data that crosses the boundary: requests, candles, batches and reports.
+
+use abi_stable::{
+    std_types::{RString, RVec},
+    StableAbi,
+};
+
+/// One candle. Times are integer milliseconds UTC everywhere in dsm; a plugin converts
+/// other units (e.g. microsecond archives) before handing candles over.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Default)]
+pub struct Kline {
+    pub open_time: i64,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume: f64,
+    pub close_time: i64,
+    pub quote_volume: f64,
+    pub trades: u64,
+    pub taker_buy_base_volume: f64,
+    pub taker_buy_quote_volume: f64,
+}
+
+/// Which of an exchange's sources a request is for. A transparent integer so that sources can
+/// be added in a minor version without breaking the layout.
+#[repr(transparent)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SourceKind(pub u32);
+
+impl SourceKind {
+    /// Bulk archive files (e.g. Binance Vision).
+    pub const ARCHIVE: SourceKind = SourceKind(1);
+    /// The exchange's REST API.
+    pub const LIVE: SourceKind = SourceKind(2);
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::ARCHIVE => "archive",
+            SourceKind::LIVE => "rest",
+            _ => "unknown",
+        }
+    }
+}
+
+/// What the host asks a plugin for: one market, symbol and interval over the half-open
+/// UTC range `[start_ms, end_ms)`, from one source.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct FetchRequest {
+    /// Market id as in the manifest, lowercase (`spot`, `um`, `cm`).
+    pub market: RString,
+    /// Exchange symbol, already validated by the host (`^[A-Z0-9_-]{1,30}$`).
+    pub symbol: RString,
+    /// dsm interval name as in the manifest (`1s`, `1m`, `1h`, `1d`, `1M`).
+    pub interval: RString,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub source: SourceKind,
+}
+
+/// Candles handed to the host's sink. `covered_start_ms..covered_end_ms` is the range the
+/// plugin asked the exchange for in full: every candle the exchange has in that range is in
+/// `klines`. The host uses coverage to decide which days are complete.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct KlineBatch {
+    pub klines: RVec<Kline>,
+    pub source: SourceKind,
+    pub covered_start_ms: i64,
+    pub covered_end_ms: i64,
+}
+
+/// A range the plugin knows it could not serve, and why (e.g. "archive file not published").
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct MissingRange {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub reason: RString,
+}
+
+/// Summary of one fetch, returned when the plugin is done.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Default)]
+pub struct FetchReport {
+    /// HTTP requests made, retries included.
+    pub requests: u64,
+    /// Candles handed to the sink.
+    pub klines: u64,
+    pub missing: RVec<MissingRange>,
+}

@@ -1,0 +1,79 @@
+//! A dsm plugin for tests: no network; candles computed from their open time. The symbol
+//! `PANIC` makes `fetch` panic, so tests can prove a panic never crosses the boundary.
+
+use dsm_sdk::{
+    plugin::{Host, Plugin, Sink},
+    ErrorKind, FetchReport, FetchRequest, Kline, KlineBatch, LogLevel, ProviderConfig,
+    ProviderError, SourceKind,
+};
+
+pub struct TestProvider {
+    host: Host,
+}
+
+fn interval_ms(interval: &str) -> Option<i64> {
+    match interval {
+        "1m" => Some(60_000),
+        "1h" => Some(3_600_000),
+        "1d" => Some(86_400_000),
+        _ => None,
+    }
+}
+
+impl Plugin for TestProvider {
+    fn new(_config: ProviderConfig, host: Host) -> Result<Self, ProviderError> {
+        Ok(TestProvider { host })
+    }
+
+    fn fetch(
+        &self,
+        req: &FetchRequest,
+        sink: &mut Sink<'_, '_>,
+    ) -> Result<FetchReport, ProviderError> {
+        if req.symbol.as_str() == "PANIC" {
+            panic!("testplug was asked to panic");
+        }
+        self.host.log(LogLevel::INFO, "testplug fetch");
+        let step = interval_ms(req.interval.as_str())
+            .ok_or_else(|| ProviderError::new(ErrorKind::INVALID_INTERVAL, "bad interval"))?;
+        let first = (req.start_ms + step - 1).div_euclid(step) * step;
+        let klines: Vec<Kline> = (0..)
+            .map(|i| first + i * step)
+            .take_while(|t| *t < req.end_ms)
+            .map(|t| {
+                let p = (t / step % 1000) as f64 + 100.0;
+                Kline {
+                    open_time: t,
+                    open: p,
+                    high: p + 2.0,
+                    low: p - 1.0,
+                    close: p + 1.0,
+                    volume: 10.0,
+                    close_time: t + step - 1,
+                    quote_volume: 10.0 * p,
+                    trades: 7,
+                    taker_buy_base_volume: 5.0,
+                    taker_buy_quote_volume: 5.0 * p,
+                }
+            })
+            .collect();
+        let n = klines.len() as u64;
+        sink.push(KlineBatch {
+            klines: klines.into(),
+            source: SourceKind::LIVE,
+            covered_start_ms: req.start_ms,
+            covered_end_ms: req.end_ms,
+        })?;
+        Ok(FetchReport {
+            requests: 0,
+            klines: n,
+            missing: Default::default(),
+        })
+    }
+}
+
+dsm_sdk::export_provider! {
+    id: "testplug",
+    manifest: "../manifest.json",
+    plugin: TestProvider,
+}
