@@ -26,7 +26,7 @@ pub use config::DsmConfig;
 pub use dsm_sdk::{ErrorKind, Kline, LogLevel, Manifest, MarketInfo, ProviderError};
 pub use error::{DsmError, Result};
 pub use klines::Klines;
-pub use loader::loaded_plugins;
+pub use loader::{loaded_plugins, LoadedPlugin};
 pub use manager::Dsm;
 pub use manifest_file::read_manifest;
 pub use request::IntoMillis;

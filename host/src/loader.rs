@@ -27,8 +27,22 @@ pub struct LoadedModule {
 
 type Cell = Arc<OnceCell<std::result::Result<LoadedModule, String>>>;
 
+/// A plugin library this process has opened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedPlugin {
+    /// Canonical path of the library.
+    pub path: PathBuf,
+    pub provider: String,
+    pub load_time: Duration,
+    /// How many times the library was opened: 1, however many threads raced for it.
+    pub opens: u32,
+}
+
 /// Canonical plugin path -> its load result, for the life of the process.
 static MODULES: Lazy<Mutex<HashMap<PathBuf, Cell>>> = Lazy::new(Default::default);
+/// Canonical plugin path -> how many times it was opened (kept apart from the cells, so
+/// that a broken once-only guarantee would show).
+static OPENS: Lazy<Mutex<HashMap<PathBuf, u32>>> = Lazy::new(Default::default);
 /// Loads are serialized: abi_stable's checks and the dynamic loader are not built for races.
 static LOAD_LOCK: Mutex<()> = Mutex::new(());
 
@@ -45,6 +59,11 @@ pub fn load(plugin: &PluginFile) -> Result<LoadedModule> {
     };
     cell.get_or_init(|| {
         let _serial = LOAD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        *OPENS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.clone())
+            .or_default() += 1;
         let started = Instant::now();
         let module = open(&key, plugin.manifest.id())?;
         let load_time = started.elapsed();
@@ -58,15 +77,23 @@ pub fn load(plugin: &PluginFile) -> Result<LoadedModule> {
     })
 }
 
-/// Paths of the plugin libraries this process has opened successfully.
-pub fn loaded_plugins() -> Vec<PathBuf> {
+/// The plugin libraries this process has opened successfully, by path.
+pub fn loaded_plugins() -> Vec<LoadedPlugin> {
     let map = MODULES.lock().unwrap_or_else(|e| e.into_inner());
-    let mut out: Vec<PathBuf> = map
+    let opens = OPENS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut out: Vec<LoadedPlugin> = map
         .iter()
-        .filter(|(_, cell)| matches!(cell.get(), Some(Ok(_))))
-        .map(|(path, _)| path.clone())
+        .filter_map(|(path, cell)| match cell.get() {
+            Some(Ok(m)) => Some(LoadedPlugin {
+                path: path.clone(),
+                provider: m.module.plugin_id().to_string(),
+                load_time: m.load_time,
+                opens: opens.get(path).copied().unwrap_or(0),
+            }),
+            _ => None,
+        })
         .collect();
-    out.sort();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }
 

@@ -21,9 +21,15 @@ fn read_manifest_bytes(path: &Path) -> Result<Vec<u8>, String> {
     let file = File::open(path).map_err(|e| format!("cannot be opened: {e}"))?;
     let len = file.metadata().map_err(|e| e.to_string())?.len();
     // Read only the parts of the file the lookup needs.
+    let mut magic = [0u8; 4];
+    let is_elf = std::io::Read::read_exact(&mut &file, &mut magic).is_ok() && magic == *b"\x7fELF";
     let cache = ReadCache::new(file);
     let obj = object::File::parse(&cache).map_err(|e| {
-        format!("is not a shared library ({e}); a plugin is a libdsm_<id>.so built with dsm-sdk")
+        if is_elf {
+            format!("is a damaged ELF file, truncated or corrupt ({e}); reinstall the plugin")
+        } else {
+            "is not a shared library; a plugin is a libdsm_<id>.so built with dsm-sdk".to_string()
+        }
     })?;
     let sym = obj
         .dynamic_symbols()

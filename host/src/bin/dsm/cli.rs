@@ -4,16 +4,20 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// dsm fetches verified historical crypto market data (klines) from exchanges.
-///
-/// Each exchange is a plugin file (libdsm_<id>.so) opened only when it is used.
-/// Exit codes: 0 ok, 1 error, 2 bad usage.
+/// Command-line arguments of `dsm`.
 #[derive(Parser, Debug)]
-#[command(name = "dsm", version, about, long_about = None)]
-#[command(after_help = "Examples:\n  \
+#[command(
+    name = "dsm",
+    version,
+    about = "dsm fetches verified historical crypto market data (klines) from exchanges.\n\
+             Each exchange is a plugin file (libdsm_<id>.so), opened only when it is used."
+)]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 error, 2 bad usage.\n\nExamples:\n  \
     dsm providers\n  \
     dsm fetch -p binance -m spot -s BTCUSDT -i 1h --start 2024-01-01 --end 2024-01-08\n  \
-    dsm fetch -p binance -m um -s ETHUSDT -i 1m --start 2024-03-01T12:00:00Z --end 2024-03-01T18:00:00Z --format jsonl -o eth.jsonl")]
+    dsm fetch -p binance -m um -s ETHUSDT -i 1m --start 2024-03-01T12:00:00Z --end 2024-03-01T18:00:00Z --format jsonl -o eth.jsonl"
+)]
 pub struct Cli {
     /// Also search this directory for plugins, before the default ones (repeatable;
     /// DSM_PLUGIN_PATH takes a colon-separated list).

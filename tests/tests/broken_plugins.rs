@@ -1,0 +1,136 @@
+//! Broken plugin files give clear errors naming the file and the cause, and the host goes
+//! on serving other providers; a panic inside a plugin's fetch is an error, not a crash.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use dsm::{Dsm, DsmConfig, DsmError, ErrorKind};
+
+const JAN1: i64 = 1_704_067_200_000;
+const H: i64 = 3_600_000;
+
+fn create(id: &str, dir: &Path) -> Result<Dsm, DsmError> {
+    // The broken file's directory first, then the real build for testplug.
+    Dsm::create_with_config(
+        DsmConfig::new(id, "spot")
+            .plugin_dir(dir)
+            .plugin_dir(target_dir()),
+    )
+}
+
+fn fetch(id: &str, dir: &Path) -> Result<dsm::Klines, DsmError> {
+    create(id, dir)?.fetch_market_data("TEST", "1h", JAN1, JAN1 + 3 * H)
+}
+
+fn assert_still_serving(dir: &Path) {
+    let ok = fetch("testplug", dir).expect("testplug still works");
+    assert_eq!(ok.rows, testplug_klines(H, JAN1, JAN1 + 3 * H));
+}
+
+#[test]
+fn truncated_file_is_named_with_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(plugin("testplug")).unwrap();
+    let path = dir.path().join("libdsm_cut.so");
+    std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
+    let err = fetch("cut", dir.path()).unwrap_err().to_string();
+    assert!(err.contains("libdsm_cut.so"), "{err}");
+    assert!(err.contains("truncated"), "{err}");
+    assert_still_serving(dir.path());
+}
+
+#[test]
+fn garbage_file_is_not_a_library() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("libdsm_junk.so"),
+        b"this is not an ELF file at all",
+    )
+    .unwrap();
+    let err = fetch("junk", dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("libdsm_junk.so") && err.contains("not a shared library"),
+        "{err}"
+    );
+    assert_still_serving(dir.path());
+}
+
+#[test]
+fn shared_library_that_is_not_a_plugin() {
+    // The test binary's own dependencies include real shared libraries; libc is always there.
+    let libc = [
+        "/lib/x86_64-linux-gnu/libc.so.6",
+        "/usr/lib/x86_64-linux-gnu/libc.so.6",
+        "/lib64/libc.so.6",
+    ]
+    .into_iter()
+    .map(Path::new)
+    .find(|p| p.is_file())
+    .expect("a libc to copy");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(libc, dir.path().join("libdsm_libc.so")).unwrap();
+    let err = fetch("libc", dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("libdsm_libc.so") && err.contains("not a dsm plugin"),
+        "{err}"
+    );
+    assert_still_serving(dir.path());
+}
+
+#[test]
+fn manifest_that_disagrees_with_the_root_module_is_refused() {
+    // Same-length edit of the manifest's id inside the file: the manifest now says
+    // "testplog" while the code says "testplug".
+    let mut bytes = std::fs::read(plugin("testplug")).unwrap();
+    let needle = br#""id": "testplug""#;
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("manifest id in the file");
+    bytes[at..at + needle.len()].copy_from_slice(br#""id": "testplog""#);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("libdsm_testplog.so"), bytes).unwrap();
+
+    let dsm = create("testplog", dir.path()).expect("the manifest alone looks fine");
+    let err = dsm
+        .fetch_market_data("TEST", "1h", JAN1, JAN1 + H)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("libdsm_testplog.so"), "{err}");
+    assert!(
+        err.contains("\"testplog\"") && err.contains("\"testplug\""),
+        "{err}"
+    );
+    assert_still_serving(dir.path());
+}
+
+#[test]
+fn file_named_for_another_provider_is_reported_not_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(plugin("testplug"), dir.path().join("libdsm_other.so")).unwrap();
+    let err = fetch("other", dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("libdsm_other.so") && err.contains("says it is provider \"testplug\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn panic_inside_fetch_is_an_error_and_the_process_lives_on() {
+    let dsm = create("testplug", &target_dir()).unwrap();
+    let err = dsm
+        .fetch_market_data("PANIC", "1h", JAN1, JAN1 + H)
+        .unwrap_err();
+    assert_eq!(err.provider_kind(), Some(ErrorKind::PANICKED));
+    assert!(
+        err.to_string().contains("testplug was asked to panic"),
+        "{err}"
+    );
+    // The same provider instance keeps working.
+    let ok = dsm
+        .fetch_market_data("TEST", "1h", JAN1, JAN1 + 2 * H)
+        .unwrap();
+    assert_eq!(ok.len(), 2);
+}

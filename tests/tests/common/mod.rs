@@ -1,0 +1,111 @@
+//! Helpers shared by the end-to-end tests: where the built host and plugins are, and what
+//! this process has mapped.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// target/<profile>/, where `cargo build --workspace` puts the host binary and the plugins.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/deps/<test binary>
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf()
+}
+
+/// The built plugin file for `id`; a clear failure when the workspace was not built first.
+pub fn plugin(id: &str) -> PathBuf {
+    let p = target_dir().join(format!("libdsm_{id}.so"));
+    assert!(
+        p.is_file(),
+        "{} is missing: run `cargo build --workspace` before the tests (see README.md)",
+        p.display()
+    );
+    p
+}
+
+/// The built `dsm` binary.
+pub fn dsm_bin() -> PathBuf {
+    let p = target_dir().join("dsm");
+    assert!(
+        p.is_file(),
+        "{} is missing: run `cargo build --workspace` first",
+        p.display()
+    );
+    p
+}
+
+/// File names of the dsm plugin libraries mapped into this process.
+pub fn mapped_plugins() -> Vec<String> {
+    let maps = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
+    let mut names: Vec<String> = maps
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .filter_map(|p| Path::new(p).file_name()?.to_str().map(String::from))
+        .filter(|n| n.starts_with("libdsm_") && n.ends_with(".so"))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+pub fn is_mapped(id: &str) -> bool {
+    mapped_plugins().contains(&format!("libdsm_{id}.so"))
+}
+
+/// Run the built `dsm` with `args`, no inherited plugin path, and extra env.
+pub fn run_dsm(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(dsm_bin());
+    cmd.args(args)
+        .env_remove("DSM_PLUGIN_PATH")
+        .env_remove("DSM_LOG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run dsm")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A directory holding copies of the named built plugins (and nothing else).
+pub fn plugin_dir_with(ids: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for id in ids {
+        let src = plugin(id);
+        std::fs::copy(&src, dir.path().join(src.file_name().unwrap())).expect("copy plugin");
+    }
+    dir
+}
+
+/// The candles testplug computes, for checking its output.
+pub fn testplug_klines(step: i64, start: i64, end: i64) -> Vec<dsm::Kline> {
+    let first = (start + step - 1).div_euclid(step) * step;
+    (0..)
+        .map(|i| first + i * step)
+        .take_while(|t| *t < end)
+        .map(|t| {
+            let p = (t / step % 1000) as f64 + 100.0;
+            dsm::Kline {
+                open_time: t,
+                open: p,
+                high: p + 2.0,
+                low: p - 1.0,
+                close: p + 1.0,
+                volume: 10.0,
+                close_time: t + step - 1,
+                quote_volume: 10.0 * p,
+                trades: 7,
+                taker_buy_base_volume: 5.0,
+                taker_buy_quote_volume: 5.0 * p,
+            }
+        })
+        .collect()
+}
