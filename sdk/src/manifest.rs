@@ -93,6 +93,6 @@ impl Manifest {
         self.plugin
             .markets
             .iter()
-            .find(|m| m.id == name || m.aliases.iter().any(|a| *a == name))
+            .find(|m| m.id == name || m.aliases.contains(&name))
     }
 }

@@ -1,0 +1,153 @@
+//! A fake Binance REST exchange (spot, USD-M and COIN-M klines on one base URL) with
+//! deterministic candles, fault injection and a request log. See docs/wire-formats.md §2.
+
+mod binance_rest;
+mod candles;
+mod faults;
+mod grid;
+mod http;
+mod log;
+mod state;
+#[cfg(test)]
+mod tests_faults;
+#[cfg(test)]
+mod tests_rest;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+pub use candles::{expected_klines, Market};
+pub use faults::Fault;
+pub use grid::interval_ms;
+pub use log::RequestRecord;
+
+use state::Shared;
+
+/// A running fake exchange on 127.0.0.1. It serves from its own thread and tokio runtime,
+/// so it works from plain `#[test]`s and from inside `#[tokio::test]`s alike. Dropping it
+/// stops the server and closes its connections.
+pub struct FakeExchange {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeExchange {
+    /// Starts on a free port. Panics if it cannot bind 127.0.0.1.
+    pub fn start() -> FakeExchange {
+        FakeExchange::start_on(0).expect("bind 127.0.0.1:0")
+    }
+
+    /// Starts on `port` (0 = a free port).
+    pub fn start_on(port: u16) -> std::io::Result<FakeExchange> {
+        // Bind synchronously so that errors surface here and the URL is known at once.
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::default());
+        let (tx, rx) = oneshot::channel();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("fake-exchange")
+            .enable_all()
+            .build()?;
+        let state = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("fake-exchange".into())
+            .spawn(move || serve(runtime, listener, state, rx))?;
+        Ok(FakeExchange {
+            addr,
+            shared,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// "http://127.0.0.1:PORT", no trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared.lock().requests.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.shared.lock().requests.clear();
+    }
+
+    /// Queues faults for requests whose path equals `path` (e.g. "/api/v3/klines"); each
+    /// matching request consumes one. An empty queue means normal answers.
+    pub fn push_faults(&self, path: &str, faults: impl IntoIterator<Item = Fault>) {
+        self.shared.lock().push_faults(path, faults);
+    }
+
+    /// Delays every response on `path` before its headers; `Duration::ZERO` clears.
+    pub fn set_delay(&self, path: &str, delay: Duration) {
+        self.shared.lock().set_delay(path, delay);
+    }
+
+    /// Overrides the per-minute weight limit for paths starting with `path_prefix`
+    /// (defaults: 6000 for /api/, 2400 for /fapi/ and /dapi/).
+    pub fn set_weight_limit(&self, path_prefix: &str, per_minute: u32) {
+        self.shared.lock().set_weight_limit(path_prefix, per_minute);
+    }
+}
+
+impl Drop for FakeExchange {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Body of the server thread: accept until told to stop, then drop every connection.
+fn serve(
+    runtime: tokio::runtime::Runtime,
+    listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    shutdown: oneshot::Receiver<()>,
+) {
+    runtime.block_on(async move {
+        match tokio::net::TcpListener::from_std(listener) {
+            Ok(listener) => http::accept_loop(listener, shared, shutdown).await,
+            Err(e) => eprintln!("fake exchange: cannot serve: {e}"),
+        }
+    });
+    // Connections may sit in long delays; do not wait for them.
+    runtime.shutdown_background();
+}
+
+/// Decides the response to one request: a queued fault first, else the normal answer;
+/// then the path's delay; and logs the request with the status it gets.
+fn dispatch(shared: &Shared, req: &http::Request) -> http::Response {
+    let now = candles::now_ms();
+    let mut st = shared.lock();
+    let fault = st.pop_fault(&req.path);
+    let mut resp = match fault.as_ref().and_then(Fault::replacement) {
+        Some(r) => binance_rest::with_weight(&mut st, &req.path, r, now),
+        None => binance_rest::answer(&mut st, req, now),
+    };
+    if let Some(f) = &fault {
+        f.alter(&mut resp);
+    }
+    resp.delay += st.delay(&req.path);
+    st.requests.push(RequestRecord {
+        method: req.method.clone(),
+        path: req.path.clone(),
+        query: req.query.clone(),
+        status: resp.status,
+        at: Instant::now(),
+    });
+    resp
+}

@@ -1,0 +1,125 @@
+//! Shared mutable state of one fake exchange: request log, fault queues, delays and the
+//! per-minute request-weight counters.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::faults::Fault;
+use super::log::RequestRecord;
+
+/// A weight counter: each of the three Binance hosts counts separately.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bucket {
+    key: &'static str,
+    /// Header name with the host's own casing (spot upper case, futures lower case).
+    pub(crate) header: &'static str,
+    default_limit: u32,
+}
+
+/// The bucket a path is counted in, `None` for paths outside the Binance APIs.
+pub(crate) fn bucket(path: &str) -> Option<Bucket> {
+    let (key, header, default_limit) = if path.starts_with("/api/") {
+        ("/api/", "X-MBX-USED-WEIGHT-1M", 6000)
+    } else if path.starts_with("/fapi/") {
+        ("/fapi/", "x-mbx-used-weight-1m", 2400)
+    } else if path.starts_with("/dapi/") {
+        ("/dapi/", "x-mbx-used-weight-1m", 2400)
+    } else {
+        return None;
+    };
+    Some(Bucket {
+        key,
+        header,
+        default_limit,
+    })
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub(crate) requests: Vec<RequestRecord>,
+    faults: HashMap<String, VecDeque<Fault>>,
+    delays: HashMap<String, Duration>,
+    /// (path prefix, limit) overrides; the longest matching prefix wins.
+    limits: Vec<(String, u32)>,
+    /// bucket key -> (minute number, weight used in that minute).
+    used: HashMap<&'static str, (i64, u32)>,
+}
+
+impl State {
+    pub(crate) fn push_faults(&mut self, path: &str, faults: impl IntoIterator<Item = Fault>) {
+        self.faults
+            .entry(path.to_string())
+            .or_default()
+            .extend(faults);
+    }
+
+    pub(crate) fn pop_fault(&mut self, path: &str) -> Option<Fault> {
+        self.faults.get_mut(path)?.pop_front()
+    }
+
+    pub(crate) fn set_delay(&mut self, path: &str, delay: Duration) {
+        if delay.is_zero() {
+            self.delays.remove(path);
+        } else {
+            self.delays.insert(path.to_string(), delay);
+        }
+    }
+
+    pub(crate) fn delay(&self, path: &str) -> Duration {
+        self.delays.get(path).copied().unwrap_or_default()
+    }
+
+    pub(crate) fn set_weight_limit(&mut self, prefix: &str, per_minute: u32) {
+        self.limits.retain(|(p, _)| p != prefix);
+        self.limits.push((prefix.to_string(), per_minute));
+    }
+
+    pub(crate) fn limit(&self, path: &str, bucket: Bucket) -> u32 {
+        self.limits
+            .iter()
+            .filter(|(p, _)| path.starts_with(p.as_str()))
+            .max_by_key(|(p, _)| p.len())
+            .map_or(bucket.default_limit, |&(_, l)| l)
+    }
+
+    /// Weight used in the current minute (the counter resets when the minute turns).
+    pub(crate) fn used(&mut self, bucket: Bucket, now_ms: i64) -> u32 {
+        let minute = now_ms.div_euclid(60_000);
+        let slot = self.used.entry(bucket.key).or_insert((minute, 0));
+        if slot.0 != minute {
+            *slot = (minute, 0);
+        }
+        slot.1
+    }
+
+    /// Adds `weight`, or refuses with the seconds until the next minute when it would go
+    /// over the limit (the refused request itself is not counted).
+    pub(crate) fn charge(
+        &mut self,
+        path: &str,
+        bucket: Bucket,
+        weight: u32,
+        now_ms: i64,
+    ) -> Result<(), u64> {
+        let used = self.used(bucket, now_ms);
+        if used + weight > self.limit(path, bucket) {
+            let into_minute = now_ms.rem_euclid(60_000);
+            return Err(((60_000 - into_minute + 999) / 1000) as u64);
+        }
+        if let Some(slot) = self.used.get_mut(bucket.key) {
+            slot.1 += weight;
+        }
+        Ok(())
+    }
+}
+
+/// The state behind a mutex that survives a panicking test thread.
+#[derive(Default)]
+pub(crate) struct Shared(Mutex<State>);
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
