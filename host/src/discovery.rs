@@ -17,7 +17,8 @@ pub struct PluginFile {
 }
 
 /// The directories searched, in order: `extra` (from --plugin-dir / DSM_PLUGIN_PATH), the
-/// running executable's directory and its `plugins/`, `../lib/dsm/plugins` beside it,
+/// running executable's directory and its `plugins/`, `../lib/dsm/plugins` beside it (and
+/// cargo's target/<profile>/ for examples and tests),
 /// `$XDG_DATA_HOME/dsm/plugins` (else `~/.local/share/dsm/plugins`),
 /// `/usr/local/lib/dsm/plugins`. Duplicates removed; directories need not exist.
 pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
@@ -26,9 +27,16 @@ pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
     {
+        dirs.push(exe_dir.clone());
         dirs.push(exe_dir.join("plugins"));
         dirs.push(exe_dir.join("../lib/dsm/plugins"));
-        dirs.insert(extra.len(), exe_dir);
+        // Cargo puts examples and test binaries one level below target/<profile>/, where
+        // the plugins are built.
+        if exe_dir.ends_with("examples") || exe_dir.ends_with("deps") {
+            if let Some(profile_dir) = exe_dir.parent() {
+                dirs.push(profile_dir.to_path_buf());
+            }
+        }
     }
     let data_home = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
