@@ -46,7 +46,7 @@ fn many_pages_return_every_candle_once_in_order_for_each_market() {
             .fetch_market_data(symbol, "1m", start, end)
             .unwrap();
         let want = expected_klines(m, symbol, "1m", start, end);
-        assert_eq!(want.len(), 3 * 1440 + 7);
+        assert_eq!(want.len(), 3 * 1440 + 8);
         assert_eq!(got.rows.len(), want.len(), "{market}");
         assert!(got.rows == want, "{market}: candles differ from the fake's");
         let reqs: Vec<_> = fake.requests().into_iter().filter(|r| r.path == path).collect();

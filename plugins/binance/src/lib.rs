@@ -1,0 +1,106 @@
+//! dsm plugin for Binance: spot, USD-M (`um`) and COIN-M (`cm`) klines over REST.
+//! Vision archives come later; an archive request answers `UNSUPPORTED_SOURCE`.
+
+mod errors;
+mod markets;
+#[doc(hidden)] // public for the fallback test only
+pub mod page;
+mod plan;
+mod request;
+mod rest;
+mod rows;
+
+use std::sync::Arc;
+
+use dsm_plugin_kit::{Core, WeightGate};
+use dsm_sdk::{
+    plugin::{Host, Plugin, Sink},
+    FetchReport, FetchRequest, ProviderConfig, ProviderError,
+};
+
+pub use markets::Market;
+pub use rest::Out;
+
+/// Header with the IP's used request weight this minute (lowercase on fapi; any case works).
+const USED_WEIGHT_HEADER: &str = "x-mbx-used-weight-1m";
+/// Share of the weight limit left unused, for other clients on the same IP and clock skew.
+const HEADROOM_PCT: u32 = 10;
+
+pub struct BinanceProvider {
+    core: Core,
+    /// One used-weight budget per market (each API host counts its own).
+    gates: [Arc<WeightGate>; 3],
+}
+
+impl BinanceProvider {
+    fn gate(&self, market: Market) -> Arc<WeightGate> {
+        let i = Market::ALL.iter().position(|m| *m == market).unwrap_or(0);
+        self.gates[i].clone()
+    }
+
+    fn base_url(&self, market: Market) -> String {
+        let url = self.core.config.endpoint(market.id());
+        url.unwrap_or(market.default_base_url())
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// The fetch, with batches going to `out` (the host's sink, or a test collector).
+    pub fn fetch_into(
+        &self,
+        req: &FetchRequest,
+        out: &mut dyn Out,
+    ) -> Result<FetchReport, ProviderError> {
+        let checked = request::check(req)?;
+        let market = checked.market;
+        let job = Arc::new(page::Job {
+            market,
+            symbol: req.symbol.to_string(),
+            interval: req.interval.to_string(),
+            min_step_ms: checked.interval.min_step_ms(),
+            base_url: self.base_url(market),
+            http: self.core.http()?,
+            gate: self.gate(market),
+            host: self.core.host.clone(),
+        });
+        let concurrency = self.core.config.concurrency as usize;
+        let range = (req.start_ms, req.end_ms);
+        self.core
+            .block_on(rest::fetch(job, checked.interval, range, concurrency, out))?
+    }
+
+    /// Whether the runtime has started (it starts on the first fetch).
+    pub fn is_started(&self) -> bool {
+        self.core.is_started()
+    }
+}
+
+impl Plugin for BinanceProvider {
+    fn new(config: ProviderConfig, host: Host) -> Result<Self, ProviderError> {
+        let gate = |m: Market| {
+            Arc::new(WeightGate::new(
+                USED_WEIGHT_HEADER,
+                m.weight_limit(),
+                HEADROOM_PCT,
+            ))
+        };
+        Ok(BinanceProvider {
+            gates: Market::ALL.map(gate),
+            core: Core::new("binance", env!("CARGO_PKG_VERSION"), config, host),
+        })
+    }
+
+    fn fetch(
+        &self,
+        req: &FetchRequest,
+        sink: &mut Sink<'_, '_>,
+    ) -> Result<FetchReport, ProviderError> {
+        self.fetch_into(req, sink)
+    }
+}
+
+dsm_sdk::export_provider! {
+    id: "binance",
+    manifest: "../manifest.json",
+    plugin: BinanceProvider,
+}

@@ -1,0 +1,134 @@
+//! Checks of a fetch request before any network use.
+
+use dsm_plugin_kit::Interval;
+use dsm_sdk::{ErrorKind, FetchRequest, ProviderError, SourceKind};
+
+use crate::markets::Market;
+
+/// A request the REST path can serve.
+pub struct Checked {
+    pub market: Market,
+    pub interval: Interval,
+}
+
+pub fn check(req: &FetchRequest) -> Result<Checked, ProviderError> {
+    let market = Market::from_name(&req.market).ok_or_else(|| {
+        ProviderError::new(
+            ErrorKind::UNSUPPORTED_MARKET,
+            format!(
+                "Binance has no market {:?}; markets: spot, um, cm",
+                req.market.as_str()
+            ),
+        )
+    })?;
+    let name = req.interval.as_str();
+    let interval = Interval::parse(name)
+        .filter(|_| market.intervals().contains(&name))
+        .ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::INVALID_INTERVAL,
+                format!(
+                    "Binance {} has no interval {name:?}; intervals: {}",
+                    market.id(),
+                    market.intervals().join(" ")
+                ),
+            )
+        })?;
+    check_symbol(market, &req.symbol)?;
+    check_source(req.source)?;
+    if req.start_ms >= req.end_ms {
+        return Err(ProviderError::new(
+            ErrorKind::INVALID_REQUEST,
+            format!(
+                "empty range: start {} is not before end {}",
+                req.start_ms, req.end_ms
+            ),
+        ));
+    }
+    Ok(Checked { market, interval })
+}
+
+/// The host validates symbols too; checked again because the symbol goes into a URL.
+fn check_symbol(market: Market, symbol: &str) -> Result<(), ProviderError> {
+    let ok = (1..=30).contains(&symbol.len())
+        && symbol
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if ok {
+        return Ok(());
+    }
+    Err(ProviderError::new(
+        ErrorKind::INVALID_SYMBOL,
+        format!(
+            "{symbol:?} is not a Binance symbol: use 1-30 characters A-Z 0-9 _ -, e.g. {}",
+            market.symbol_example()
+        ),
+    ))
+}
+
+fn check_source(source: SourceKind) -> Result<(), ProviderError> {
+    match source {
+        SourceKind::LIVE => Ok(()),
+        SourceKind::ARCHIVE => Err(ProviderError::new(
+            ErrorKind::UNSUPPORTED_SOURCE,
+            "Binance Vision archives are not supported by this version of the binance plugin \
+             yet; use the rest source",
+        )),
+        other => Err(ProviderError::new(
+            ErrorKind::UNSUPPORTED_SOURCE,
+            format!("the binance plugin does not know source {}", other.0),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(market: &str, symbol: &str, interval: &str, source: SourceKind) -> FetchRequest {
+        FetchRequest {
+            market: market.into(),
+            symbol: symbol.into(),
+            interval: interval.into(),
+            start_ms: 0,
+            end_ms: 60_000,
+            source,
+        }
+    }
+
+    fn kind(r: &FetchRequest) -> ErrorKind {
+        check(r).err().map(|e| e.kind).unwrap_or(ErrorKind(0))
+    }
+
+    #[test]
+    fn accepts_and_rejects() {
+        let live = SourceKind::LIVE;
+        assert!(check(&req("spot", "BTCUSDT", "1s", live)).is_ok());
+        assert!(check(&req("usdm", "BTCUSDT", "1M", live)).is_ok());
+        assert_eq!(
+            kind(&req("um", "BTCUSDT", "1s", live)),
+            ErrorKind::INVALID_INTERVAL
+        );
+        assert_eq!(
+            kind(&req("spot", "BTCUSDT", "2m", live)),
+            ErrorKind::INVALID_INTERVAL
+        );
+        assert_eq!(
+            kind(&req("options", "BTCUSDT", "1m", live)),
+            ErrorKind::UNSUPPORTED_MARKET
+        );
+        assert_eq!(
+            kind(&req("spot", "BTC/USDT", "1m", live)),
+            ErrorKind::INVALID_SYMBOL
+        );
+        assert_eq!(
+            kind(&req("spot", "btcusdt", "1m", live)),
+            ErrorKind::INVALID_SYMBOL
+        );
+        let archive = req("cm", "BTCUSD_PERP", "1d", SourceKind::ARCHIVE);
+        assert_eq!(kind(&archive), ErrorKind::UNSUPPORTED_SOURCE);
+        let mut empty = req("spot", "BTCUSDT", "1m", live);
+        empty.end_ms = 0;
+        assert_eq!(kind(&empty), ErrorKind::INVALID_REQUEST);
+    }
+}

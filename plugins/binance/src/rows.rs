@@ -1,0 +1,107 @@
+//! Binance kline rows to [`Kline`]s.
+//!
+//! A row is a JSON array of 12 cells; indexes 0, 6, 8 are numbers, the others decimal
+//! strings. Columns keep their POSITION in `Kline`, so on COIN-M some fields mean
+//! something else (as in the Vision archives):
+//!
+//! | # | Kline field            | spot / USD-M            | COIN-M                        |
+//! |---|------------------------|-------------------------|-------------------------------|
+//! | 5 | volume                 | base asset volume       | volume in contracts           |
+//! | 7 | quote_volume           | quote asset volume      | BASE asset volume             |
+//! | 9 | taker_buy_base_volume  | taker buy base volume   | taker buy volume (contracts)  |
+//! |10 | taker_buy_quote_volume | taker buy quote volume  | taker buy base asset volume   |
+//! |11 | (ignored)              |                         |                               |
+
+use dsm_plugin_kit::parse::{context, decimal_at, int_at, rows, uint_at};
+use dsm_sdk::{Kline, ProviderError};
+use serde_json::Value;
+
+/// One row as a candle.
+pub fn parse_row(row: &[Value]) -> Result<Kline, ProviderError> {
+    Ok(Kline {
+        open_time: int_at(row, 0, "open time")?,
+        open: decimal_at(row, 1, "open")?,
+        high: decimal_at(row, 2, "high")?,
+        low: decimal_at(row, 3, "low")?,
+        close: decimal_at(row, 4, "close")?,
+        volume: decimal_at(row, 5, "volume")?,
+        close_time: int_at(row, 6, "close time")?,
+        quote_volume: decimal_at(row, 7, "quote volume")?,
+        trades: uint_at(row, 8, "number of trades")?,
+        taker_buy_base_volume: decimal_at(row, 9, "taker buy base volume")?,
+        taker_buy_quote_volume: decimal_at(row, 10, "taker buy quote volume")?,
+    })
+}
+
+/// A page body as candles. `place` names the request in errors. Returns all rows in the
+/// order received; the caller drops those outside its window.
+pub fn parse_page(body: &[u8], place: &str) -> Result<Vec<Kline>, ProviderError> {
+    let rows = rows(body, place)?;
+    rows.iter()
+        .enumerate()
+        .map(|(i, row)| parse_row(row).map_err(|e| context(e, &format!("{place}: row {i}"))))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dsm_sdk::ErrorKind;
+
+    /// The official example from binance-spot-api-docs rest-api.md.
+    const SPOT_EXAMPLE: &str = r#"[[1499040000000,"0.01634790","0.80000000","0.01575800","0.01577100","148976.11427815",
+      1499644799999,"2434.19055334",308,"1756.87402397","28.46694368","0"]]"#;
+
+    #[test]
+    fn parses_the_documented_spot_row() {
+        let k = parse_page(SPOT_EXAMPLE.as_bytes(), "GET u").unwrap();
+        assert_eq!(
+            k,
+            [Kline {
+                open_time: 1499040000000,
+                open: 0.0163479,
+                high: 0.8,
+                low: 0.015758,
+                close: 0.015771,
+                volume: 148976.11427815,
+                close_time: 1499644799999,
+                quote_volume: 2434.19055334,
+                trades: 308,
+                taker_buy_base_volume: 1756.87402397,
+                taker_buy_quote_volume: 28.46694368,
+            }]
+        );
+    }
+
+    #[test]
+    fn coin_m_columns_keep_their_position() {
+        // BTCUSD_PERP 1h: volume in contracts, column 7 is BASE asset volume.
+        let body = br#"[[1698364800000,"34150.0","34200.1","34100.0","34180.5","125430",
+            1698368399999,"367.12345678",4521,"60210","176.2345"]]"#;
+        let k = parse_page(body, "GET u").unwrap()[0];
+        assert_eq!(k.volume, 125430.0);
+        assert_eq!(k.quote_volume, 367.12345678);
+        assert_eq!(k.taker_buy_base_volume, 60210.0);
+        assert_eq!(k.taker_buy_quote_volume, 176.2345);
+    }
+
+    #[test]
+    fn empty_page_is_no_candles() {
+        assert!(parse_page(b"[]", "GET u").unwrap().is_empty());
+    }
+
+    #[test]
+    fn bad_cells_name_row_and_column() {
+        let body = br#"[[1,"1","1","1","1","1",2,"1",3,"1","1","0"],[1,"1","x","1","1","1",2,"1",3,"1","1","0"]]"#;
+        let e = parse_page(body, "GET u").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::PARSE);
+        assert_eq!(
+            &*e.message,
+            "GET u: row 1: column 2 (high): \"x\" is not a decimal number"
+        );
+        let e = parse_page(br#"[[1,"1"]]"#, "GET u").unwrap_err();
+        assert!(e.message.contains("column 2 (high) is missing"), "{e}");
+        let e = parse_page(br#"{"code":-1121,"msg":"Invalid symbol."}"#, "GET u").unwrap_err();
+        assert!(e.message.contains("not a JSON array"), "{e}");
+    }
+}

@@ -1,0 +1,175 @@
+//! Rate limits: requests in flight at once, and an exchange's used-weight-per-minute budget.
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dsm_sdk::{plugin::Host, ProviderError};
+use reqwest::header::HeaderMap;
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::cancel::{cancellable, cancelled_error, sleep_cancellable};
+
+const MINUTE_MS: i64 = 60_000;
+/// Extra wait past the minute boundary: our clock and the exchange's differ a little.
+const ROLLOVER_MARGIN_MS: i64 = 1_000;
+
+/// At most `n` requests in flight at once (`ProviderConfig::concurrency`).
+pub struct Concurrency(Semaphore);
+
+impl Concurrency {
+    pub fn new(n: u32) -> Self {
+        Concurrency(Semaphore::new(n.max(1) as usize))
+    }
+
+    /// A slot, held until the permit is dropped; `CANCELLED` if the host stops meanwhile.
+    pub async fn acquire(&self, host: &Host) -> Result<SemaphorePermit<'_>, ProviderError> {
+        cancellable(host, self.0.acquire())
+            .await?
+            .map_err(|_| cancelled_error())
+    }
+}
+
+/// A used-weight budget per wall-clock minute, fed by the exchange's used-weight header.
+///
+/// Before a request, [`WeightGate::admit`] reserves its weight; when the minute's budget
+/// (the limit minus headroom) would be exceeded, it waits for the next minute. Responses
+/// feed the server's count back with [`WeightGate::observe`] (it also counts requests from
+/// other clients on the same IP); local reservations cover requests still in flight.
+pub struct WeightGate {
+    header: &'static str,
+    budget: u32,
+    state: Mutex<Minute>,
+}
+
+#[derive(Debug, Default)]
+struct Minute {
+    index: i64,
+    used: u32,
+}
+
+impl WeightGate {
+    /// `limit_per_minute` as the exchange documents it; `headroom_pct` of it is left unused.
+    /// `header` is the response header with the used weight (any case).
+    pub fn new(header: &'static str, limit_per_minute: u32, headroom_pct: u32) -> Self {
+        let budget = limit_per_minute - limit_per_minute * headroom_pct.min(100) / 100;
+        WeightGate {
+            header,
+            budget: budget.max(1),
+            state: Mutex::new(Minute::default()),
+        }
+    }
+
+    /// Wait until `weight` fits into the current minute's budget, then reserve it.
+    pub async fn admit(&self, weight: u32, host: &Host) -> Result<(), ProviderError> {
+        while let Some(wait_ms) = self.reserve(weight, now_ms()) {
+            host.log(
+                dsm_sdk::LogLevel::DEBUG,
+                &format!(
+                    "used weight near the limit ({}); waiting {wait_ms} ms",
+                    self.budget
+                ),
+            );
+            sleep_cancellable(host, Duration::from_millis(wait_ms)).await?;
+        }
+        Ok(())
+    }
+
+    /// Record the used weight a response reports.
+    pub fn observe(&self, headers: &HeaderMap) {
+        let used = headers
+            .get(self.header)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u32>().ok());
+        if let Some(used) = used {
+            self.record(used, now_ms());
+        }
+    }
+
+    /// Reserve `weight` now, or say how long to wait (ms) for the next minute.
+    fn reserve(&self, weight: u32, now: i64) -> Option<u64> {
+        let mut m = self.state.lock().unwrap();
+        let index = now.div_euclid(MINUTE_MS);
+        if m.index != index {
+            *m = Minute { index, used: 0 };
+        }
+        // A request heavier than the whole budget still goes out, alone in its minute.
+        if m.used > 0 && m.used.saturating_add(weight) > self.budget {
+            return Some(((index + 1) * MINUTE_MS + ROLLOVER_MARGIN_MS - now) as u64);
+        }
+        m.used = m.used.saturating_add(weight);
+        None
+    }
+
+    fn record(&self, used: u32, now: i64) {
+        let mut m = self.state.lock().unwrap();
+        let index = now.div_euclid(MINUTE_MS);
+        if index > m.index {
+            *m = Minute { index, used };
+        } else if index == m.index {
+            m.used = m.used.max(used);
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_700_000_040_000; // a minute boundary
+
+    #[test]
+    fn reserves_until_budget_then_waits_for_next_minute() {
+        let g = WeightGate::new("x-used", 100, 10); // budget 90
+        for _ in 0..9 {
+            assert_eq!(g.reserve(10, T0 + 5_000), None);
+        }
+        assert_eq!(g.reserve(10, T0 + 5_000), Some(56_000));
+        assert_eq!(
+            g.reserve(10, T0 + MINUTE_MS),
+            None,
+            "new minute, fresh budget"
+        );
+    }
+
+    #[test]
+    fn header_count_raises_the_local_one() {
+        let g = WeightGate::new("x-used", 100, 10);
+        assert_eq!(g.reserve(2, T0), None);
+        g.record(85, T0 + 1);
+        assert_eq!(g.reserve(2, T0 + 2), None);
+        assert!(g.reserve(10, T0 + 3).is_some());
+        g.record(5, T0 + 4); // a lower count from an older response does not lower it
+        assert!(g.reserve(10, T0 + 5).is_some());
+    }
+
+    #[test]
+    fn stale_minute_reports_are_ignored() {
+        let g = WeightGate::new("x-used", 100, 0);
+        assert_eq!(g.reserve(1, T0 + MINUTE_MS), None);
+        g.record(100, T0 + 59_999);
+        assert_eq!(g.reserve(50, T0 + MINUTE_MS + 1), None);
+    }
+
+    #[test]
+    fn oversized_request_goes_alone() {
+        let g = WeightGate::new("x-used", 10, 0);
+        assert_eq!(g.reserve(50, T0), None);
+        assert!(g.reserve(1, T0).is_some());
+    }
+
+    #[test]
+    fn observe_reads_header_case_insensitively() {
+        let g = WeightGate::new("X-MBX-USED-WEIGHT-1M", 100, 0);
+        let mut h = HeaderMap::new();
+        h.insert("x-mbx-used-weight-1m", "99".parse().unwrap());
+        g.observe(&h);
+        assert!(g.reserve(5, now_ms()).is_some());
+    }
+}

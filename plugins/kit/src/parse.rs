@@ -1,0 +1,138 @@
+//! Parsing helpers for exchange payloads, with `PARSE` errors that say what and where.
+//!
+//! Exchanges send candles as JSON arrays whose cells are numbers or decimal strings;
+//! the accessors take both where an exchange might, and name the column on failure.
+
+use dsm_sdk::{ErrorKind, ProviderError};
+use serde_json::Value;
+
+fn parse_error(message: String) -> ProviderError {
+    ProviderError::new(ErrorKind::PARSE, message)
+}
+
+/// A decimal string as f64; NaN and infinities are rejected.
+pub fn decimal(text: &str, what: &str) -> Result<f64, ProviderError> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(parse_error(format!(
+            "{what}: {text:?} is not a decimal number"
+        ))),
+    }
+}
+
+/// Cell `index` of a row; an error names the column when the row is too short.
+pub fn cell<'a>(row: &'a [Value], index: usize, name: &str) -> Result<&'a Value, ProviderError> {
+    row.get(index).ok_or_else(|| {
+        parse_error(format!(
+            "column {index} ({name}) is missing: the row has {} columns",
+            row.len()
+        ))
+    })
+}
+
+/// A decimal cell: a JSON string holding a number, or a JSON number.
+pub fn decimal_at(row: &[Value], index: usize, name: &str) -> Result<f64, ProviderError> {
+    let what = || format!("column {index} ({name})");
+    match cell(row, index, name)? {
+        Value::String(s) => decimal(s, &what()),
+        Value::Number(n) => n
+            .as_f64()
+            .ok_or_else(|| parse_error(format!("{}: {n} is out of range", what()))),
+        other => Err(unexpected(&what(), "a decimal", other)),
+    }
+}
+
+/// An integer cell (a time or a count): a JSON integer, or a string of digits.
+pub fn int_at(row: &[Value], index: usize, name: &str) -> Result<i64, ProviderError> {
+    let what = || format!("column {index} ({name})");
+    match cell(row, index, name)? {
+        Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| parse_error(format!("{}: {n} is not an integer", what()))),
+        Value::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| parse_error(format!("{}: {s:?} is not an integer", what()))),
+        other => Err(unexpected(&what(), "an integer", other)),
+    }
+}
+
+/// A non-negative integer cell (a count).
+pub fn uint_at(row: &[Value], index: usize, name: &str) -> Result<u64, ProviderError> {
+    let v = int_at(row, index, name)?;
+    u64::try_from(v).map_err(|_| parse_error(format!("column {index} ({name}): {v} is negative")))
+}
+
+fn unexpected(what: &str, expected: &str, got: &Value) -> ProviderError {
+    let mut shown = got.to_string();
+    shown.truncate(40);
+    parse_error(format!("{what}: expected {expected}, got {shown}"))
+}
+
+/// A JSON body that must be an array of arrays (rows of cells).
+pub fn rows(body: &[u8], what: &str) -> Result<Vec<Vec<Value>>, ProviderError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let text = String::from_utf8_lossy(&body[..body.len().min(120)]).into_owned();
+        parse_error(format!(
+            "{what}: not a JSON array of rows ({e}); body starts {text:?}"
+        ))
+    })
+}
+
+/// Prefix a parse error with where it happened (e.g. `Binance spot BTCUSDT 1m row 3`).
+pub fn context(e: ProviderError, place: &str) -> ProviderError {
+    ProviderError::new(e.kind, format!("{place}: {}", e.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn decimals_from_strings_and_numbers() {
+        let row = vec![
+            json!("0.01634790"),
+            json!(2.5),
+            json!("x"),
+            json!(null),
+            json!("NaN"),
+        ];
+        assert_eq!(decimal_at(&row, 0, "open").unwrap(), 0.0163479);
+        assert_eq!(decimal_at(&row, 1, "high").unwrap(), 2.5);
+        let e = decimal_at(&row, 2, "low").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::PARSE);
+        assert_eq!(&*e.message, "column 2 (low): \"x\" is not a decimal number");
+        assert!(decimal_at(&row, 3, "close")
+            .unwrap_err()
+            .message
+            .contains("got null"));
+        assert!(decimal_at(&row, 4, "volume").is_err());
+        assert!(decimal_at(&row, 9, "x")
+            .unwrap_err()
+            .message
+            .contains("has 5 columns"));
+    }
+
+    #[test]
+    fn integers() {
+        let row = vec![json!(1499040000000i64), json!("308"), json!(1.5), json!(-1)];
+        assert_eq!(int_at(&row, 0, "open_time").unwrap(), 1499040000000);
+        assert_eq!(uint_at(&row, 1, "trades").unwrap(), 308);
+        assert!(int_at(&row, 2, "t")
+            .unwrap_err()
+            .message
+            .contains("not an integer"));
+        assert!(uint_at(&row, 3, "t")
+            .unwrap_err()
+            .message
+            .contains("negative"));
+    }
+
+    #[test]
+    fn rows_rejects_non_arrays() {
+        assert_eq!(rows(b"[]", "x").unwrap().len(), 0);
+        let e = rows(b"{\"code\":1}", "GET u").unwrap_err();
+        assert!(e.message.starts_with("GET u: not a JSON array"));
+    }
+}

@@ -1,0 +1,51 @@
+//! A stand-in for the host's services, for plugin unit tests and tools.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use dsm_sdk::{
+    abi_stable::{sabi_trait::TD_Opaque, std_types::RStr},
+    plugin::Host,
+    HostServices, HostServices_TO, LogLevel,
+};
+
+/// Collects log lines and holds a cancellation flag the test can raise.
+#[derive(Clone, Default)]
+pub struct TestHost {
+    pub logs: Arc<Mutex<Vec<(LogLevel, String)>>>,
+    pub cancelled: Arc<AtomicBool>,
+}
+
+impl TestHost {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The [`Host`] a plugin receives, logging everything up to `level`.
+    pub fn host(&self, level: LogLevel) -> Host {
+        Host::new(HostServices_TO::from_value(self.clone(), TD_Opaque), level)
+    }
+
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    /// Log lines at exactly `level`.
+    pub fn lines(&self, level: LogLevel) -> Vec<String> {
+        let logs = self.logs.lock().unwrap();
+        logs.iter()
+            .filter(|(l, _)| *l == level)
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+}
+
+impl HostServices for TestHost {
+    fn log(&self, level: LogLevel, message: RStr<'_>) {
+        self.logs.lock().unwrap().push((level, message.to_string()));
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+}
