@@ -25,12 +25,18 @@ fn main() -> Result<(), dsm::DsmError> {
     let t0 = Instant::now();
     let providers = dsm::list_providers(&[]);
     let names: Vec<&String> = providers.plugins.keys().collect();
-    println!("found providers {names:?} in {:?} (manifests only)", t0.elapsed());
+    println!(
+        "found providers {names:?} in {:?} (manifests only)",
+        t0.elapsed()
+    );
 
     let t = Instant::now();
     let manager = dsm::Dsm::create("binance", "spot")?;
     println!("Dsm::create(binance, spot) took {:?}", t.elapsed());
-    println!("plugins mapped before the first fetch: {:?}", mapped_plugins());
+    println!(
+        "plugins mapped before the first fetch: {:?}",
+        mapped_plugins()
+    );
 
     let t = Instant::now();
     let klines = manager.fetch_market_data("BTCUSDT", "1h", "2024-01-01", "2024-01-02")?;
@@ -44,6 +50,10 @@ fn main() -> Result<(), dsm::DsmError> {
 
     let t = Instant::now();
     let again = manager.fetch_market_data("BTCUSDT", "1h", "2024-01-02", "2024-01-03")?;
-    println!("second fetch: {} candles in {:?} (no load)", again.len(), t.elapsed());
+    println!(
+        "second fetch: {} candles in {:?} (no load)",
+        again.len(),
+        t.elapsed()
+    );
     Ok(())
 }

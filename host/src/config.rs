@@ -8,6 +8,11 @@ use std::time::Duration;
 use dsm_sdk::{abi_stable::std_types::RString, Endpoint, LogLevel, ProviderConfig};
 
 use crate::error::{DsmError, Result};
+use crate::report::SourceMode;
+
+/// The endpoint key `DSM_<PROVIDER>_URL` sets: the provider's main endpoint, which is the
+/// first one its manifest lists.
+pub const MAIN_ENDPOINT: &str = "main";
 
 /// Settings of one manager (one provider and market).
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +40,12 @@ pub struct DsmConfig {
     pub endpoints: BTreeMap<String, String>,
     /// Extra plugin directories searched first.
     pub plugin_dirs: Vec<PathBuf>,
+    /// Cache root; `None` = `Cache::default_dir()` (DSM_CACHE_DIR, XDG_CACHE_HOME, ~/.cache).
+    pub cache_dir: Option<PathBuf>,
+    /// Read and write the cache (off: every fetch goes to the exchange, nothing is stored).
+    pub cache_enabled: bool,
+    /// Which sources fetches use.
+    pub source: SourceMode,
 }
 
 impl DsmConfig {
@@ -55,6 +66,9 @@ impl DsmConfig {
             log_http: false,
             endpoints: BTreeMap::new(),
             plugin_dirs: Vec::new(),
+            cache_dir: None,
+            cache_enabled: true,
+            source: SourceMode::Auto,
         }
     }
 
@@ -133,20 +147,37 @@ impl DsmConfig {
         if let Some(v) = get("DSM_LOG_HTTP") {
             self.log_http = matches!(v.as_str(), "1" | "true" | "yes");
         }
+        if let Some(v) = get("DSM_CACHE_DIR").filter(|v| !v.is_empty()) {
+            self.cache_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("DSM_NO_CACHE") {
+            self.cache_enabled = !matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = get("DSM_SOURCE") {
+            self.source = SourceMode::parse(&v).ok_or_else(|| {
+                DsmError::InvalidInput(format!(
+                    "DSM_SOURCE={v:?} is not one of auto, cache, archive, rest"
+                ))
+            })?;
+        }
         if let Some(v) = get("DSM_PLUGIN_PATH") {
             self.plugin_dirs = std::env::split_paths(&v)
                 .filter(|p| !p.as_os_str().is_empty())
                 .collect();
         }
-        let prefix = format!("DSM_{}_", self.provider.to_ascii_uppercase());
+        let provider = self.provider.trim().to_ascii_uppercase();
+        let main = format!("DSM_{provider}_URL");
+        let prefix = format!("DSM_{provider}_");
         for (name, value) in all {
-            if let Some(key) = name
-                .strip_prefix(&prefix)
-                .and_then(|rest| rest.strip_suffix("_URL"))
-            {
-                self.endpoints
-                    .entry(key.to_ascii_lowercase())
-                    .or_insert(value);
+            let key = if name == main {
+                Some(MAIN_ENDPOINT.to_string())
+            } else {
+                name.strip_prefix(&prefix)
+                    .and_then(|rest| rest.strip_suffix("_URL"))
+                    .map(str::to_ascii_lowercase)
+            };
+            if let Some(key) = key {
+                self.endpoints.entry(key).or_insert(value);
             }
         }
         Ok(self)
@@ -197,12 +228,38 @@ impl DsmConfig {
         );
         self
     }
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+    pub fn cache_enabled(mut self, on: bool) -> Self {
+        self.cache_enabled = on;
+        self
+    }
+    pub fn source(mut self, source: SourceMode) -> Self {
+        self.source = source;
+        self
+    }
     pub fn plugin_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.plugin_dirs.push(dir.into());
         self
     }
 
     /// Check values a plugin could not work with.
+    /// Resolve `MAIN_ENDPOINT` to the manifest's first endpoint key.
+    pub(crate) fn resolve_main_endpoint(&mut self, endpoint_keys: &[String]) {
+        if let Some(url) = self.endpoints.remove(MAIN_ENDPOINT) {
+            match endpoint_keys.first() {
+                Some(first) => {
+                    self.endpoints.entry(first.clone()).or_insert(url);
+                }
+                None => {
+                    self.endpoints.insert(MAIN_ENDPOINT.into(), url);
+                }
+            }
+        }
+    }
+
     pub(crate) fn validate(&self, endpoint_keys: &[String]) -> Result<()> {
         if self.request_timeout.is_zero() || self.connect_timeout.is_zero() {
             return Err(DsmError::InvalidInput(
@@ -312,8 +369,12 @@ mod tests {
             ("DSM_POOL_SIZE", "3"),
             ("DSM_CONCURRENCY", "9"),
             ("DSM_PLUGIN_LOG", "debug"),
+            ("DSM_CACHE_DIR", "/tmp/c"),
+            ("DSM_NO_CACHE", "1"),
+            ("DSM_SOURCE", "rest"),
             ("DSM_BINANCE_SPOT_URL", "http://127.0.0.1:1"),
             ("DSM_OKX_URL", "http://ignored"),
+            ("DSM_BINANCE_URL", "http://main"),
         ];
         let get = |k: &str| {
             vars.iter()
@@ -330,8 +391,26 @@ mod tests {
         assert_eq!(c.backoff_base, Duration::from_millis(5));
         assert_eq!(c.backoff_max, Duration::from_millis(50));
         assert_eq!(c.log_level, LogLevel::DEBUG);
-        assert_eq!(c.endpoints.len(), 1);
+        assert_eq!(c.cache_dir, Some(PathBuf::from("/tmp/c")));
+        assert!(!c.cache_enabled);
+        assert_eq!(c.source, SourceMode::Rest);
+        assert_eq!(c.endpoints.len(), 2);
         assert_eq!(c.endpoints["spot"], "http://127.0.0.1:1");
+        let mut c = c;
+        c.resolve_main_endpoint(&["spot".into(), "um".into()]);
+        assert_eq!(
+            c.endpoints.len(),
+            1,
+            "the specific override wins over the main one"
+        );
+        let mut okx = DsmConfig::new("okx", "spot")
+            .with_env(
+                |_| None,
+                [("DSM_OKX_URL".to_string(), "http://o".to_string())].into_iter(),
+            )
+            .unwrap();
+        okx.resolve_main_endpoint(&["rest".into()]);
+        assert_eq!(okx.endpoints["rest"], "http://o");
         let pc = c.provider_config();
         assert_eq!(pc.endpoint("spot"), Some("http://127.0.0.1:1"));
         assert_eq!(pc.request_timeout_ms, 1234);

@@ -2,7 +2,10 @@
 
 use dsm_sdk::Kline;
 
-/// Closed candles of one symbol and interval, sorted by open time, unique.
+use crate::report::FetchSummary;
+
+/// Closed, validated candles of one symbol and interval, sorted by open time, unique, with
+/// the fetch's report (gaps, sources per period, requests).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Klines {
     pub provider: String,
@@ -13,8 +16,7 @@ pub struct Klines {
     pub start_ms: i64,
     pub end_ms: i64,
     pub rows: Vec<Kline>,
-    /// HTTP requests the plugin made, retries included.
-    pub requests: u64,
+    pub summary: FetchSummary,
 }
 
 impl Klines {
@@ -24,5 +26,15 @@ impl Klines {
 
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
+    }
+
+    /// Whether some candles in the range are missing (see `summary.gaps`).
+    pub fn has_gaps(&self) -> bool {
+        !self.summary.gaps.is_empty()
+    }
+
+    /// The candles as one Arrow record batch (timestamps in ms, UTC).
+    pub fn to_record_batch(&self) -> arrow_array::RecordBatch {
+        crate::columnar::to_record_batch(&self.rows)
     }
 }

@@ -8,10 +8,12 @@
 //! # Ok::<(), dsm::DsmError>(())
 //! ```
 
-mod collect;
+pub mod cache;
+pub mod columnar;
 pub mod config;
 pub mod discovery;
 mod error;
+mod failover;
 mod host_services;
 pub mod interval;
 mod klines;
@@ -19,16 +21,20 @@ mod loader;
 mod manager;
 mod manifest_file;
 pub mod output;
+pub mod output_arrow;
+pub mod report;
 pub mod request;
 pub mod timeparse;
+mod validate;
 
 pub use config::DsmConfig;
 pub use dsm_sdk::{ErrorKind, Kline, LogLevel, Manifest, MarketInfo, ProviderError};
 pub use error::{DsmError, Result};
 pub use klines::Klines;
 pub use loader::{loaded_plugins, LoadedPlugin};
-pub use manager::Dsm;
+pub use manager::{Dsm, FetchStream};
 pub use manifest_file::read_manifest;
+pub use report::{FetchSummary, Gap, PeriodBatch, Source, SourceMode};
 pub use request::IntoMillis;
 
 /// One call: create a manager (defaults and environment) and fetch.

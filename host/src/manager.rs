@@ -5,19 +5,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use dsm_sdk::{
-    abi_stable::std_types::{RResult, RString},
-    abi_stable::{sabi_trait::TD_Opaque, sabi_types::RMut},
-    FetchRequest, KlineSink_TO, Manifest, MarketInfo, ProviderBox, SourceKind,
+    abi_stable::std_types::RResult, ErrorKind, Manifest, MarketInfo, ProviderBox, ProviderError,
 };
 use once_cell::sync::OnceCell;
 
-use crate::collect::Collector;
+use crate::cache::Cache;
 use crate::config::DsmConfig;
 use crate::discovery::{self, PluginFile};
 use crate::error::{DsmError, Result};
+use crate::failover::Failover;
 use crate::host_services::Services;
 use crate::klines::Klines;
 use crate::loader;
+use crate::report::{FetchSummary, PeriodBatch};
 use crate::request::{self, IntoMillis, KlineRequest};
 
 /// A data source manager for one provider and market. Cheap to clone (shared inside).
@@ -34,6 +34,7 @@ struct Inner {
     provider: OnceCell<ProviderBox>,
     /// How long opening the plugin library took (in this process, the first time).
     load_time: OnceCell<std::time::Duration>,
+    cache: Option<Cache>,
     cancel: Arc<AtomicBool>,
 }
 
@@ -58,12 +59,17 @@ impl Dsm {
                 market: config.market.clone(),
                 known: market_names(&plugin.manifest),
             })?;
+        let mut config = config;
+        config.resolve_main_endpoint(&plugin.manifest.plugin.endpoints);
         config.validate(&plugin.manifest.plugin.endpoints)?;
         let config = DsmConfig {
             provider: id,
             market: market.id.clone(),
             ..config
         };
+        let cache = config
+            .cache_enabled
+            .then(|| Cache::new(config.cache_dir.clone().unwrap_or_else(Cache::default_dir)));
         Ok(Dsm {
             inner: Arc::new(Inner {
                 plugin,
@@ -71,6 +77,7 @@ impl Dsm {
                 config,
                 provider: OnceCell::new(),
                 load_time: OnceCell::new(),
+                cache,
                 cancel: Arc::new(AtomicBool::new(false)),
             }),
         })
@@ -112,7 +119,9 @@ impl Dsm {
         self.inner.cancel.store(true, Ordering::Relaxed);
     }
 
-    /// Klines of `symbol` at `interval` over `[start, end)`. Opens the plugin on first use.
+    /// Klines of `symbol` at `interval` over `[start, end)` through the failover (cache,
+    /// archive, REST, as the config's `source` allows). Opens the plugin only if the network
+    /// is needed.
     pub fn fetch_market_data(
         &self,
         symbol: &str,
@@ -120,8 +129,7 @@ impl Dsm {
         start: impl IntoMillis,
         end: impl IntoMillis,
     ) -> Result<Klines> {
-        let req = self.request(symbol, interval, start, end)?;
-        self.fetch_request(&req, &mut |_, _| {})
+        self.fetch_with_progress(symbol, interval, start, end, &mut |_, _| {})
     }
 
     /// As [`Dsm::fetch_market_data`], calling `progress(done_ms, total_ms)` as it goes.
@@ -134,7 +142,46 @@ impl Dsm {
         progress: &mut dyn FnMut(i64, i64),
     ) -> Result<Klines> {
         let req = self.request(symbol, interval, start, end)?;
-        self.fetch_request(&req, progress)
+        let mut rows = Vec::new();
+        let summary = self.run(
+            &req,
+            &mut |batch| {
+                rows.extend(batch.rows);
+                Ok(())
+            },
+            progress,
+        )?;
+        Ok(self.klines(&req, rows, summary))
+    }
+
+    /// The same fetch as a stream of period-sized batches (a UTC day, or a month for
+    /// intervals of a day or more), in order: memory stays bounded however long the range.
+    /// The fetch runs on its own thread, at most two batches ahead of the reader.
+    pub fn fetch_stream(
+        &self,
+        symbol: &str,
+        interval: &str,
+        start: impl IntoMillis,
+        end: impl IntoMillis,
+    ) -> Result<FetchStream> {
+        let req = self.request(symbol, interval, start, end)?;
+        let this = self.clone();
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        std::thread::Builder::new()
+            .name("dsm-stream".into())
+            .spawn(move || {
+                let done = this.run(
+                    &req,
+                    &mut |batch| {
+                        tx.send(StreamMsg::Batch(batch))
+                            .map_err(|_| stream_dropped())
+                    },
+                    &mut |_, _| {},
+                );
+                let _ = tx.send(StreamMsg::Done(done));
+            })
+            .map_err(|e| DsmError::io("cannot start a fetch thread", e))?;
+        Ok(FetchStream { rx, summary: None })
     }
 
     /// The async form, for use inside an application's runtime (tokio or any other): the
@@ -152,14 +199,25 @@ impl Dsm {
         std::thread::Builder::new()
             .name("dsm-fetch".into())
             .spawn(move || {
-                let _ = tx.send(this.fetch_request(&req, &mut |_, _| {}));
+                let mut rows = Vec::new();
+                let result = this
+                    .run(
+                        &req,
+                        &mut |b| {
+                            rows.extend(b.rows);
+                            Ok(())
+                        },
+                        &mut |_, _| {},
+                    )
+                    .map(|summary| this.klines(&req, rows, summary));
+                let _ = tx.send(result);
             })
             .map_err(|e| DsmError::io("cannot start a fetch thread", e))?;
         rx.await.unwrap_or_else(|_| {
-            Err(DsmError::Io {
-                context: "fetch thread".into(),
-                source: std::io::Error::other("the fetch thread ended without a result"),
-            })
+            Err(DsmError::io(
+                "fetch thread",
+                std::io::Error::other("ended without a result"),
+            ))
         })
     }
 
@@ -182,51 +240,47 @@ impl Dsm {
         )
     }
 
-    fn fetch_request(
+    /// The cache this manager uses, if caching is on.
+    pub fn cache(&self) -> Option<&Cache> {
+        self.inner.cache.as_ref()
+    }
+
+    fn run(
         &self,
         req: &KlineRequest,
+        emit: &mut dyn FnMut(PeriodBatch) -> Result<()>,
         progress: &mut dyn FnMut(i64, i64),
-    ) -> Result<Klines> {
-        let provider = self.provider_instance()?;
-        let now = request::now_ms();
-        let mut collector =
-            Collector::new(req, now, self.inner.cancel.clone()).with_progress(progress);
-        let fetch = FetchRequest {
-            market: RString::from(self.inner.market.id.as_str()),
-            symbol: RString::from(req.symbol.as_str()),
-            interval: RString::from(req.interval_name.as_str()),
-            start_ms: req.start_ms,
-            end_ms: req.end_ms,
-            source: SourceKind::LIVE,
-        };
-        let sink = KlineSink_TO::from_ptr(RMut::new(&mut collector), TD_Opaque);
-        let outcome = provider.fetch(&fetch, sink);
-        if let Some(message) = collector.invalid.take() {
-            return Err(DsmError::InvalidData {
-                provider: self.provider().to_string(),
-                message,
-            });
+    ) -> Result<FetchSummary> {
+        let provider = || self.provider_instance();
+        Failover {
+            provider: &provider,
+            provider_id: self.provider(),
+            market: &self.inner.market,
+            req,
+            cache: self.inner.cache.as_ref(),
+            mode: self.inner.config.source,
+            now: request::now_ms(),
+            cancel: self.inner.cancel.clone(),
         }
-        let report = match outcome {
-            RResult::ROk(report) => report,
-            RResult::RErr(error) => {
-                return Err(DsmError::Provider {
-                    provider: self.provider().to_string(),
-                    error,
-                })
-            }
-        };
-        let (klines, _covered) = collector.finish();
-        Ok(Klines {
+        .run(emit, progress)
+    }
+
+    fn klines(
+        &self,
+        req: &KlineRequest,
+        rows: Vec<dsm_sdk::Kline>,
+        summary: FetchSummary,
+    ) -> Klines {
+        Klines {
             provider: self.provider().to_string(),
             market: self.inner.market.id.clone(),
             symbol: req.symbol.clone(),
             interval: req.interval_name.clone(),
             start_ms: req.start_ms,
             end_ms: req.end_ms,
-            rows: klines,
-            requests: report.requests,
-        })
+            rows,
+            summary,
+        }
     }
 
     /// The provider instance, loading the plugin library first if this process has not.
@@ -234,8 +288,8 @@ impl Dsm {
         if self.inner.cancel.load(Ordering::Relaxed) {
             return Err(DsmError::Provider {
                 provider: self.provider().to_string(),
-                error: dsm_sdk::ProviderError::new(
-                    dsm_sdk::ErrorKind::CANCELLED,
+                error: ProviderError::new(
+                    ErrorKind::CANCELLED,
                     "this manager was cancelled; create a new one to fetch again",
                 ),
             });
@@ -268,4 +322,44 @@ fn market_names(m: &Manifest) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+enum StreamMsg {
+    Batch(PeriodBatch),
+    Done(Result<FetchSummary>),
+}
+
+fn stream_dropped() -> DsmError {
+    DsmError::Provider {
+        provider: "dsm".into(),
+        error: ProviderError::new(ErrorKind::CANCELLED, "the stream was dropped"),
+    }
+}
+
+/// Period batches of a [`Dsm::fetch_stream`], then `Ok` summary via [`FetchStream::summary`].
+pub struct FetchStream {
+    rx: std::sync::mpsc::Receiver<StreamMsg>,
+    summary: Option<FetchSummary>,
+}
+
+impl FetchStream {
+    /// The fetch's report, once the stream has ended without an error.
+    pub fn summary(&self) -> Option<&FetchSummary> {
+        self.summary.as_ref()
+    }
+}
+
+impl Iterator for FetchStream {
+    type Item = Result<PeriodBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.rx.recv().ok()? {
+            StreamMsg::Batch(b) => Some(Ok(b)),
+            StreamMsg::Done(Ok(summary)) => {
+                self.summary = Some(summary);
+                None
+            }
+            StreamMsg::Done(Err(e)) => Some(Err(e)),
+        }
+    }
 }

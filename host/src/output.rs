@@ -37,16 +37,28 @@ impl Format {
 
 /// Write `rows` in `format`; CSV starts with the header row.
 pub fn write(out: &mut dyn Write, format: Format, rows: &[Kline]) -> io::Result<()> {
-    if format == Format::Csv {
-        writeln!(out, "{}", COLUMNS.join(","))?;
+    write_header(out, format)?;
+    write_rows(out, format, rows)?;
+    out.flush()
+}
+
+/// The CSV header row (nothing for JSON Lines).
+pub fn write_header(out: &mut dyn Write, format: Format) -> io::Result<()> {
+    match format {
+        Format::Csv => writeln!(out, "{}", COLUMNS.join(",")),
+        Format::Jsonl => Ok(()),
     }
+}
+
+/// Rows without a header, for streaming batch after batch.
+pub fn write_rows(out: &mut dyn Write, format: Format, rows: &[Kline]) -> io::Result<()> {
     for k in rows {
         match format {
             Format::Csv => write_csv_row(out, k)?,
             Format::Jsonl => write_json_row(out, k)?,
         }
     }
-    out.flush()
+    Ok(())
 }
 
 fn write_csv_row(out: &mut dyn Write, k: &Kline) -> io::Result<()> {

@@ -17,7 +17,8 @@ async fn fetch_async_inside_a_single_threaded_runtime_leaves_it_free() {
     let dsm = Dsm::create_with_config(
         DsmConfig::new("binance", "spot")
             .plugin_dir(target_dir())
-            .endpoint("spot", &fake.url()),
+            .endpoint("spot", &fake.url())
+            .cache_enabled(false),
     )
     .unwrap();
     // A ticker on the same (only) runtime thread: it can only tick while the fetch awaits.
@@ -38,5 +39,9 @@ async fn fetch_async_inside_a_single_threaded_runtime_leaves_it_free() {
     ticker.abort();
     let (s, e) = (1_704_067_200_000, 1_704_153_600_000);
     assert!(got.rows == expected_klines(Market::Spot, "BTCUSDT", "1h", s, e));
-    assert!(ticks.load(Ordering::Relaxed) >= 5, "the runtime was blocked: {} ticks", ticks.load(Ordering::Relaxed));
+    assert!(
+        ticks.load(Ordering::Relaxed) >= 5,
+        "the runtime was blocked: {} ticks",
+        ticks.load(Ordering::Relaxed)
+    );
 }

@@ -6,8 +6,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use dsm::{Dsm, DsmConfig, ErrorKind};
-use dsm_tests::fake::{expected_klines, Fault, FakeExchange, Market};
+use dsm::{Dsm, DsmConfig, ErrorKind, SourceMode};
+use dsm_tests::fake::{expected_klines, FakeExchange, Fault, Market};
 
 const DAY: i64 = 86_400_000;
 const JAN1: i64 = 1_704_067_200_000; // 2024-01-01
@@ -20,6 +20,8 @@ fn config(fake: &FakeExchange, market: &str) -> DsmConfig {
         .endpoint("um", &url)
         .endpoint("cm", &url)
         .backoff(Duration::from_millis(10), Duration::from_millis(50))
+        .source(SourceMode::Rest)
+        .cache_enabled(false)
 }
 
 fn manager(fake: &FakeExchange, market: &str) -> Dsm {
@@ -27,7 +29,10 @@ fn manager(fake: &FakeExchange, market: &str) -> Dsm {
 }
 
 fn kline_requests(fake: &FakeExchange) -> usize {
-    fake.requests().iter().filter(|r| r.path.ends_with("/klines")).count()
+    fake.requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/klines"))
+        .count()
 }
 
 #[test]
@@ -49,10 +54,20 @@ fn many_pages_return_every_candle_once_in_order_for_each_market() {
         assert_eq!(want.len(), 3 * 1440 + 8);
         assert_eq!(got.rows.len(), want.len(), "{market}");
         assert!(got.rows == want, "{market}: candles differ from the fake's");
-        let reqs: Vec<_> = fake.requests().into_iter().filter(|r| r.path == path).collect();
-        assert_eq!(reqs.len(), want.len().div_ceil(page), "{market}: one request per page");
-        assert!(reqs.iter().all(|r| r.param("limit") == Some(page.to_string())));
-        assert_eq!(got.requests as usize, reqs.len());
+        let reqs: Vec<_> = fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect();
+        assert_eq!(
+            reqs.len(),
+            want.len().div_ceil(page),
+            "{market}: one request per page"
+        );
+        assert!(reqs
+            .iter()
+            .all(|r| r.param("limit") == Some(page.to_string())));
+        assert_eq!(got.summary.requests as usize, reqs.len());
     }
 }
 
@@ -77,7 +92,16 @@ fn monthly_candles_and_the_one_call_api() {
     let fake = FakeExchange::start();
     std::env::set_var("DSM_BINANCE_SPOT_URL", fake.url());
     std::env::set_var("DSM_PLUGIN_PATH", target_dir());
-    let got = dsm::fetch_market_data("binance", "spot", "btcusdt", "1M", "2020-01-01", "2024-01-01").unwrap();
+    std::env::set_var("DSM_NO_CACHE", "1");
+    let got = dsm::fetch_market_data(
+        "binance",
+        "spot",
+        "btcusdt",
+        "1M",
+        "2020-01-01",
+        "2024-01-01",
+    )
+    .unwrap();
     std::env::remove_var("DSM_BINANCE_SPOT_URL");
     assert_eq!(got.len(), 48);
     assert!(got.rows == expected_klines(Market::Spot, "BTCUSDT", "1M", 1_577_836_800_000, JAN1));
@@ -93,8 +117,14 @@ fn the_forming_candle_is_not_history() {
         .unwrap();
     assert!(!got.is_empty());
     let last = got.rows.last().unwrap();
-    assert!(last.close_time < dsm::request::now_ms(), "only closed candles");
-    assert!(last.open_time + 2 * 3_600_000 > now, "the last closed candle is there");
+    assert!(
+        last.close_time < dsm::request::now_ms(),
+        "only closed candles"
+    );
+    assert!(
+        last.open_time + 2 * 3_600_000 > now,
+        "the last closed candle is there"
+    );
 }
 
 #[test]
@@ -111,10 +141,20 @@ fn unknown_symbol_and_interval_errors_say_what_was_wrong() {
     let err = manager(&fake, "um")
         .fetch_market_data("BTCUSDT", "1s", JAN1, JAN1 + DAY)
         .unwrap_err();
-    assert!(err.to_string().contains("not available on market um"), "{err}");
+    assert!(
+        err.to_string().contains("not available on market um"),
+        "{err}"
+    );
     assert_eq!(fake.requests().len(), 0);
     // The exchange's own -1120 answer is mapped too.
-    fake.push_faults("/api/v3/klines", [Fault::BinanceError { status: 400, code: -1120, msg: "Invalid interval.".into() }]);
+    fake.push_faults(
+        "/api/v3/klines",
+        [Fault::BinanceError {
+            status: 400,
+            code: -1120,
+            msg: "Invalid interval.".into(),
+        }],
+    );
     let err = manager(&fake, "spot")
         .fetch_market_data("BTCUSDT", "1h", JAN1, JAN1 + DAY)
         .unwrap_err();
@@ -131,16 +171,27 @@ fn attempts_equal_the_configured_retries() {
         let err = dsm
             .fetch_market_data("BTCUSDT", "1h", JAN1, JAN1 + DAY)
             .unwrap_err();
-        assert_eq!(err.provider_kind(), Some(ErrorKind::UPSTREAM_STATUS), "{err}");
+        assert_eq!(
+            err.provider_kind(),
+            Some(ErrorKind::UPSTREAM_STATUS),
+            "{err}"
+        );
         assert!(err.to_string().contains("503"), "{err}");
-        assert_eq!(kline_requests(&fake), retries as usize + 1, "retries={retries}");
+        assert_eq!(
+            kline_requests(&fake),
+            retries as usize + 1,
+            "retries={retries}"
+        );
     }
 }
 
 #[test]
 fn transient_5xx_are_retried_into_success() {
     let fake = FakeExchange::start();
-    fake.push_faults("/api/v3/klines", [Fault::Status(502), Fault::Status(500), Fault::Truncated]);
+    fake.push_faults(
+        "/api/v3/klines",
+        [Fault::Status(502), Fault::Status(500), Fault::Truncated],
+    );
     let got = Dsm::create_with_config(config(&fake, "spot").retries(3).concurrency(1))
         .unwrap()
         .fetch_market_data("BTCUSDT", "1h", JAN1, JAN1 + DAY)
@@ -154,7 +205,9 @@ fn request_timeout_fires_against_a_slow_exchange() {
     let fake = FakeExchange::start();
     fake.set_delay("/fapi/v1/klines", Duration::from_secs(3));
     let dsm = Dsm::create_with_config(
-        config(&fake, "um").request_timeout(Duration::from_millis(300)).retries(1),
+        config(&fake, "um")
+            .request_timeout(Duration::from_millis(300))
+            .retries(1),
     )
     .unwrap();
     let started = Instant::now();
@@ -164,33 +217,57 @@ fn request_timeout_fires_against_a_slow_exchange() {
     assert_eq!(err.provider_kind(), Some(ErrorKind::TIMEOUT), "{err}");
     assert_eq!(kline_requests(&fake), 2, "first try and one retry");
     // Far below the 2 x 3 s the fake would take: the timeout, not the server, ended it.
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
 fn retry_after_is_waited_for() {
     let fake = FakeExchange::start();
-    fake.push_faults("/api/v3/klines", [Fault::RetryAfter { status: 429, secs: 1 }]);
+    fake.push_faults(
+        "/api/v3/klines",
+        [Fault::RetryAfter {
+            status: 429,
+            secs: 1,
+        }],
+    );
     let got = Dsm::create_with_config(config(&fake, "spot").concurrency(1))
         .unwrap()
         .fetch_market_data("BTCUSDT", "1h", JAN1, JAN1 + DAY)
         .unwrap();
     assert_eq!(got.len(), 24);
-    let reqs: Vec<_> = fake.requests().into_iter().filter(|r| r.path == "/api/v3/klines").collect();
+    let reqs: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v3/klines")
+        .collect();
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[0].status, 429);
     let waited = reqs[1].at - reqs[0].at;
-    assert!(waited >= Duration::from_millis(950), "retried after {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(950),
+        "retried after {waited:?}"
+    );
 }
 
 #[test]
 fn retry_after_beyond_the_configured_maximum_is_a_rate_limit_error() {
     let fake = FakeExchange::start();
-    fake.push_faults("/api/v3/klines", [Fault::RetryAfter { status: 418, secs: 120 }]);
-    let err = Dsm::create_with_config(config(&fake, "spot").max_retry_after(Duration::from_secs(5)))
-        .unwrap()
-        .fetch_market_data("BTCUSDT", "1h", JAN1, JAN1 + DAY)
-        .unwrap_err();
+    fake.push_faults(
+        "/api/v3/klines",
+        [Fault::RetryAfter {
+            status: 418,
+            secs: 120,
+        }],
+    );
+    let err =
+        Dsm::create_with_config(config(&fake, "spot").max_retry_after(Duration::from_secs(5)))
+            .unwrap()
+            .fetch_market_data("BTCUSDT", "1h", JAN1, JAN1 + DAY)
+            .unwrap_err();
     assert_eq!(err.provider_kind(), Some(ErrorKind::RATE_LIMITED), "{err}");
     assert!(err.to_string().contains("120"), "{err}");
 }
@@ -216,9 +293,17 @@ fn concurrency_setting_bounds_requests_in_flight() {
         let starts: Vec<_> = fake.requests().iter().map(|r| r.at).collect();
         let max_parallel = starts
             .iter()
-            .map(|a| starts.iter().filter(|b| **b >= *a && **b < *a + Duration::from_millis(100)).count())
+            .map(|a| {
+                starts
+                    .iter()
+                    .filter(|b| **b >= *a && **b < *a + Duration::from_millis(100))
+                    .count()
+            })
             .max()
             .unwrap();
-        assert!(max_parallel <= concurrency as usize, "{max_parallel} > {concurrency}");
+        assert!(
+            max_parallel <= concurrency as usize,
+            "{max_parallel} > {concurrency}"
+        );
     }
 }

@@ -16,7 +16,8 @@ fn create(id: &str, dir: &Path) -> Result<Dsm, DsmError> {
     Dsm::create_with_config(
         DsmConfig::new(id, "spot")
             .plugin_dir(dir)
-            .plugin_dir(target_dir()),
+            .plugin_dir(target_dir())
+            .cache_enabled(false),
     )
 }
 

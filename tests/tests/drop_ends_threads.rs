@@ -23,7 +23,8 @@ fn dropping_a_manager_ends_its_threads_and_keeps_the_library() {
     let dsm = Dsm::create_with_config(
         DsmConfig::new("binance", "spot")
             .plugin_dir(target_dir())
-            .endpoint("spot", &fake.url()),
+            .endpoint("spot", &fake.url())
+            .cache_enabled(false),
     )
     .unwrap();
     assert!(!is_mapped("binance"));
@@ -33,7 +34,11 @@ fn dropping_a_manager_ends_its_threads_and_keeps_the_library() {
     assert_eq!(got.len(), 24);
     assert!(is_mapped("binance"));
     let during = thread_names().len();
-    assert!(during > before, "the plugin's runtime runs threads: {:?}", thread_names());
+    assert!(
+        during > before,
+        "the plugin's runtime runs threads: {:?}",
+        thread_names()
+    );
 
     drop(dsm);
     // Runtime shutdown joins its workers; give the kernel a moment to reap them.

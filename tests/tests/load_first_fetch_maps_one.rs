@@ -12,8 +12,12 @@ const JAN1: i64 = 1_704_067_200_000;
 
 #[test]
 fn sixteen_racing_threads_cause_one_load_and_all_get_the_data() {
-    let dsm = Dsm::create_with_config(DsmConfig::new("testplug", "spot").plugin_dir(target_dir()))
-        .unwrap();
+    let dsm = Dsm::create_with_config(
+        DsmConfig::new("testplug", "spot")
+            .plugin_dir(target_dir())
+            .cache_enabled(false),
+    )
+    .unwrap();
     assert_eq!(mapped_plugins(), Vec::<String>::new());
     let barrier = Arc::new(Barrier::new(16));
     let threads: Vec<_> = (0..16)
@@ -40,9 +44,12 @@ fn sixteen_racing_threads_cause_one_load_and_all_get_the_data() {
     assert!(dsm.is_loaded() && dsm.load_time().is_some());
 
     // A second manager of the same provider reuses the library: still one open.
-    let again =
-        Dsm::create_with_config(DsmConfig::new("testplug", "spot").plugin_dir(target_dir()))
-            .unwrap();
+    let again = Dsm::create_with_config(
+        DsmConfig::new("testplug", "spot")
+            .plugin_dir(target_dir())
+            .cache_enabled(false),
+    )
+    .unwrap();
     again
         .fetch_market_data("TEST", "1d", JAN1, JAN1 + 72 * H)
         .unwrap();

@@ -13,8 +13,9 @@ use clap::{Args, Parser, Subcommand};
              Each exchange is a plugin file (libdsm_<id>.so), opened only when it is used."
 )]
 #[command(
-    after_help = "Exit codes: 0 ok, 1 error, 2 bad usage.\n\nExamples:\n  \
+    after_help = "Exit codes: 0 ok, 1 error, 2 bad usage, 3 finished with gaps (listed on stderr).\n\nExamples:\n  \
     dsm providers\n  \
+    dsm cache ls\n  \
     dsm fetch -p binance -m spot -s BTCUSDT -i 1h --start 2024-01-01 --end 2024-01-08\n  \
     dsm fetch -p binance -m um -s ETHUSDT -i 1m --start 2024-03-01T12:00:00Z --end 2024-03-01T18:00:00Z --format jsonl -o eth.jsonl"
 )]
@@ -28,9 +29,13 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
-    /// Only errors on stderr.
+    /// Only errors on stderr (no progress line).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// Cache directory (default: DSM_CACHE_DIR, else $XDG_CACHE_HOME/dsm, else ~/.cache/dsm).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -42,6 +47,36 @@ pub enum Command {
     Providers(ProvidersArgs),
     /// Fetch klines for one symbol and interval over [start, end).
     Fetch(FetchArgs),
+    /// Inspect or clear the local cache.
+    Cache(CacheArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CacheArgs {
+    #[command(subcommand)]
+    pub command: CacheCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CacheCommand {
+    /// What is cached, per provider/market/symbol/interval: periods, rows, bytes, range.
+    Ls(FilterArgs),
+    /// Check every cache file (readable, schema, rows sorted, unique, aligned); exit 1 if bad.
+    Verify(FilterArgs),
+    /// Remove cached files matching the filters (all when none is given).
+    Clear(FilterArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FilterArgs {
+    #[arg(short, long)]
+    pub provider: Option<String>,
+    #[arg(short, long)]
+    pub market: Option<String>,
+    #[arg(short, long)]
+    pub symbol: Option<String>,
+    #[arg(short, long)]
+    pub interval: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -77,9 +112,17 @@ pub struct FetchArgs {
     #[arg(long)]
     pub end: String,
 
-    /// Output format.
-    #[arg(short, long, default_value = "csv", value_parser = ["csv", "jsonl"])]
+    /// Output format (parquet and arrow need -o).
+    #[arg(short, long, default_value = "csv", value_parser = ["csv", "jsonl", "parquet", "arrow"])]
     pub format: String,
+
+    /// Sources to use: auto (cache, then archive, then REST), cache (offline), archive, rest.
+    #[arg(long, value_parser = ["auto", "cache", "archive", "rest"])]
+    pub source: Option<String>,
+
+    /// Neither read nor write the cache.
+    #[arg(long)]
+    pub no_cache: bool,
 
     /// Write to this file instead of stdout (written whole, or not at all).
     #[arg(short, long, value_name = "FILE")]

@@ -1,48 +1,52 @@
-//! `dsm fetch`: one symbol and interval over [start, end), to stdout or a file.
+//! `dsm fetch`: one symbol and interval over [start, end), streamed period by period from
+//! the failover to stdout or a file. Exit 3 when it finished with gaps.
 
-use std::io::{BufWriter, Write};
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use dsm::{output, Dsm, DsmConfig, DsmError, LogLevel};
+use dsm::{Dsm, DsmConfig, DsmError, LogLevel, SourceMode};
 
 use crate::cli::{Cli, FetchArgs};
+use crate::progress::Progress;
+use crate::sink::OutputSink;
 
 pub fn run(cli: &Cli, args: &FetchArgs) -> Result<ExitCode, DsmError> {
     let dsm = Dsm::create_with_config(config(cli, args)?)?;
     let start = dsm::timeparse::parse_time(&args.start)?;
     let end = dsm::timeparse::parse_time(&args.end)?;
-    let format = output::Format::parse(&args.format)
-        .ok_or_else(|| DsmError::InvalidInput(format!("unknown format {:?}", args.format)))?;
     // Check the whole request before touching the plugin or the output file.
-    dsm.request(&args.symbol, &args.interval, start, end)?;
-    let klines = dsm.fetch_market_data(&args.symbol, &args.interval, start, end)?;
-    tracing::info!(
-        "{} candles of {} {} {} in {} requests",
-        klines.len(),
-        klines.provider,
-        klines.market,
-        klines.symbol,
-        klines.requests
-    );
-    match &args.output {
-        Some(path) => write_file(path, format, &klines.rows)?,
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = BufWriter::new(stdout.lock());
-            if let Err(e) = output::write(&mut out, format, &klines.rows) {
-                // A closed pipe (`| head`) is not an error worth a message.
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    return Err(DsmError::Io {
-                        context: "writing to stdout".into(),
-                        source: e,
-                    });
-                }
-            }
-        }
+    let req = dsm.request(&args.symbol, &args.interval, start, end)?;
+    let mut out = OutputSink::open(&args.format, args.output.as_deref())?;
+    let mut progress = Progress::new(&req, !cli.quiet);
+    let mut stream = dsm.fetch_stream(&args.symbol, &args.interval, start, end)?;
+    for batch in stream.by_ref() {
+        let batch = batch?;
+        out.write(&batch.rows)?;
+        progress.period_done(&batch);
     }
-    Ok(ExitCode::SUCCESS)
+    progress.finish();
+    let summary = stream.summary().cloned().unwrap_or_default();
+    out.finish()?;
+    tracing::info!(
+        "{} {} {} {}: {} periods cached, {} requests",
+        dsm.provider(),
+        dsm.market().id,
+        req.symbol,
+        req.interval_name,
+        summary.cached_periods,
+        summary.requests
+    );
+    for note in &summary.notes {
+        eprintln!("note: {note}");
+    }
+    if summary.gaps.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("finished with {} gap(s):", summary.gaps.len());
+    for gap in &summary.gaps {
+        eprintln!("  gap {gap}");
+    }
+    Ok(ExitCode::from(3))
 }
 
 fn config(cli: &Cli, args: &FetchArgs) -> Result<DsmConfig, DsmError> {
@@ -58,6 +62,15 @@ fn config(cli: &Cli, args: &FetchArgs) -> Result<DsmConfig, DsmError> {
         _ => LogLevel::TRACE,
     };
     config.log_http |= cli.verbose >= 3;
+    if let Some(dir) = &cli.cache_dir {
+        config.cache_dir = Some(dir.clone());
+    }
+    if args.no_cache {
+        config.cache_enabled = false;
+    }
+    if let Some(s) = &args.source {
+        config.source = SourceMode::parse(s).expect("clap checked the value");
+    }
     if let Some(ms) = args.timeout_ms {
         config.request_timeout = Duration::from_millis(ms);
     }
@@ -67,23 +80,10 @@ fn config(cli: &Cli, args: &FetchArgs) -> Result<DsmConfig, DsmError> {
     if let Some(n) = args.concurrency {
         config.concurrency = n;
     }
-    Ok(config)
-}
-
-/// Write the whole file next to its destination, then rename: never a partial file.
-fn write_file(path: &Path, format: output::Format, rows: &[dsm::Kline]) -> Result<(), DsmError> {
-    let io = |e| DsmError::io(format!("writing {}", path.display()), e);
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    {
-        let mut out = BufWriter::new(tmp.as_file());
-        output::write(&mut out, format, rows).map_err(io)?;
-        out.flush().map_err(io)?;
+    if config.source == SourceMode::Cache && !config.cache_enabled {
+        return Err(DsmError::InvalidInput(
+            "--source cache with --no-cache can serve nothing".into(),
+        ));
     }
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    Ok(config)
 }

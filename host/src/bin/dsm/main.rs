@@ -1,8 +1,11 @@
 //! The `dsm` command line: list providers, fetch klines.
 
+mod cache_cmd;
 mod cli;
 mod fetch;
+mod progress;
 mod providers;
+mod sink;
 
 use std::process::ExitCode;
 
@@ -14,6 +17,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         cli::Command::Providers(args) => providers::run(&cli, args),
         cli::Command::Fetch(args) => fetch::run(&cli, args),
+        cli::Command::Cache(args) => cache_cmd::run(&cli, args),
     };
     match result {
         Ok(code) => code,

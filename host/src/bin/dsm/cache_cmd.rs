@@ -1,0 +1,81 @@
+//! `dsm cache ls | verify | clear`.
+
+use std::process::ExitCode;
+
+use dsm::cache::{Cache, Filter};
+use dsm::DsmError;
+
+use crate::cli::{CacheArgs, CacheCommand, Cli, FilterArgs};
+
+pub fn run(cli: &Cli, args: &CacheArgs) -> Result<ExitCode, DsmError> {
+    let cache = Cache::new(cli.cache_dir.clone().unwrap_or_else(Cache::default_dir));
+    match &args.command {
+        CacheCommand::Ls(f) => ls(&cache, &filter(f)),
+        CacheCommand::Verify(f) => verify(&cache, &filter(f)),
+        CacheCommand::Clear(f) => clear(&cache, &filter(f)),
+    }
+}
+
+fn filter(f: &FilterArgs) -> Filter {
+    Filter {
+        provider: f.provider.clone(),
+        market: f.market.clone(),
+        symbol: f.symbol.as_ref().map(|s| s.to_ascii_uppercase()),
+        interval: f.interval.clone(),
+    }
+}
+
+fn ls(cache: &Cache, filter: &Filter) -> Result<ExitCode, DsmError> {
+    let series = cache.list(filter);
+    if series.is_empty() {
+        println!("nothing cached in {}", cache.root().display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<10} {:<6} {:<14} {:<4} {:>7} {:>10} {:>10}  range",
+        "provider", "market", "symbol", "ivl", "periods", "rows", "bytes"
+    );
+    for s in series {
+        println!(
+            "{:<10} {:<6} {:<14} {:<4} {:>7} {:>10} {:>10}  {} .. {}",
+            s.key.provider,
+            s.key.market,
+            s.key.symbol,
+            s.key.interval,
+            s.periods,
+            s.rows,
+            s.bytes,
+            s.first,
+            s.last
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(cache: &Cache, filter: &Filter) -> Result<ExitCode, DsmError> {
+    let report = cache.verify(filter);
+    for (path, why) in &report.bad {
+        println!("BAD {}: {why}", path.display());
+    }
+    println!(
+        "{} files checked, {} bad",
+        report.files_checked,
+        report.bad.len()
+    );
+    Ok(if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn clear(cache: &Cache, filter: &Filter) -> Result<ExitCode, DsmError> {
+    let report = cache.clear(filter)?;
+    println!(
+        "removed {} files ({} bytes) from {}",
+        report.files_removed,
+        report.bytes,
+        cache.root().display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

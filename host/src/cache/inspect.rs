@@ -1,0 +1,288 @@
+//! `dsm cache ls | verify | clear`: walking the cache tree. Only real directories whose names
+//! form a valid series key are entered (symlinks are never followed), so nothing outside the
+//! root is read or removed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::layout::{Period, SeriesKey, KLINES_DIR, TEMP_PREFIX};
+use super::store::{self, Expect};
+use super::{Cache, CacheError};
+
+/// Which series to act on; `None` matches all. Provider and market compare
+/// case-insensitively, the symbol uppercased, the interval exactly (`1m` is not `1M`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub provider: Option<String>,
+    pub market: Option<String>,
+    pub symbol: Option<String>,
+    pub interval: Option<String>,
+}
+
+impl Filter {
+    pub fn matches(&self, key: &SeriesKey) -> bool {
+        let ci = |want: &Option<String>, got: &str| {
+            want.as_deref()
+                .is_none_or(|w| w.trim().eq_ignore_ascii_case(got))
+        };
+        ci(&self.provider, &key.provider)
+            && ci(&self.market, &key.market)
+            && ci(&self.symbol, &key.symbol)
+            && self
+                .interval
+                .as_deref()
+                .is_none_or(|w| w.trim() == key.interval)
+    }
+}
+
+/// One series in the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesSummary {
+    pub key: SeriesKey,
+    /// Period files (days or months).
+    pub periods: usize,
+    pub rows: u64,
+    pub bytes: u64,
+    /// The first and last period, `YYYY-MM-DD` or `YYYY-MM`.
+    pub first: String,
+    pub last: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub files_checked: usize,
+    /// Each bad file and what is wrong with it.
+    pub bad: Vec<(PathBuf, String)>,
+}
+
+impl VerifyReport {
+    pub fn is_ok(&self) -> bool {
+        self.bad.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClearReport {
+    pub files_removed: usize,
+    pub bytes: u64,
+    pub dirs_removed: usize,
+}
+
+/// A file in a series directory.
+enum Entry {
+    Period {
+        start: i64,
+        path: PathBuf,
+        bytes: u64,
+    },
+    Temp {
+        path: PathBuf,
+        bytes: u64,
+    },
+    Other {
+        path: PathBuf,
+    },
+}
+
+impl Cache {
+    /// A summary per series matching `filter`, sorted by key; series without files are left
+    /// out. Row counts come from the file footers, without decoding the data.
+    pub fn list(&self, filter: &Filter) -> Vec<SeriesSummary> {
+        let mut out = Vec::new();
+        for (key, dir, period) in self.series(filter) {
+            let periods: Vec<_> = entries(&dir, period)
+                .into_iter()
+                .filter_map(|e| match e {
+                    Entry::Period { start, path, bytes } => Some((start, path, bytes)),
+                    _ => None,
+                })
+                .collect();
+            let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
+                continue;
+            };
+            out.push(SeriesSummary {
+                first: period.stem(first.0),
+                last: period.stem(last.0),
+                periods: periods.len(),
+                rows: periods
+                    .iter()
+                    .map(|p| rows_of(&key, period, p.0, &p.1))
+                    .sum(),
+                bytes: periods.iter().map(|p| p.2).sum(),
+                key,
+            });
+        }
+        out
+    }
+
+    /// Read and check every file of the matching series; report stray and temporary files.
+    pub fn verify(&self, filter: &Filter) -> VerifyReport {
+        let mut report = VerifyReport::default();
+        for (key, dir, _) in self.series(filter) {
+            let Ok(interval) = key.validate() else {
+                continue;
+            };
+            let period = Period::for_interval(interval);
+            for entry in entries(&dir, period) {
+                report.files_checked += 1;
+                let (path, problem) = match entry {
+                    Entry::Period { start, path, .. } => {
+                        let expect = Expect {
+                            key: &key,
+                            interval,
+                            period,
+                            start,
+                        };
+                        match store::read(&path, &expect) {
+                            Ok(Some(_)) => continue,
+                            Ok(None) => (path, "vanished while being checked".into()),
+                            Err(e) => (path, problem_of(e)),
+                        }
+                    }
+                    Entry::Temp { path, .. } => (
+                        path,
+                        "leftover temporary file of an interrupted write".into(),
+                    ),
+                    Entry::Other { path } => (path, "not a cache file of this series".into()),
+                };
+                report.bad.push((path, problem));
+            }
+        }
+        report
+    }
+
+    /// Remove the period and temporary files of the matching series, then the directories
+    /// left empty (never the root, never a file dsm did not write).
+    pub fn clear(&self, filter: &Filter) -> Result<ClearReport, CacheError> {
+        let mut report = ClearReport::default();
+        for (_, dir, period) in self.series(filter) {
+            for entry in entries(&dir, period) {
+                let (path, bytes) = match entry {
+                    Entry::Period { path, bytes, .. } | Entry::Temp { path, bytes } => {
+                        (path, bytes)
+                    }
+                    Entry::Other { .. } => continue,
+                };
+                fs::remove_file(&path).map_err(|source| CacheError::Io { path, source })?;
+                report.files_removed += 1;
+                report.bytes += bytes;
+            }
+            report.dirs_removed += self.remove_empty_dirs(&dir);
+        }
+        Ok(report)
+    }
+
+    /// Remove `dir` and its ancestors while they are empty, stopping below the root.
+    fn remove_empty_dirs(&self, dir: &Path) -> usize {
+        let mut removed = 0;
+        let mut cur = Some(dir);
+        while let Some(d) = cur.filter(|d| d.starts_with(&self.root) && *d != self.root) {
+            // Fails (and stops) when the directory is not empty.
+            if fs::remove_dir(d).is_err() {
+                break;
+            }
+            removed += 1;
+            cur = d.parent();
+        }
+        removed
+    }
+
+    /// The series directories matching `filter`, with valid names only, sorted.
+    fn series(&self, filter: &Filter) -> Vec<(SeriesKey, PathBuf, Period)> {
+        let mut out = Vec::new();
+        for (provider, p_dir) in subdirs(&self.root) {
+            for (market, m_dir) in subdirs(&p_dir) {
+                for (symbol, s_dir) in subdirs(&m_dir.join(KLINES_DIR)) {
+                    for (interval, dir) in subdirs(&s_dir) {
+                        let key = SeriesKey {
+                            provider: provider.clone(),
+                            market: market.clone(),
+                            symbol: symbol.clone(),
+                            interval,
+                        };
+                        if let Ok(period) = key.period() {
+                            if filter.matches(&key) {
+                                out.push((key, dir, period));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn problem_of(e: CacheError) -> String {
+    match e {
+        CacheError::Corrupt { message, .. } => message,
+        CacheError::Io { source, .. } => source.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Rows of one file: from the footer, else by reading it (0 if it is unreadable).
+fn rows_of(key: &SeriesKey, period: Period, start: i64, path: &Path) -> u64 {
+    if let Some(n) = store::footer_rows(path) {
+        return n;
+    }
+    let Ok(interval) = key.validate() else {
+        return 0;
+    };
+    let expect = Expect {
+        key,
+        interval,
+        period,
+        start,
+    };
+    match store::read(path, &expect) {
+        Ok(Some(rows)) => rows.len() as u64,
+        _ => 0,
+    }
+}
+
+/// Real subdirectories (not symlinks) with UTF-8 names, sorted; none if `dir` is unreadable.
+fn subdirs(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut out: Vec<_> = read_dir(dir)
+        .filter(|(_, _, t)| t.is_dir())
+        .filter_map(|(name, path, _)| Some((name.into_string().ok()?, path)))
+        .collect();
+    out.sort();
+    out
+}
+
+fn read_dir(dir: &Path) -> impl Iterator<Item = (std::ffi::OsString, PathBuf, fs::FileType)> {
+    fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| Some((e.file_name(), e.path(), e.file_type().ok()?)))
+}
+
+/// The files of a series directory, period files sorted by start.
+fn entries(dir: &Path, period: Period) -> Vec<Entry> {
+    let mut out: Vec<Entry> = read_dir(dir)
+        .filter(|(_, _, t)| !t.is_dir())
+        .map(|(name, path, t)| {
+            let name = name.to_string_lossy().into_owned();
+            let bytes = || fs::symlink_metadata(&path).map(|m| m.len()).unwrap_or(0);
+            match period.parse_file_name(&name) {
+                Some(start) if t.is_file() => Entry::Period {
+                    start,
+                    bytes: bytes(),
+                    path,
+                },
+                _ if t.is_file() && name.starts_with(TEMP_PREFIX) => Entry::Temp {
+                    bytes: bytes(),
+                    path,
+                },
+                _ => Entry::Other { path },
+            }
+        })
+        .collect();
+    out.sort_by_key(|e| match e {
+        Entry::Period { start, .. } => (0, *start),
+        _ => (1, 0),
+    });
+    out
+}

@@ -1,0 +1,283 @@
+//! Where cache files live: series keys (validated so no path escapes the root) and periods
+//! (one file per UTC day, or per month for intervals of a day or more).
+
+use std::path::{Path, PathBuf};
+
+use crate::interval::{civil_from_days, days_from_civil, Interval, DAY};
+
+use super::CacheError;
+
+/// How much one cache file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Period {
+    /// A UTC day, for intervals shorter than a day: `YYYY-MM-DD.arrow`.
+    Day,
+    /// A calendar month (UTC), for 1d and longer: `YYYY-MM.arrow`; a candle belongs to the
+    /// month its open time falls in.
+    Month,
+}
+
+impl Period {
+    pub fn for_interval(interval: Interval) -> Period {
+        match interval {
+            Interval::Fixed(ms) if ms < DAY => Period::Day,
+            _ => Period::Month,
+        }
+    }
+
+    /// The start of the period containing `t_ms`.
+    pub fn start_of(self, t_ms: i64) -> i64 {
+        let day = t_ms.div_euclid(DAY);
+        match self {
+            Period::Day => day * DAY,
+            Period::Month => {
+                let (y, m, _) = civil_from_days(day);
+                days_from_civil(y, m, 1) * DAY
+            }
+        }
+    }
+
+    /// The start of the period after the one starting at `start_ms`.
+    pub fn next(self, start_ms: i64) -> i64 {
+        match self {
+            Period::Day => start_ms + DAY,
+            Period::Month => {
+                let (y, m, _) = civil_from_days(start_ms.div_euclid(DAY));
+                let (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+                days_from_civil(y, m, 1) * DAY
+            }
+        }
+    }
+
+    pub fn is_start(self, t_ms: i64) -> bool {
+        self.start_of(t_ms) == t_ms
+    }
+
+    /// `YYYY-MM-DD` or `YYYY-MM` of the period containing `t_ms`.
+    pub fn stem(self, t_ms: i64) -> String {
+        let (y, m, d) = civil_from_days(t_ms.div_euclid(DAY));
+        match self {
+            Period::Day => format!("{y:04}-{m:02}-{d:02}"),
+            Period::Month => format!("{y:04}-{m:02}"),
+        }
+    }
+
+    /// The cache file name of the period containing `t_ms`.
+    pub fn file_name(self, t_ms: i64) -> String {
+        format!("{}.{EXTENSION}", self.stem(t_ms))
+    }
+
+    /// The period start named by a stem written by `stem`, or None.
+    pub fn parse_stem(self, stem: &str) -> Option<i64> {
+        let parts: Vec<&str> = stem.split('-').collect();
+        let widths_ok = |ws: &[usize]| {
+            parts.len() == ws.len()
+                && parts
+                    .iter()
+                    .zip(ws)
+                    .all(|(p, w)| p.len() == *w && p.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let (y, m, d) = match self {
+            Period::Day if widths_ok(&[4, 2, 2]) => (parts[0], parts[1], parts[2]),
+            Period::Month if widths_ok(&[4, 2]) => (parts[0], parts[1], "01"),
+            _ => return None,
+        };
+        let (y, m, d): (i64, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+        let t = days_from_civil(y, m, d) * DAY;
+        // Reject dates that do not exist (2024-02-30) by printing them back.
+        (self.stem(t) == stem).then_some(t)
+    }
+
+    /// The period start named by a cache file name, or None for any other name.
+    pub fn parse_file_name(self, name: &str) -> Option<i64> {
+        let stem = name.strip_suffix(EXTENSION)?.strip_suffix('.')?;
+        self.parse_stem(stem)
+    }
+}
+
+pub const EXTENSION: &str = "arrow";
+/// Temporary files of an atomic write start with this (and are hidden).
+pub const TEMP_PREFIX: &str = ".dsm-tmp-";
+/// The directory under a market that holds kline series (room for other data types).
+pub const KLINES_DIR: &str = "klines";
+
+/// One cached series: provider, market, symbol and interval.
+///
+/// Fields are public for reading; build keys with `SeriesKey::new`, which normalizes them.
+/// The cache validates every key again before turning it into a path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SeriesKey {
+    pub provider: String,
+    pub market: String,
+    pub symbol: String,
+    pub interval: String,
+}
+
+impl SeriesKey {
+    /// Lowercase provider and market, uppercase symbol, canonical interval name (`1mo` -> `1M`).
+    pub fn new(
+        provider: &str,
+        market: &str,
+        symbol: &str,
+        interval: &str,
+    ) -> Result<SeriesKey, CacheError> {
+        let interval = Interval::parse(interval)
+            .map_err(|e| CacheError::InvalidKey(e.to_string()))?
+            .to_string();
+        let key = SeriesKey {
+            provider: provider.trim().to_ascii_lowercase(),
+            market: market.trim().to_ascii_lowercase(),
+            symbol: symbol.trim().to_ascii_uppercase(),
+            interval,
+        };
+        key.validate()?;
+        Ok(key)
+    }
+
+    /// Checks every component and returns the parsed interval.
+    pub fn validate(&self) -> Result<Interval, CacheError> {
+        check_name("provider", &self.provider, |b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+        })?;
+        check_name("market", &self.market, |b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+        })?;
+        check_symbol(&self.symbol)?;
+        check_name("interval", &self.interval, |b| b.is_ascii_alphanumeric())?;
+        let interval =
+            Interval::parse(&self.interval).map_err(|e| CacheError::InvalidKey(e.to_string()))?;
+        if interval.to_string() != self.interval {
+            return Err(CacheError::InvalidKey(format!(
+                "interval {:?} is not in canonical form ({interval})",
+                self.interval
+            )));
+        }
+        Ok(interval)
+    }
+
+    pub fn period(&self) -> Result<Period, CacheError> {
+        Ok(Period::for_interval(self.validate()?))
+    }
+
+    /// The series directory below `root` (the key must have been validated).
+    pub(crate) fn dir_under(&self, root: &Path) -> PathBuf {
+        root.join(&self.provider)
+            .join(&self.market)
+            .join(KLINES_DIR)
+            .join(&self.symbol)
+            .join(&self.interval)
+    }
+}
+
+impl std::fmt::Display for SeriesKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let k = self;
+        write!(f, "{}/{}/{}/{}", k.provider, k.market, k.symbol, k.interval)
+    }
+}
+
+/// `^[A-Z0-9_-]{1,30}$`, as for requests.
+pub(crate) fn check_symbol(symbol: &str) -> Result<(), CacheError> {
+    check_name("symbol", symbol, |b| {
+        b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+    })?;
+    if symbol.len() > 30 {
+        return Err(CacheError::InvalidKey(format!(
+            "symbol {symbol:?} is longer than 30"
+        )));
+    }
+    Ok(())
+}
+
+/// 1 to 40 bytes, all allowed by `ok`: never empty, `.`, `..` or containing a separator.
+fn check_name(what: &str, s: &str, ok: impl Fn(u8) -> bool) -> Result<(), CacheError> {
+    if (1..=40).contains(&s.len()) && s.bytes().all(ok) {
+        Ok(())
+    } else {
+        Err(CacheError::InvalidKey(format!(
+            "{what} {s:?} is not valid for a cache path"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i64, m: u32, d: u32) -> i64 {
+        days_from_civil(y, m, d) * DAY
+    }
+
+    #[test]
+    fn periods_by_interval() {
+        let p = |s| Period::for_interval(Interval::parse(s).unwrap());
+        for s in ["1s", "1m", "15m", "1h", "12h"] {
+            assert_eq!(p(s), Period::Day, "{s}");
+        }
+        for s in ["1d", "3d", "1w", "1M"] {
+            assert_eq!(p(s), Period::Month, "{s}");
+        }
+    }
+
+    #[test]
+    fn day_math() {
+        let t = day(2024, 2, 29) + 5 * 3_600_000 + 17;
+        assert_eq!(Period::Day.start_of(t), day(2024, 2, 29));
+        assert_eq!(Period::Day.next(day(2024, 2, 29)), day(2024, 3, 1));
+        assert_eq!(Period::Day.file_name(t), "2024-02-29.arrow");
+        assert_eq!(
+            Period::Day.parse_file_name("2024-02-29.arrow"),
+            Some(day(2024, 2, 29))
+        );
+        assert_eq!(Period::Day.start_of(-1), -DAY);
+        assert!(Period::Day.is_start(day(1970, 1, 1)) && !Period::Day.is_start(1));
+    }
+
+    #[test]
+    fn month_math() {
+        let t = day(2023, 12, 31) + 23 * 3_600_000;
+        assert_eq!(Period::Month.start_of(t), day(2023, 12, 1));
+        assert_eq!(Period::Month.next(day(2023, 12, 1)), day(2024, 1, 1));
+        assert_eq!(Period::Month.next(day(2024, 1, 1)), day(2024, 2, 1));
+        assert_eq!(Period::Month.stem(t), "2023-12");
+        assert_eq!(Period::Month.parse_stem("2024-02"), Some(day(2024, 2, 1)));
+        assert!(!Period::Month.is_start(day(2024, 2, 2)));
+    }
+
+    #[test]
+    fn odd_names_are_not_periods() {
+        for name in [
+            "2024-02-30.arrow",
+            "2024-2-01.arrow",
+            "2024-02-01.arrow.tmp",
+            "x.arrow",
+        ] {
+            assert_eq!(Period::Day.parse_file_name(name), None, "{name}");
+        }
+        assert_eq!(Period::Month.parse_file_name("2024-01-01.arrow"), None);
+        assert_eq!(Period::Month.parse_file_name("2024-13.arrow"), None);
+    }
+
+    #[test]
+    fn keys_are_normalized_and_checked() {
+        let k = SeriesKey::new("Binance", "SPOT", "btcusdt", "1mo").unwrap();
+        assert_eq!(k.to_string(), "binance/spot/BTCUSDT/1M");
+        for (p, m, s, i) in [
+            ("binance", "spot", "../x", "1m"),
+            ("binance", "spot", "BTC/USDT", "1m"),
+            ("..", "spot", "BTCUSDT", "1m"),
+            ("binance", "sp/ot", "BTCUSDT", "1m"),
+            ("binance", "spot", "", "1m"),
+            ("binance", "spot", "BTCUSDT", "../1m"),
+        ] {
+            assert!(SeriesKey::new(p, m, s, i).is_err(), "{p} {m} {s} {i}");
+        }
+        let raw = SeriesKey {
+            provider: "binance".into(),
+            market: "spot".into(),
+            symbol: "..".into(),
+            interval: "1m".into(),
+        };
+        assert!(raw.validate().is_err());
+    }
+}

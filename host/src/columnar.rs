@@ -1,0 +1,196 @@
+//! Klines as Arrow columns: the one schema shared by the cache files and the Parquet / Arrow
+//! outputs, so that pyarrow and polars read every dsm file the same way.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use arrow_array::{
+    Array, ArrayRef, Float64Array, RecordBatch, TimestampMillisecondArray, UInt64Array,
+};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use dsm_sdk::Kline;
+
+use crate::output::COLUMNS;
+
+/// Timestamps carry the zone so that readers show UTC instead of naive times.
+pub const TIMEZONE: &str = "UTC";
+
+fn column_type(name: &str) -> DataType {
+    match name {
+        "open_time" | "close_time" => {
+            DataType::Timestamp(TimeUnit::Millisecond, Some(TIMEZONE.into()))
+        }
+        "trades" => DataType::UInt64,
+        _ => DataType::Float64,
+    }
+}
+
+/// The kline schema, without metadata: `open_time` and `close_time` timestamp[ms, UTC],
+/// `trades` uint64, the rest float64, all non-nullable, in `output::COLUMNS` order.
+pub fn schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            let fields: Vec<Field> = COLUMNS
+                .iter()
+                .map(|name| Field::new(*name, column_type(name), false))
+                .collect();
+            Arc::new(Schema::new(fields))
+        })
+        .clone()
+}
+
+/// The kline schema with key/value metadata (e.g. provider, market, symbol, interval).
+pub fn schema_with_metadata(metadata: HashMap<String, String>) -> SchemaRef {
+    Arc::new(schema().as_ref().clone().with_metadata(metadata))
+}
+
+fn floats(rows: &[Kline], f: impl Fn(&Kline) -> f64) -> ArrayRef {
+    Arc::new(Float64Array::from_iter_values(rows.iter().map(f)))
+}
+
+fn times(rows: &[Kline], f: impl Fn(&Kline) -> i64) -> ArrayRef {
+    Arc::new(
+        TimestampMillisecondArray::from_iter_values(rows.iter().map(f)).with_timezone(TIMEZONE),
+    )
+}
+
+/// Klines as one record batch with `schema()`.
+pub fn to_record_batch(rows: &[Kline]) -> RecordBatch {
+    to_record_batch_with(schema(), rows)
+}
+
+/// Klines as one record batch with `schema`, which must be `schema()` plus metadata.
+pub fn to_record_batch_with(schema: SchemaRef, rows: &[Kline]) -> RecordBatch {
+    let columns = vec![
+        times(rows, |k| k.open_time),
+        floats(rows, |k| k.open),
+        floats(rows, |k| k.high),
+        floats(rows, |k| k.low),
+        floats(rows, |k| k.close),
+        floats(rows, |k| k.volume),
+        times(rows, |k| k.close_time),
+        floats(rows, |k| k.quote_volume),
+        Arc::new(UInt64Array::from_iter_values(rows.iter().map(|k| k.trades))),
+        floats(rows, |k| k.taker_buy_base_volume),
+        floats(rows, |k| k.taker_buy_quote_volume),
+    ];
+    // The columns are built to match the schema, so this cannot fail.
+    RecordBatch::try_new(schema, columns).expect("kline columns match the kline schema")
+}
+
+/// Whether `schema` has the kline columns with the right names, types and nullability
+/// (metadata is not compared).
+pub fn check_schema(schema: &Schema) -> Result<(), String> {
+    let expected = self::schema();
+    if schema.fields().len() != expected.fields().len() {
+        return Err(format!(
+            "expected {} columns, found {}",
+            expected.fields().len(),
+            schema.fields().len()
+        ));
+    }
+    for (want, got) in expected.fields().iter().zip(schema.fields().iter()) {
+        if want.name() != got.name() || want.data_type() != got.data_type() || got.is_nullable() {
+            return Err(format!(
+                "column {:?} {} (nullable: {}) where {:?} {} (non-nullable) was expected",
+                got.name(),
+                got.data_type(),
+                got.is_nullable(),
+                want.name(),
+                want.data_type()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn column<T: 'static>(batch: &RecordBatch, i: usize) -> Result<&T, String> {
+    let col = batch.column(i);
+    if col.null_count() > 0 {
+        return Err(format!("column {:?} has nulls", COLUMNS[i]));
+    }
+    col.as_any()
+        .downcast_ref::<T>()
+        .ok_or_else(|| format!("column {:?} has an unexpected type", COLUMNS[i]))
+}
+
+/// Klines from a record batch; the schema is checked first.
+pub fn from_record_batch(batch: &RecordBatch) -> Result<Vec<Kline>, String> {
+    check_schema(&batch.schema())?;
+    let t = |i| column::<TimestampMillisecondArray>(batch, i).map(|a| a.values());
+    let f = |i| column::<Float64Array>(batch, i).map(|a| a.values());
+    let (open_time, close_time) = (t(0)?, t(6)?);
+    let (open, high, low, close, volume) = (f(1)?, f(2)?, f(3)?, f(4)?, f(5)?);
+    let (quote, taker_base, taker_quote) = (f(7)?, f(9)?, f(10)?);
+    let trades = column::<UInt64Array>(batch, 8)?.values();
+    let rows = (0..batch.num_rows())
+        .map(|i| Kline {
+            open_time: open_time[i],
+            open: open[i],
+            high: high[i],
+            low: low[i],
+            close: close[i],
+            volume: volume[i],
+            close_time: close_time[i],
+            quote_volume: quote[i],
+            trades: trades[i],
+            taker_buy_base_volume: taker_base[i],
+            taker_buy_quote_volume: taker_quote[i],
+        })
+        .collect();
+    Ok(rows)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// `n` distinct candles of `step_ms` from `start`.
+    pub(crate) fn sample(start: i64, step_ms: i64, n: usize) -> Vec<Kline> {
+        (0..n)
+            .map(|i| {
+                let x = i as f64;
+                Kline {
+                    open_time: start + i as i64 * step_ms,
+                    open: 100.0 + x,
+                    high: 101.5 + x,
+                    low: 99.25 + x,
+                    close: 100.5 + x,
+                    volume: 3.0 + x / 7.0,
+                    close_time: start + (i as i64 + 1) * step_ms - 1,
+                    quote_volume: 300.0 + x,
+                    trades: i as u64 * 3,
+                    taker_buy_base_volume: 1.0 + x / 9.0,
+                    taker_buy_quote_volume: 100.0 + x / 3.0,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn round_trips_through_a_record_batch() {
+        let rows = sample(1_700_000_000_000, 60_000, 50);
+        let batch = to_record_batch(&rows);
+        assert_eq!(batch.num_rows(), 50);
+        assert_eq!(from_record_batch(&batch).unwrap(), rows);
+        assert!(from_record_batch(&to_record_batch(&[])).unwrap().is_empty());
+    }
+
+    #[test]
+    fn rejects_a_different_schema() {
+        let other = Schema::new(vec![Field::new("open_time", DataType::Int64, false)]);
+        assert!(check_schema(&other).is_err());
+        let mut fields: Vec<Field> = schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields[0] = Field::new(
+            "open_time",
+            DataType::Timestamp(TimeUnit::Millisecond, None),
+            false,
+        );
+        assert!(check_schema(&Schema::new(fields)).is_err());
+    }
+}

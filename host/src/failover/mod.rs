@@ -1,0 +1,373 @@
+//! The failover, one for all providers: cache, then the archive for published periods, then
+//! REST; every candle validated, complete periods cached, every gap reported.
+//!
+//! Work goes in chunks of periods (a month of days, a day for 1s, a year of months) so that
+//! memory stays bounded and monthly archive files can be used.
+
+mod gaps;
+mod ranges;
+mod sink;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use dsm_sdk::{
+    abi_stable::{sabi_trait::TD_Opaque, sabi_types::RMut, std_types::RResult},
+    ErrorKind, FetchReport, FetchRequest, KlineSink_TO, MarketInfo, ProviderBox, ProviderError,
+    SourceKind,
+};
+
+use crate::cache::{Cache, Period, SeriesKey};
+use crate::error::{DsmError, Result};
+use crate::interval::{Interval, MINUTE};
+use crate::report::{FetchSummary, PeriodBatch, Source, SourceMode};
+use crate::request::KlineRequest;
+use gaps::{expected_gaps, Reasons};
+use sink::{ChunkSink, PeriodBuf};
+
+/// Everything one fetch needs; the provider is asked for only when the network is needed,
+/// so a fetch served from the cache never loads the plugin.
+pub struct Failover<'a> {
+    pub provider: &'a dyn Fn() -> Result<&'a ProviderBox>,
+    pub provider_id: &'a str,
+    pub market: &'a MarketInfo,
+    pub req: &'a KlineRequest,
+    pub cache: Option<&'a Cache>,
+    pub mode: SourceMode,
+    pub now: i64,
+    pub cancel: Arc<AtomicBool>,
+}
+
+type Emit<'e> = dyn FnMut(PeriodBatch) -> Result<()> + 'e;
+type Progress<'p> = dyn FnMut(i64, i64) + 'p;
+
+impl Failover<'_> {
+    pub fn run(&self, emit: &mut Emit<'_>, progress: &mut Progress<'_>) -> Result<FetchSummary> {
+        if self.mode == SourceMode::Archive && !self.market.archive {
+            return Err(DsmError::InvalidInput(format!(
+                "market {} of {} has no archive source; use --source rest or auto",
+                self.market.id, self.provider_id
+            )));
+        }
+        let period = Period::for_interval(self.req.interval);
+        let key = SeriesKey::new(
+            self.provider_id,
+            &self.market.id,
+            &self.req.symbol,
+            &self.req.interval_name,
+        )?;
+        let starts = period_starts(period, self.req.start_ms, self.req.end_ms);
+        let mut summary = FetchSummary::default();
+        let mut i = 0;
+        while i < starts.len() {
+            self.check_cancelled()?;
+            if let Some(rows) = self.read_cached(&key, starts[i], &mut summary) {
+                let buf = PeriodBuf {
+                    rows,
+                    covered: full(period, starts[i]),
+                    source: Some(Source::Cache),
+                };
+                self.finish_period(
+                    &key,
+                    period,
+                    starts[i],
+                    buf,
+                    &Reasons::default(),
+                    false,
+                    &mut summary,
+                    emit,
+                )?;
+                i += 1;
+            } else {
+                let j = self.chunk_end(&key, period, &starts, i);
+                self.fetch_chunk(&key, period, &starts[i..j], &mut summary, emit, progress)?;
+                i = j;
+            }
+            let done = starts.get(i).copied().unwrap_or(self.req.end_ms);
+            progress(
+                done.min(self.req.end_ms) - self.req.start_ms,
+                self.req.end_ms - self.req.start_ms,
+            );
+        }
+        Ok(summary)
+    }
+
+    /// The cached period, or None (absent, cache off or not read in this mode, or a bad
+    /// file, which is noted and fetched again).
+    fn read_cached(
+        &self,
+        key: &SeriesKey,
+        start: i64,
+        summary: &mut FetchSummary,
+    ) -> Option<Vec<dsm_sdk::Kline>> {
+        let cache = self.cache.filter(|_| self.mode.reads_cache())?;
+        match cache.read(key, start) {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!("{e}; fetching that period again");
+                summary.notes.push(format!("{e}; fetched again"));
+                None
+            }
+        }
+    }
+
+    /// End (exclusive index) of the chunk of uncached periods starting at `i`.
+    fn chunk_end(&self, key: &SeriesKey, period: Period, starts: &[i64], i: usize) -> usize {
+        let max_len = match (period, self.req.interval) {
+            (Period::Month, _) => 12,
+            (Period::Day, Interval::Fixed(ms)) if ms < MINUTE => 1,
+            // Up to the end of the month, so monthly archive files can serve whole months.
+            (Period::Day, _) => {
+                let month_end = Period::Month.next(Period::Month.start_of(starts[i]));
+                starts[i..].iter().take_while(|s| **s < month_end).count()
+            }
+        };
+        let cached =
+            |s: i64| self.mode.reads_cache() && self.cache.is_some_and(|c| c.contains(key, s));
+        let mut j = i + 1;
+        while j < starts.len() && j - i < max_len && !cached(starts[j]) {
+            j += 1;
+        }
+        j
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fetch_chunk(
+        &self,
+        key: &SeriesKey,
+        period: Period,
+        starts: &[i64],
+        summary: &mut FetchSummary,
+        emit: &mut Emit<'_>,
+        progress: &mut Progress<'_>,
+    ) -> Result<()> {
+        let chunk = (
+            starts[0],
+            period.next(*starts.last().expect("a chunk has periods")),
+        );
+        let mut bufs: BTreeMap<i64, PeriodBuf> = BTreeMap::new();
+        let mut reasons = Reasons::default();
+        if self.mode.uses_archive() && self.market.archive {
+            // Archives publish whole periods after they end: ask for those only.
+            let end = chunk.1.min(period.start_of(self.now));
+            if chunk.0 < end {
+                self.archive(
+                    chunk.0,
+                    end,
+                    period,
+                    &mut bufs,
+                    &mut reasons,
+                    summary,
+                    progress,
+                )?;
+            }
+        }
+        if self.mode.uses_rest() {
+            for (s, e) in self.uncovered(period, starts, &bufs) {
+                let report = self.call(SourceKind::LIVE, s, e, period, &mut bufs, progress)?;
+                summary.requests += report.requests;
+                reasons.add_report(&report);
+            }
+        }
+        for &p in starts {
+            let buf = bufs.remove(&p).unwrap_or_default();
+            let unpublished = self.mode == SourceMode::Archive && p >= period.start_of(self.now);
+            self.finish_period(key, period, p, buf, &reasons, unpublished, summary, emit)?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn archive(
+        &self,
+        start: i64,
+        end: i64,
+        period: Period,
+        bufs: &mut BTreeMap<i64, PeriodBuf>,
+        reasons: &mut Reasons,
+        summary: &mut FetchSummary,
+        progress: &mut Progress<'_>,
+    ) -> Result<()> {
+        match self.call(SourceKind::ARCHIVE, start, end, period, bufs, progress) {
+            Ok(report) => {
+                summary.requests += report.requests;
+                for m in report.missing.iter() {
+                    if self.mode.uses_rest() && m.reason.contains("checksum") {
+                        summary
+                            .notes
+                            .push(format!("archive: {}; used REST instead", m.reason));
+                    }
+                }
+                reasons.add_report(&report);
+                Ok(())
+            }
+            // The archive failing is not the end while REST can fill in.
+            Err(DsmError::Provider { error, .. })
+                if self.mode.uses_rest() && error.kind != ErrorKind::CANCELLED =>
+            {
+                let why = format!("archive unavailable: {error}");
+                tracing::warn!("{why}; using REST");
+                summary.notes.push(why.clone());
+                reasons.add(start, end, why);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Parts of the requested range in `starts` that no source has covered yet.
+    fn uncovered(
+        &self,
+        period: Period,
+        starts: &[i64],
+        bufs: &BTreeMap<i64, PeriodBuf>,
+    ) -> Vec<(i64, i64)> {
+        let mut need = ranges::RangeSet::default();
+        for &p in starts {
+            let lo = p.max(self.req.start_ms);
+            let hi = period.next(p).min(self.req.end_ms);
+            let missing = match bufs.get(&p) {
+                Some(buf) => buf.covered.missing(lo, hi),
+                None => vec![(lo, hi)],
+            };
+            for (s, e) in missing {
+                need.add(s, e);
+            }
+        }
+        need.ranges().to_vec()
+    }
+
+    /// One plugin call for `[start, end)` from `source`, filed into `bufs`.
+    fn call(
+        &self,
+        source: SourceKind,
+        start: i64,
+        end: i64,
+        period: Period,
+        bufs: &mut BTreeMap<i64, PeriodBuf>,
+        progress: &mut Progress<'_>,
+    ) -> Result<FetchReport> {
+        self.check_cancelled()?;
+        let provider = (self.provider)()?;
+        let call_req = KlineRequest {
+            start_ms: start,
+            end_ms: end,
+            ..self.req.clone()
+        };
+        let mut sink = ChunkSink {
+            call: &call_req,
+            period,
+            periods: bufs,
+            cancel: self.cancel.clone(),
+            on_progress: progress,
+            invalid: None,
+        };
+        let request = FetchRequest {
+            market: self.market.id.as_str().into(),
+            symbol: self.req.symbol.as_str().into(),
+            interval: self.req.interval_name.as_str().into(),
+            start_ms: start,
+            end_ms: end,
+            source,
+        };
+        let outcome = provider.fetch(
+            &request,
+            KlineSink_TO::from_ptr(RMut::new(&mut sink), TD_Opaque),
+        );
+        if let Some(message) = sink.invalid.take() {
+            return Err(DsmError::InvalidData {
+                provider: self.provider_id.to_string(),
+                message,
+            });
+        }
+        match outcome {
+            RResult::ROk(report) => Ok(report),
+            RResult::RErr(error) => Err(self.provider_error(error)),
+        }
+    }
+
+    /// Validate, cache when complete, trim, report gaps, and hand over one period.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_period(
+        &self,
+        key: &SeriesKey,
+        period: Period,
+        p: i64,
+        mut buf: PeriodBuf,
+        reasons: &Reasons,
+        unpublished: bool,
+        summary: &mut FetchSummary,
+        emit: &mut Emit<'_>,
+    ) -> Result<()> {
+        let iv = self.req.interval;
+        let next = period.next(p);
+        buf.rows.sort_by_key(|k| k.open_time);
+        buf.rows.dedup_by_key(|k| k.open_time);
+        buf.rows.retain(|k| iv.next(k.open_time) <= self.now);
+        let source = buf.source.unwrap_or(Source::Rest);
+        let mut cached = false;
+        let complete = buf.covered.covers(p, next) && iv.next(iv.floor(next - 1)) <= self.now;
+        if let Some(cache) = self.cache {
+            if source != Source::Cache && complete && !buf.rows.is_empty() {
+                match cache.write(key, p, &buf.rows) {
+                    Ok(()) => {
+                        cached = true;
+                        summary.cached_periods += 1;
+                    }
+                    Err(e) => {
+                        tracing::warn!("{e}");
+                        summary.notes.push(e.to_string());
+                    }
+                }
+            }
+        }
+        let (lo, hi) = (p.max(self.req.start_ms), next.min(self.req.end_ms));
+        buf.rows.retain(|k| k.open_time >= lo && k.open_time < hi);
+        let gaps = expected_gaps(iv, lo, hi, self.now, &buf, reasons, self.mode, unpublished);
+        summary.add_gaps(gaps);
+        if buf.rows.is_empty() {
+            return Ok(());
+        }
+        summary.sources.push((p, source));
+        emit(PeriodBatch {
+            period_start: p,
+            source,
+            rows: buf.rows,
+            cached,
+        })
+    }
+
+    fn check_cancelled(&self) -> Result<()> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(self.provider_error(ProviderError::new(
+                ErrorKind::CANCELLED,
+                "the fetch was cancelled",
+            )));
+        }
+        Ok(())
+    }
+
+    fn provider_error(&self, error: ProviderError) -> DsmError {
+        DsmError::Provider {
+            provider: self.provider_id.to_string(),
+            error,
+        }
+    }
+}
+
+fn period_starts(period: Period, start: i64, end: i64) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut p = period.start_of(start);
+    while p < end {
+        out.push(p);
+        p = period.next(p);
+    }
+    out
+}
+
+fn full(period: Period, p: i64) -> ranges::RangeSet {
+    let mut r = ranges::RangeSet::default();
+    r.add(p, period.next(p));
+    r
+}

@@ -1,0 +1,239 @@
+//! Parquet and Arrow IPC file outputs, streaming: each batch of klines is appended as it
+//! comes (memory stays bounded by a row group), into a temporary file beside the destination
+//! that is renamed over it on `finish`, so a failed or interrupted run leaves no partial file.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
+
+use arrow_ipc::writer::FileWriter;
+use arrow_schema::SchemaRef;
+use dsm_sdk::Kline;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use tempfile::NamedTempFile;
+
+use crate::columnar;
+use crate::error::{DsmError, Result};
+
+/// Rows per Parquet row group: bounds the writer's memory (about 25 MB of klines) while
+/// keeping groups large enough for fast scans.
+const ROW_GROUP_ROWS: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputKind {
+    /// Apache Parquet, snappy-compressed.
+    Parquet,
+    /// Arrow IPC file format (Feather v2), uncompressed.
+    Arrow,
+}
+
+impl OutputKind {
+    /// `parquet`, `arrow` (also `ipc`, `feather`).
+    pub fn parse(s: &str) -> Option<OutputKind> {
+        match s.to_ascii_lowercase().as_str() {
+            "parquet" | "pq" => Some(OutputKind::Parquet),
+            "arrow" | "ipc" | "feather" => Some(OutputKind::Arrow),
+            _ => None,
+        }
+    }
+}
+
+enum Inner {
+    Parquet(ArrowWriter<File>),
+    Arrow(FileWriter<BufWriter<File>>),
+}
+
+/// Writes klines to a Parquet or Arrow file in batches; nothing appears at the destination
+/// until `finish` succeeds.
+pub struct BatchWriter {
+    dest: PathBuf,
+    schema: SchemaRef,
+    inner: Inner,
+    /// Removed when dropped without `finish` (after `inner`, which holds a handle to it).
+    tmp: NamedTempFile,
+    rows: u64,
+}
+
+impl BatchWriter {
+    pub fn create(path: &Path, kind: OutputKind) -> Result<BatchWriter> {
+        Self::create_with_metadata(path, kind, HashMap::new())
+    }
+
+    /// As `create`, with schema metadata (e.g. provider, market, symbol, interval).
+    pub fn create_with_metadata(
+        path: &Path,
+        kind: OutputKind,
+        metadata: HashMap<String, String>,
+    ) -> Result<BatchWriter> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let ctx = |what: &str| format!("{what} {}", path.display());
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{}.", file_name(path)))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| DsmError::io(ctx("creating a temporary file for"), e))?;
+        let file = tmp
+            .reopen()
+            .map_err(|e| DsmError::io(ctx("opening a temporary file for"), e))?;
+        let schema = columnar::schema_with_metadata(metadata);
+        let inner = open(kind, file, &schema).map_err(|e| DsmError::io(ctx("writing"), e))?;
+        Ok(BatchWriter {
+            dest: path.to_path_buf(),
+            schema,
+            inner,
+            tmp,
+            rows: 0,
+        })
+    }
+
+    /// Append klines (an empty slice is a no-op).
+    pub fn write(&mut self, rows: &[Kline]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let batch = columnar::to_record_batch_with(self.schema.clone(), rows);
+        let res = match &mut self.inner {
+            Inner::Parquet(w) => w.write(&batch).map_err(io::Error::other),
+            Inner::Arrow(w) => w.write(&batch).map_err(io::Error::other),
+        };
+        res.map_err(|e| DsmError::io(format!("writing {}", self.dest.display()), e))?;
+        self.rows += rows.len() as u64;
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Complete the file, fsync it and move it to the destination. Returns the row count.
+    pub fn finish(self) -> Result<u64> {
+        let ctx = |what: &str| format!("{what} {}", self.dest.display());
+        let file = match self.inner {
+            Inner::Parquet(w) => w.into_inner().map_err(io::Error::other),
+            Inner::Arrow(w) => w
+                .into_inner()
+                .map_err(io::Error::other)
+                .and_then(|b| b.into_inner().map_err(|e| e.into_error())),
+        }
+        .map_err(|e| DsmError::io(ctx("finishing"), e))?;
+        file.sync_all()
+            .map_err(|e| DsmError::io(ctx("syncing"), e))?;
+        self.tmp
+            .persist(&self.dest)
+            .map_err(|e| DsmError::io(ctx("renaming the temporary file to"), e.error))?;
+        // Make the rename durable; not every filesystem lets a directory be fsynced.
+        if let Some(dir) = self.dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(self.rows)
+    }
+}
+
+fn open(kind: OutputKind, file: File, schema: &SchemaRef) -> io::Result<Inner> {
+    Ok(match kind {
+        OutputKind::Parquet => {
+            let props = WriterProperties::builder()
+                .set_compression(Compression::SNAPPY)
+                .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+                .build();
+            let w = ArrowWriter::try_new(file, schema.clone(), Some(props))
+                .map_err(io::Error::other)?;
+            Inner::Parquet(w)
+        }
+        OutputKind::Arrow => {
+            let w = FileWriter::try_new_buffered(file, schema).map_err(io::Error::other)?;
+            Inner::Arrow(w)
+        }
+    })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "dsm-output".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::columnar::tests::sample;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    fn batches() -> Vec<Vec<Kline>> {
+        (0..3)
+            .map(|d| sample(1_704_067_200_000 + d * 86_400_000, 60_000, 1440))
+            .collect()
+    }
+
+    #[test]
+    fn parquet_reads_back_with_the_same_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.parquet");
+        let mut w = BatchWriter::create(&path, OutputKind::Parquet).unwrap();
+        for b in batches() {
+            w.write(&b).unwrap();
+        }
+        assert!(!path.exists(), "nothing at the destination before finish");
+        assert_eq!(w.finish().unwrap(), 3 * 1440);
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut rows = Vec::new();
+        for batch in reader {
+            let batch = batch.unwrap();
+            columnar::check_schema(&batch.schema()).unwrap();
+            rows.extend(columnar::from_record_batch(&batch).unwrap());
+        }
+        assert_eq!(rows, batches().concat());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+    }
+
+    #[test]
+    fn arrow_reads_back_with_the_same_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.arrow");
+        let meta = HashMap::from([("symbol".to_string(), "BTCUSDT".to_string())]);
+        let mut w = BatchWriter::create_with_metadata(&path, OutputKind::Arrow, meta).unwrap();
+        for b in batches() {
+            w.write(&b).unwrap();
+        }
+        w.finish().unwrap();
+        let reader =
+            arrow_ipc::reader::FileReader::try_new(File::open(&path).unwrap(), None).unwrap();
+        assert_eq!(reader.schema().metadata()["symbol"], "BTCUSDT");
+        assert_eq!(reader.num_batches(), 3);
+        let rows: Vec<Kline> = reader
+            .flat_map(|b| columnar::from_record_batch(&b.unwrap()).unwrap())
+            .collect();
+        assert_eq!(rows, batches().concat());
+    }
+
+    #[test]
+    fn dropped_writer_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.parquet");
+        let mut w = BatchWriter::create(&path, OutputKind::Parquet).unwrap();
+        w.write(&batches()[0]).unwrap();
+        drop(w);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn parses_kinds() {
+        assert_eq!(OutputKind::parse("Parquet"), Some(OutputKind::Parquet));
+        assert_eq!(OutputKind::parse("arrow"), Some(OutputKind::Arrow));
+        assert_eq!(OutputKind::parse("csv"), None);
+    }
+}

@@ -1,0 +1,121 @@
+//! What a fetch reports besides candles: where each period came from, and the gaps.
+
+use dsm_sdk::Kline;
+
+use crate::timeparse::format_time;
+
+/// Where a period's candles came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    Cache,
+    Archive,
+    Rest,
+}
+
+impl Source {
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Cache => "cache",
+            Source::Archive => "archive",
+            Source::Rest => "rest",
+        }
+    }
+}
+
+/// Which sources a fetch may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SourceMode {
+    /// Cache, then the archive for published periods, then REST.
+    #[default]
+    Auto,
+    /// The cache only: never touches the network.
+    Cache,
+    /// The archive only (complete periods are still cached).
+    Archive,
+    /// REST only (complete periods are still cached).
+    Rest,
+}
+
+impl SourceMode {
+    pub fn parse(s: &str) -> Option<SourceMode> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(SourceMode::Auto),
+            "cache" => Some(SourceMode::Cache),
+            "archive" => Some(SourceMode::Archive),
+            "rest" | "live" => Some(SourceMode::Rest),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn reads_cache(self) -> bool {
+        matches!(self, SourceMode::Auto | SourceMode::Cache)
+    }
+
+    pub(crate) fn uses_archive(self) -> bool {
+        matches!(self, SourceMode::Auto | SourceMode::Archive)
+    }
+
+    pub(crate) fn uses_rest(self) -> bool {
+        matches!(self, SourceMode::Auto | SourceMode::Rest)
+    }
+}
+
+/// Candles that should exist but were not served, `[start_ms, end_ms)`, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} .. {}: {}",
+            format_time(self.start_ms),
+            format_time(self.end_ms),
+            self.reason
+        )
+    }
+}
+
+/// One period's candles (trimmed to the requested range) and their source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeriodBatch {
+    /// Start of the UTC day (or month, for intervals of a day or more).
+    pub period_start: i64,
+    pub source: Source,
+    pub rows: Vec<Kline>,
+    /// Whether this fetch wrote the period to the cache.
+    pub cached: bool,
+}
+
+/// Everything about a fetch but the candles.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FetchSummary {
+    pub gaps: Vec<Gap>,
+    /// (period start, source) for every period that served candles, in order.
+    pub sources: Vec<(i64, Source)>,
+    /// HTTP requests made by the plugin, retries included.
+    pub requests: u64,
+    /// Periods written to the cache by this fetch.
+    pub cached_periods: u32,
+    /// Things a user should know that did not stop the fetch (e.g. an archive file that
+    /// failed its checksum and was replaced by REST data).
+    pub notes: Vec<String>,
+}
+
+impl FetchSummary {
+    /// Add gaps, merging a gap that continues the previous one for the same reason.
+    pub(crate) fn add_gaps(&mut self, gaps: impl IntoIterator<Item = Gap>) {
+        for g in gaps {
+            match self.gaps.last_mut() {
+                Some(last) if last.end_ms == g.start_ms && last.reason == g.reason => {
+                    last.end_ms = g.end_ms
+                }
+                _ => self.gaps.push(g),
+            }
+        }
+    }
+}

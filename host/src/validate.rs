@@ -1,0 +1,110 @@
+//! The checks every candle from a plugin passes before the host uses or caches it.
+
+use dsm_sdk::Kline;
+
+use crate::interval::Interval;
+use crate::request::KlineRequest;
+use crate::timeparse::format_time;
+
+/// One candle's checks: aligned, inside the range, prices and volumes sane.
+pub fn check_kline(k: &Kline, iv: Interval, req: &KlineRequest) -> Result<(), String> {
+    let at = format_time(k.open_time);
+    if !iv.is_aligned(k.open_time) {
+        return Err(format!("candle at {at} is not aligned to {iv}"));
+    }
+    if k.open_time < req.start_ms || k.open_time >= req.end_ms {
+        return Err(format!("candle at {at} lies outside the requested range"));
+    }
+    let prices = [k.open, k.high, k.low, k.close];
+    if prices.iter().any(|p| !p.is_finite() || *p < 0.0) {
+        return Err(format!("candle at {at} has a negative or non-finite price"));
+    }
+    if k.low > k.open.min(k.close) || k.high < k.open.max(k.close) {
+        return Err(format!(
+            "candle at {at} has open/close outside [low, high]: o={} h={} l={} c={}",
+            k.open, k.high, k.low, k.close
+        ));
+    }
+    let volumes = [
+        k.volume,
+        k.quote_volume,
+        k.taker_buy_base_volume,
+        k.taker_buy_quote_volume,
+    ];
+    if volumes.iter().any(|v| !v.is_finite() || *v < 0.0) {
+        return Err(format!(
+            "candle at {at} has a negative or non-finite volume"
+        ));
+    }
+    if k.close_time < k.open_time {
+        return Err(format!("candle at {at} closes before it opens"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interval::MINUTE;
+
+    fn req() -> KlineRequest {
+        KlineRequest {
+            symbol: "BTCUSDT".into(),
+            interval_name: "1m".into(),
+            interval: Interval::Fixed(MINUTE),
+            start_ms: 0,
+            end_ms: 10 * MINUTE,
+        }
+    }
+
+    fn k(t: i64) -> Kline {
+        Kline {
+            open_time: t,
+            open: 2.0,
+            high: 3.0,
+            low: 1.0,
+            close: 2.5,
+            close_time: t + MINUTE - 1,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn accepts_a_sane_candle() {
+        assert_eq!(check_kline(&k(MINUTE), req().interval, &req()), Ok(()));
+    }
+
+    #[test]
+    fn rejects_bad_candles_with_the_reason() {
+        let cases: Vec<(Kline, &str)> = vec![
+            (k(30_000), "not aligned"),
+            (k(20 * MINUTE), "outside the requested range"),
+            (Kline { high: 1.5, ..k(0) }, "outside [low, high]"),
+            (
+                Kline {
+                    volume: -1.0,
+                    ..k(0)
+                },
+                "volume",
+            ),
+            (
+                Kline {
+                    low: f64::NAN,
+                    ..k(0)
+                },
+                "non-finite price",
+            ),
+            (
+                Kline {
+                    close_time: -1,
+                    ..k(0)
+                },
+                "closes before",
+            ),
+        ];
+        for (bad, why) in cases {
+            let msg = check_kline(&bad, req().interval, &req()).unwrap_err();
+            assert!(msg.contains(why), "{msg} should say {why}");
+        }
+    }
+}
