@@ -50,9 +50,13 @@ pub struct SeriesSummary {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VerifyReport {
+    /// Period files read and checked.
     pub files_checked: usize,
     /// Each bad file and what is wrong with it.
     pub bad: Vec<(PathBuf, String)>,
+    /// Temporary files of interrupted writes (a killed process): never read as data;
+    /// `dsm cache clear` removes them.
+    pub leftovers: Vec<PathBuf>,
 }
 
 impl VerifyReport {
@@ -124,7 +128,6 @@ impl Cache {
             };
             let period = Period::for_interval(interval);
             for entry in entries(&dir, period) {
-                report.files_checked += 1;
                 let (path, problem) = match entry {
                     Entry::Period { start, path, .. } => {
                         let expect = Expect {
@@ -133,16 +136,18 @@ impl Cache {
                             period,
                             start,
                         };
+                        report.files_checked += 1;
                         match store::read(&path, &expect) {
                             Ok(Some(_)) => continue,
                             Ok(None) => (path, "vanished while being checked".into()),
                             Err(e) => (path, problem_of(e)),
                         }
                     }
-                    Entry::Temp { path, .. } => (
-                        path,
-                        "leftover temporary file of an interrupted write".into(),
-                    ),
+                    // Never read as data: harmless, but worth cleaning up.
+                    Entry::Temp { path, .. } => {
+                        report.leftovers.push(path);
+                        continue;
+                    }
                     Entry::Other { path } => (path, "not a cache file of this series".into()),
                 };
                 report.bad.push((path, problem));

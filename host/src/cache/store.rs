@@ -33,26 +33,29 @@ impl Expect<'_> {
         let end = self.period.next(self.start);
         let mut prev: Option<i64> = None;
         for k in rows {
-            let at = format_time(k.open_time);
+            // Formatted only on error: this loop runs over every cached candle.
+            let at = || format_time(k.open_time);
             if !self.interval.is_aligned(k.open_time) {
                 return Err(format!(
-                    "candle at {at} is not aligned to {}",
+                    "candle at {} is not aligned to {}",
+                    at(),
                     self.interval
                 ));
             }
             if k.open_time < self.start || k.open_time >= end {
                 return Err(format!(
-                    "candle at {at} lies outside the period {}",
+                    "candle at {} lies outside the period {}",
+                    at(),
                     self.period.stem(self.start)
                 ));
             }
             if k.close_time < k.open_time {
-                return Err(format!("candle at {at} closes before it opens"));
+                return Err(format!("candle at {} closes before it opens", at()));
             }
             match prev {
-                Some(p) if p == k.open_time => return Err(format!("duplicate candle at {at}")),
+                Some(p) if p == k.open_time => return Err(format!("duplicate candle at {}", at())),
                 Some(p) if p > k.open_time => {
-                    return Err(format!("candle at {at} is out of order"))
+                    return Err(format!("candle at {} is out of order", at()))
                 }
                 _ => prev = Some(k.open_time),
             }

@@ -93,14 +93,16 @@ mod tests {
     use dsm_sdk::Kline;
 
     fn buf(opens: &[i64], covered: (i64, i64)) -> PeriodBuf {
-        let mut b = PeriodBuf::default();
-        b.rows = opens
-            .iter()
-            .map(|&t| Kline {
-                open_time: t,
-                ..Default::default()
-            })
-            .collect();
+        let mut b = PeriodBuf {
+            rows: opens
+                .iter()
+                .map(|&t| Kline {
+                    open_time: t,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
         b.covered.add(covered.0, covered.1);
         b
     }

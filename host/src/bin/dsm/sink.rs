@@ -16,7 +16,7 @@ pub enum OutputSink {
         dest: PathBuf,
         format: Format,
     },
-    Columnar(BatchWriter),
+    Columnar(Box<BatchWriter>),
 }
 
 impl OutputSink {
@@ -25,7 +25,9 @@ impl OutputSink {
             let path = path.ok_or_else(|| {
                 DsmError::InvalidInput(format!("--format {format} needs an output file (-o FILE)"))
             })?;
-            return Ok(OutputSink::Columnar(BatchWriter::create(path, kind)?));
+            return Ok(OutputSink::Columnar(Box::new(BatchWriter::create(
+                path, kind,
+            )?)));
         }
         let format = Format::parse(format).ok_or_else(|| {
             DsmError::InvalidInput(format!(
@@ -63,7 +65,7 @@ impl OutputSink {
 
     pub fn finish(self) -> Result<(), DsmError> {
         match self {
-            OutputSink::Columnar(w) => w.finish().map(|_| ()).map_err(Into::into),
+            OutputSink::Columnar(w) => w.finish().map(|_| ()),
             OutputSink::Stdout(mut out, _) => ignore_broken_pipe(out.flush()),
             OutputSink::TextFile {
                 mut out, tmp, dest, ..
