@@ -46,6 +46,8 @@ pub struct DsmConfig {
     pub cache_enabled: bool,
     /// Which sources fetches use.
     pub source: SourceMode,
+    /// Load plugin files that other users could have written (refused by default).
+    pub allow_insecure_plugins: bool,
 }
 
 impl DsmConfig {
@@ -69,6 +71,7 @@ impl DsmConfig {
             cache_dir: None,
             cache_enabled: true,
             source: SourceMode::Auto,
+            allow_insecure_plugins: false,
         }
     }
 
@@ -160,6 +163,9 @@ impl DsmConfig {
                 ))
             })?;
         }
+        if let Some(v) = get("DSM_ALLOW_INSECURE_PLUGINS") {
+            self.allow_insecure_plugins = matches!(v.as_str(), "1" | "true" | "yes");
+        }
         if let Some(v) = get("DSM_PLUGIN_PATH") {
             self.plugin_dirs = std::env::split_paths(&v)
                 .filter(|p| !p.as_os_str().is_empty())
@@ -238,6 +244,10 @@ impl DsmConfig {
     }
     pub fn source(mut self, source: SourceMode) -> Self {
         self.source = source;
+        self
+    }
+    pub fn allow_insecure_plugins(mut self, allow: bool) -> Self {
+        self.allow_insecure_plugins = allow;
         self
     }
     pub fn plugin_dir(mut self, dir: impl Into<PathBuf>) -> Self {

@@ -77,8 +77,9 @@ pub fn normalize_provider(name: &str) -> Result<String> {
     }
 }
 
-/// Find the plugin for `provider` (already normalized) in `dirs`.
-pub fn find(provider: &str, dirs: &[PathBuf]) -> Result<PluginFile> {
+/// Find the plugin for `provider` (already normalized) in `dirs`. Unless `allow_insecure`,
+/// files others could have replaced are refused (see [`check_permissions`]).
+pub fn find(provider: &str, dirs: &[PathBuf], allow_insecure: bool) -> Result<PluginFile> {
     let name = file_name(provider);
     let mut problems: Vec<(PathBuf, String)> = Vec::new();
     for dir in dirs {
@@ -86,7 +87,7 @@ pub fn find(provider: &str, dirs: &[PathBuf]) -> Result<PluginFile> {
         if !path.is_file() {
             continue;
         }
-        match check(&path, Some(provider)) {
+        match check(&path, Some(provider), allow_insecure) {
             Ok(found) => {
                 for (bad, why) in &problems {
                     tracing::warn!("skipped plugin {}: {why}", bad.display());
@@ -100,11 +101,18 @@ pub fn find(provider: &str, dirs: &[PathBuf]) -> Result<PluginFile> {
         provider: provider.to_string(),
         searched: dirs.to_vec(),
         problems,
-        available: list(dirs).plugins.into_keys().collect(),
+        available: list(dirs, allow_insecure).plugins.into_keys().collect(),
     })
 }
 
-fn check(path: &Path, expected_id: Option<&str>) -> Result<PluginFile, String> {
+fn check(
+    path: &Path,
+    expected_id: Option<&str>,
+    allow_insecure: bool,
+) -> Result<PluginFile, String> {
+    if !allow_insecure {
+        check_permissions(path)?;
+    }
     let manifest = read_manifest(path)?;
     if let Some(id) = expected_id {
         if manifest.id() != id {
@@ -128,7 +136,7 @@ pub struct Listing {
     pub problems: Vec<(PathBuf, String)>,
 }
 
-pub fn list(dirs: &[PathBuf]) -> Listing {
+pub fn list(dirs: &[PathBuf], allow_insecure: bool) -> Listing {
     let mut out = Listing::default();
     let suffix = std::env::consts::DLL_SUFFIX;
     for dir in dirs {
@@ -146,7 +154,7 @@ pub fn list(dirs: &[PathBuf]) -> Listing {
                 continue;
             }
             let path = dir.join(&name);
-            match check(&path, Some(id)) {
+            match check(&path, Some(id), allow_insecure) {
                 Ok(p) => {
                     out.plugins.insert(id.to_string(), p);
                 }
@@ -155,4 +163,81 @@ pub fn list(dirs: &[PathBuf]) -> Listing {
         }
     }
     out
+}
+
+/// A plugin is code dsm runs: refuse a file that users other than its owner could have
+/// written, or one in a directory where anyone can create or swap files (world-writable
+/// without the sticky bit, as /tmp has).
+pub fn check_permissions(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    const REMEDY: &str =
+        "or pass --allow-insecure-plugins (DSM_ALLOW_INSECURE_PLUGINS=1) to use it anyway";
+    let mode = std::fs::metadata(path)
+        .map_err(|e| format!("cannot be inspected: {e}"))?
+        .permissions()
+        .mode();
+    if mode & 0o022 != 0 {
+        return Err(format!(
+            "is writable by other users (mode {:o}), so anyone could replace the code dsm would run; fix it with `chmod go-w {}` {REMEDY}",
+            mode & 0o7777,
+            path.display()
+        ));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let dmode = std::fs::metadata(dir)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0);
+        if dmode & 0o002 != 0 && dmode & 0o1000 == 0 {
+            return Err(format!(
+                "lies in {}, which anyone may write to (mode {:o}, no sticky bit), so the file could be swapped; move it to a protected directory {REMEDY}",
+                dir.display(),
+                dmode & 0o7777
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn set_mode(p: &Path, mode: u32) {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn files_others_can_write_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("libdsm_x.so");
+        std::fs::write(&f, b"x").unwrap();
+        set_mode(&f, 0o755);
+        assert!(check_permissions(&f).is_ok());
+        for mode in [0o775, 0o757, 0o777] {
+            set_mode(&f, mode);
+            let err = check_permissions(&f).unwrap_err();
+            assert!(
+                err.contains("writable by other users") && err.contains("chmod go-w"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn world_writable_directories_need_the_sticky_bit() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("libdsm_x.so");
+        std::fs::write(&f, b"x").unwrap();
+        set_mode(&f, 0o755);
+        set_mode(dir.path(), 0o777);
+        let err = check_permissions(&f).unwrap_err();
+        assert!(
+            err.contains("no sticky bit") && err.contains("--allow-insecure-plugins"),
+            "{err}"
+        );
+        set_mode(dir.path(), 0o1777);
+        assert!(check_permissions(&f).is_ok());
+        set_mode(dir.path(), 0o700);
+    }
 }

@@ -50,7 +50,7 @@ pub fn fetch_market_data(
 }
 
 /// Every provider found along the search path (with `extra_dirs` first), from manifests
-/// alone, and every plugin file that could not be read.
+/// alone, and every plugin file that could not be read or is not safe to load.
 pub fn list_providers(extra_dirs: &[std::path::PathBuf]) -> discovery::Listing {
-    discovery::list(&discovery::search_dirs(extra_dirs))
+    discovery::list(&discovery::search_dirs(extra_dirs), false)
 }

@@ -49,7 +49,7 @@ impl Dsm {
     pub fn create_with_config(config: DsmConfig) -> Result<Dsm> {
         let id = discovery::normalize_provider(&config.provider)?;
         let dirs = discovery::search_dirs(&config.plugin_dirs);
-        let plugin = discovery::find(&id, &dirs)?;
+        let plugin = discovery::find(&id, &dirs, config.allow_insecure_plugins)?;
         let market = plugin
             .manifest
             .market(config.market.trim())

@@ -55,12 +55,15 @@ pub fn is_mapped(id: &str) -> bool {
     mapped_plugins().contains(&format!("libdsm_{id}.so"))
 }
 
-/// Run the built `dsm` with `args`, no inherited plugin path, and extra env.
+/// Run the built `dsm` with `args`, no inherited plugin path, a fresh empty cache
+/// directory (unless `env` sets DSM_CACHE_DIR), and extra env.
 pub fn run_dsm(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let cache = tempfile::tempdir().expect("tempdir");
     let mut cmd = Command::new(dsm_bin());
     cmd.args(args)
         .env_remove("DSM_PLUGIN_PATH")
-        .env_remove("DSM_LOG");
+        .env_remove("DSM_LOG")
+        .env("DSM_CACHE_DIR", cache.path());
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -33,6 +33,10 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// Load plugin files that other users could have written (refused by default).
+    #[arg(long, global = true)]
+    pub allow_insecure_plugins: bool,
+
     /// Cache directory (default: DSM_CACHE_DIR, else $XDG_CACHE_HOME/dsm, else ~/.cache/dsm).
     #[arg(long, global = true, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,

@@ -62,6 +62,7 @@ fn config(cli: &Cli, args: &FetchArgs) -> Result<DsmConfig, DsmError> {
         _ => LogLevel::TRACE,
     };
     config.log_http |= cli.verbose >= 3;
+    config.allow_insecure_plugins |= cli.allow_insecure_plugins;
     if let Some(dir) = &cli.cache_dir {
         config.cache_dir = Some(dir.clone());
     }

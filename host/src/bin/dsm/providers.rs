@@ -12,7 +12,12 @@ pub fn run(cli: &Cli, args: &ProvidersArgs) -> Result<ExitCode, DsmError> {
         extra.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
     }
     let dirs = dsm::discovery::search_dirs(&extra);
-    let listing = dsm::discovery::list(&dirs);
+    let allow = cli.allow_insecure_plugins
+        || matches!(
+            std::env::var("DSM_ALLOW_INSECURE_PLUGINS").as_deref(),
+            Ok("1" | "true" | "yes")
+        );
+    let listing = dsm::discovery::list(&dirs, allow);
     let out = if args.json {
         json(&listing)
     } else {
