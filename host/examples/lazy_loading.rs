@@ -1,11 +1,16 @@
 //! Shows dsm's lazy plugin loading: start, create a manager, the plugin not mapped, the
 //! first fetch opening it (with its load time), the plugin mapped afterwards.
 //!
-//! Offline, against the fake exchange:
-//!     cargo build --workspace
-//!     URL=$(target/debug/fake-exchange --port 0 | head -1) ...  (see README.md)
-//!     DSM_BINANCE_SPOT_URL=$URL cargo run -p dsm --example lazy_loading
-//! Against Binance itself: cargo run -p dsm --example lazy_loading
+//! Offline, against the fake exchange (see README.md):
+//!
+//! ```text
+//! cargo build --workspace
+//! target/debug/fake-exchange --port 8099 &
+//! DSM_BINANCE_URL=http://127.0.0.1:8099 DSM_BINANCE_VISION_URL=http://127.0.0.1:8099 \
+//!     cargo run -p dsm --example lazy_loading
+//! ```
+//!
+//! Against Binance itself: `cargo run -p dsm --example lazy_loading`.
 
 use std::time::Instant;
 

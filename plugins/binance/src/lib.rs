@@ -1,5 +1,5 @@
-//! dsm plugin for Binance: spot, USD-M (`um`) and COIN-M (`cm`) klines over REST.
-//! Vision archives come later; an archive request answers `UNSUPPORTED_SOURCE`.
+//! dsm plugin for Binance: spot, USD-M (`um`) and COIN-M (`cm`) klines over REST (source
+//! LIVE) and from the Binance Vision archive (source ARCHIVE, see [`vision`]).
 
 mod errors;
 mod markets;
@@ -9,13 +9,14 @@ mod plan;
 mod request;
 mod rest;
 mod rows;
+pub mod vision;
 
 use std::sync::Arc;
 
 use dsm_plugin_kit::{Core, WeightGate};
 use dsm_sdk::{
     plugin::{Host, Plugin, Sink},
-    FetchReport, FetchRequest, ProviderConfig, ProviderError,
+    FetchReport, FetchRequest, ProviderConfig, ProviderError, SourceKind,
 };
 
 pub use markets::Market;
@@ -53,6 +54,9 @@ impl BinanceProvider {
     ) -> Result<FetchReport, ProviderError> {
         let checked = request::check(req)?;
         let market = checked.market;
+        if req.source == SourceKind::ARCHIVE {
+            return self.fetch_archive(req, market, out);
+        }
         let job = Arc::new(page::Job {
             market,
             symbol: req.symbol.to_string(),
@@ -67,6 +71,33 @@ impl BinanceProvider {
         let range = (req.start_ms, req.end_ms);
         self.core
             .block_on(rest::fetch(job, checked.interval, range, concurrency, out))?
+    }
+
+    /// An ARCHIVE fetch from Binance Vision (endpoint key `vision`).
+    fn fetch_archive(
+        &self,
+        req: &FetchRequest,
+        market: Market,
+        out: &mut dyn Out,
+    ) -> Result<FetchReport, ProviderError> {
+        let base = self.core.config.endpoint("vision");
+        let vision = Arc::new(vision::fetch::Vision {
+            http: self.core.http()?,
+            host: self.core.host.clone(),
+            base_url: base
+                .unwrap_or(vision::paths::DEFAULT_BASE_URL)
+                .trim_end_matches('/')
+                .to_string(),
+            market,
+            symbol: req.symbol.to_string(),
+            interval: req.interval.to_string(),
+            requests: Default::default(),
+            limits: Default::default(),
+        });
+        let concurrency = self.core.config.concurrency as usize;
+        let range = (req.start_ms, req.end_ms);
+        self.core
+            .block_on(vision::fetch(vision, range, concurrency, out))?
     }
 
     /// Whether the runtime has started (it starts on the first fetch).

@@ -5,7 +5,7 @@ use dsm_sdk::{ErrorKind, FetchRequest, ProviderError, SourceKind};
 
 use crate::markets::Market;
 
-/// A request the REST path can serve.
+/// A request the plugin can serve (REST or Vision).
 pub struct Checked {
     pub market: Market,
     pub interval: Interval,
@@ -68,12 +68,7 @@ fn check_symbol(market: Market, symbol: &str) -> Result<(), ProviderError> {
 
 fn check_source(source: SourceKind) -> Result<(), ProviderError> {
     match source {
-        SourceKind::LIVE => Ok(()),
-        SourceKind::ARCHIVE => Err(ProviderError::new(
-            ErrorKind::UNSUPPORTED_SOURCE,
-            "Binance Vision archives are not supported by this version of the binance plugin \
-             yet; use the rest source",
-        )),
+        SourceKind::LIVE | SourceKind::ARCHIVE => Ok(()),
         other => Err(ProviderError::new(
             ErrorKind::UNSUPPORTED_SOURCE,
             format!("the binance plugin does not know source {}", other.0),
@@ -125,8 +120,11 @@ mod tests {
             kind(&req("spot", "btcusdt", "1m", live)),
             ErrorKind::INVALID_SYMBOL
         );
-        let archive = req("cm", "BTCUSD_PERP", "1d", SourceKind::ARCHIVE);
-        assert_eq!(kind(&archive), ErrorKind::UNSUPPORTED_SOURCE);
+        assert!(check(&req("cm", "BTCUSD_PERP", "1d", SourceKind::ARCHIVE)).is_ok());
+        assert_eq!(
+            kind(&req("spot", "BTCUSDT", "1m", SourceKind(9))),
+            ErrorKind::UNSUPPORTED_SOURCE
+        );
         let mut empty = req("spot", "BTCUSDT", "1m", live);
         empty.end_ms = 0;
         assert_eq!(kind(&empty), ErrorKind::INVALID_REQUEST);

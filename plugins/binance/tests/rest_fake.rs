@@ -239,11 +239,12 @@ fn unknown_symbol_is_invalid_symbol() {
     );
 }
 
+/// ARCHIVE goes to Vision (tests/vision.rs); a source the plugin does not know is refused.
 #[test]
-fn archive_is_unsupported_and_starts_nothing() {
+fn unknown_source_is_unsupported_and_starts_nothing() {
     let (p, hits, _rt) = setup();
     let mut req = request("spot", "BTCUSDT", "1m", JAN_2024, JAN_2024 + DAY);
-    req.source = SourceKind::ARCHIVE;
+    req.source = SourceKind(9);
     let e = p.fetch_into(&req, &mut Collect::default()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::UNSUPPORTED_SOURCE);
     assert!(!p.is_started());

@@ -10,16 +10,22 @@
 //!   a longer Retry-After, or one wait too many, is `RATE_LIMITED` with `retry_after_ms`;
 //! - every other status (2xx, 3xx, other 4xx) is returned to the caller, body read in full,
 //!   for the exchange-specific mapping.
+//!
+//! [`HttpClient::get_with`] adds a [`Policy`]: a request-rate limit ([`RateLimiter`],
+//! admitted per attempt, right before sending), exchange "slow down" answers that are not
+//! 429/418 (e.g. an HTTP 200 whose body carries a rate-limit code), and the wait to use
+//! when such an answer names none. Those answers are waited out like 429s.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use dsm_sdk::{plugin::Host, ErrorKind, LogLevel, ProviderConfig, ProviderError};
-use reqwest::header::HeaderMap;
+/// Re-exported: plugins read headers without depending on reqwest.
+pub use reqwest::header::HeaderMap;
 
 use crate::backoff::{retry_after_ms, Backoff};
 use crate::cancel::{cancellable, check, sleep_cancellable};
-use crate::limit::{Concurrency, WeightGate};
+use crate::limit::{Concurrency, RateLimiter, WeightGate};
 
 /// A response the caller handles: success or a status the client does not retry.
 #[derive(Debug)]
@@ -48,6 +54,30 @@ impl Response {
 pub struct Weighted<'a> {
     pub gate: &'a WeightGate,
     pub weight: u32,
+}
+
+/// Classifies an answer (status, headers, body) as a "slow down" answer the exchange sends
+/// other than as 429/418: `Some(wait)` when it is one, `wait` in ms when the answer says how
+/// long (else Retry-After, [`Policy::throttle_wait_ms`] or the backoff applies).
+pub type Throttled = dyn Fn(u16, &HeaderMap, &[u8]) -> Option<Option<u64>> + Send + Sync;
+
+/// Per-request limits and exchange rules for [`HttpClient::get_with`].
+#[derive(Clone, Copy, Default)]
+pub struct Policy<'a> {
+    /// A used-weight budget (Binance style), reserved before each attempt.
+    pub weight: Option<Weighted<'a>>,
+    /// A requests-per-window limit, admitted before each attempt is sent.
+    pub rate: Option<&'a RateLimiter>,
+    /// Recognizes throttling answers besides 429/418.
+    pub throttled: Option<&'a Throttled>,
+    /// The wait after a throttling answer that names none (no Retry-After), e.g. the
+    /// exchange's rate window; `None` uses the exponential backoff.
+    pub throttle_wait_ms: Option<u64>,
+    /// Refuse a body larger than this many bytes: `INTEGRITY`, not retried (refused from
+    /// its Content-Length, or as soon as it grows past the cap).
+    pub max_body: Option<u64>,
+    /// Counts every attempt (retries included), also when the call ends in an error.
+    pub counter: Option<&'a AtomicU64>,
 }
 
 /// One attempt's result before retry decisions.
@@ -117,19 +147,40 @@ impl HttpClient {
         url: &str,
         weight: Option<Weighted<'_>>,
     ) -> Result<Response, ProviderError> {
+        let policy = Policy {
+            weight,
+            ..Policy::default()
+        };
+        self.get_with(url, &policy).await
+    }
+
+    /// GET `url` under `policy` (see the module docs).
+    pub async fn get_with(
+        &self,
+        url: &str,
+        policy: &Policy<'_>,
+    ) -> Result<Response, ProviderError> {
         let (mut failures, mut rate_waits, mut attempts) = (0u32, 0u32, 0u32);
         loop {
             check(&self.host)?;
-            if let Some(w) = weight {
+            if let Some(w) = policy.weight {
                 w.gate.admit(w.weight, &self.host).await?;
             }
             attempts += 1;
-            let outcome = self.attempt(url, weight).await;
+            if let Some(c) = policy.counter {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+            let outcome = self.attempt(url, policy).await;
+            let throttle = match &outcome {
+                Ok(raw) => throttle_hint(policy, raw),
+                Err(_) => None,
+            };
             let (wait, reason) = match outcome {
-                Ok(raw) if raw.status == 429 || raw.status == 418 => {
-                    let wait = self.rate_limit_wait(url, &raw, rate_waits)?;
+                Ok(raw) if throttle.is_some() => {
+                    let hint = throttle.flatten();
+                    let wait = self.rate_limit_wait(url, &raw, rate_waits, hint, policy)?;
                     rate_waits += 1;
-                    (wait, format!("HTTP {}", raw.status))
+                    (wait, format!("HTTP {} (rate limited)", raw.status))
                 }
                 Ok(raw) if raw.status >= 500 => {
                     let err = status_error(url, &raw, attempts);
@@ -140,7 +191,10 @@ impl HttpClient {
                     )
                 }
                 Ok(raw) => return Ok(into_response(url, raw, attempts)),
-                Err(e) if e.kind == ErrorKind::CANCELLED => return Err(e),
+                // Cancelled, or a body over the cap: retrying would not help.
+                Err(e) if e.kind == ErrorKind::CANCELLED || e.kind == ErrorKind::INTEGRITY => {
+                    return Err(e)
+                }
                 Err(e) => {
                     let reason = e.message.to_string();
                     failures = self.spend_retry(failures, with_attempts(e, attempts))?;
@@ -164,10 +218,20 @@ impl HttpClient {
         }
     }
 
-    /// How long to wait after a 429/418, or the `RATE_LIMITED` error when not waiting.
-    fn rate_limit_wait(&self, url: &str, raw: &Raw, waits: u32) -> Result<Duration, ProviderError> {
-        let after = retry_after_ms(&raw.headers);
-        let wait_ms = after.unwrap_or_else(|| self.backoff.delay(waits).as_millis() as u64);
+    /// How long to wait after a throttling answer, or the `RATE_LIMITED` error when not
+    /// waiting. `hint`: the wait the answer itself named (besides Retry-After).
+    fn rate_limit_wait(
+        &self,
+        url: &str,
+        raw: &Raw,
+        waits: u32,
+        hint: Option<u64>,
+        policy: &Policy<'_>,
+    ) -> Result<Duration, ProviderError> {
+        let after = hint.or_else(|| retry_after_ms(&raw.headers));
+        let wait_ms = after
+            .or(policy.throttle_wait_ms)
+            .unwrap_or_else(|| self.backoff.delay(waits).as_millis() as u64);
         if wait_ms <= self.max_retry_after_ms && waits <= self.retries {
             return Ok(Duration::from_millis(wait_ms));
         }
@@ -184,10 +248,14 @@ impl HttpClient {
         } else {
             "is rate limiting"
         };
+        let detail = match raw.status {
+            429 | 418 => String::new(),
+            _ => format!(": {}", snippet(&raw.body, 120)),
+        };
         Err(ProviderError::new(
             ErrorKind::RATE_LIMITED,
             format!(
-                "GET {url}: the exchange {what} (HTTP {}); {why}",
+                "GET {url}: the exchange {what} (HTTP {}{detail}); {why}",
                 raw.status
             ),
         )
@@ -195,16 +263,22 @@ impl HttpClient {
     }
 
     /// Send once and read the whole body, holding a concurrency slot.
-    async fn attempt(&self, url: &str, weight: Option<Weighted<'_>>) -> Result<Raw, ProviderError> {
+    async fn attempt(&self, url: &str, policy: &Policy<'_>) -> Result<Raw, ProviderError> {
         let _slot = self.concurrency.acquire(&self.host).await?;
+        if let Some(rate) = policy.rate {
+            rate.admit(&self.host).await?;
+        }
         self.requests.fetch_add(1, Ordering::Relaxed);
         if self.log_http {
             self.host.log(LogLevel::DEBUG, &format!("GET {url}"));
         }
         let started = Instant::now();
-        let raw = cancellable(&self.host, self.send(url)).await?;
-        let raw = raw.map_err(|e| map_reqwest(url, e))?;
-        if let Some(w) = weight {
+        let raw = cancellable(&self.host, self.send(url, policy.max_body)).await?;
+        let raw = raw.map_err(|e| match e {
+            SendError::Http(e) => map_reqwest(url, e),
+            SendError::TooLarge(size) => too_large(url, size, policy.max_body.unwrap_or(0)),
+        })?;
+        if let Some(w) = policy.weight {
             w.gate.observe(&raw.headers);
         }
         if self.log_http {
@@ -221,17 +295,65 @@ impl HttpClient {
         Ok(raw)
     }
 
-    async fn send(&self, url: &str) -> Result<Raw, reqwest::Error> {
-        let resp = self.client.get(url).send().await?;
+    async fn send(&self, url: &str, max_body: Option<u64>) -> Result<Raw, SendError> {
+        let mut resp = self.client.get(url).send().await?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await?.to_vec();
+        let Some(max) = max_body else {
+            let body = resp.bytes().await?.to_vec();
+            return Ok(Raw {
+                status,
+                headers,
+                body,
+            });
+        };
+        if let Some(len) = resp.content_length().filter(|&len| len > max) {
+            return Err(SendError::TooLarge(len));
+        }
+        let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+        while let Some(chunk) = resp.chunk().await? {
+            let size = (body.len() + chunk.len()) as u64;
+            if size > max {
+                return Err(SendError::TooLarge(size));
+            }
+            body.extend_from_slice(&chunk);
+        }
         Ok(Raw {
             status,
             headers,
             body,
         })
     }
+}
+
+/// Why one send failed.
+enum SendError {
+    Http(reqwest::Error),
+    /// The body is at least this large, over [`Policy::max_body`].
+    TooLarge(u64),
+}
+
+impl From<reqwest::Error> for SendError {
+    fn from(e: reqwest::Error) -> Self {
+        SendError::Http(e)
+    }
+}
+
+fn too_large(url: &str, size: u64, max: u64) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::INTEGRITY,
+        format!("GET {url}: refusing a body of {size}+ bytes, over the {max}-byte limit"),
+    )
+}
+
+/// `Some(hint)` when `raw` is a throttling answer: 429/418, or one `policy` recognizes.
+fn throttle_hint(policy: &Policy<'_>, raw: &Raw) -> Option<Option<u64>> {
+    if let Some(f) = policy.throttled {
+        if let Some(hint) = f(raw.status, &raw.headers, &raw.body) {
+            return Some(hint);
+        }
+    }
+    (raw.status == 429 || raw.status == 418).then_some(None)
 }
 
 fn into_response(url: &str, raw: Raw, attempts: u32) -> Response {

@@ -39,6 +39,17 @@ impl Interval {
             Interval::Months(n) => i64::from(n) * 28 * DAY_MS,
         }
     }
+
+    /// The open time of the candle after the one opening at `open_ms` (UTC calendar months
+    /// for `Months`), for exchanges whose rows carry no close time: close = next open - 1.
+    pub fn next_open(self, open_ms: i64) -> i64 {
+        match self {
+            Interval::Fixed { ms } => open_ms + ms,
+            Interval::Months(n) => {
+                (0..n).fold(open_ms, |t, _| crate::calendar::next_month_start(t))
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -63,5 +74,19 @@ mod tests {
         for bad in ["", "m", "0m", "1x", "1mo", "-1m", "1é"] {
             assert_eq!(Interval::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn next_open_follows_the_calendar() {
+        const JAN_2024: i64 = 1_704_067_200_000;
+        let h = Interval::parse("1h").unwrap();
+        assert_eq!(h.next_open(JAN_2024), JAN_2024 + 3_600_000);
+        let m = Interval::parse("1M").unwrap();
+        assert_eq!(m.next_open(JAN_2024), JAN_2024 + 31 * DAY_MS);
+        // 2024 is a leap year: February has 29 days.
+        let feb = m.next_open(JAN_2024);
+        assert_eq!(m.next_open(feb), feb + 29 * DAY_MS);
+        let dec_2023 = JAN_2024 - 31 * DAY_MS;
+        assert_eq!(m.next_open(dec_2023), JAN_2024);
     }
 }

@@ -6,24 +6,38 @@
 //! - [`window`] and [`ordered`]: split a range into one-page windows, fetch them
 //!   concurrently and deliver in order;
 //! - [`parse`], [`interval`]: payload parsing and dsm interval names;
-//! - [`cancel`]: waits that end when the host cancels; [`testing`]: a host for tests.
+//! - archives: [`unzip`] (one entry, bounded against zip bombs), [`checksum`] (sha256sum
+//!   files), [`csv`] (streaming lines, header detection), [`calendar`] (UTC days, months);
+//! - [`cancel`]: waits that end when the host cancels; [`testing`]: a host for tests;
+//! - [`pager`]: paging newest-first APIs backwards; [`deliver`]: the `Out` a fetch writes
+//!   to and ordered delivery of fetched windows; [`request`]: common request checks;
+//!   [`symbol`]: splitting `BTCUSDT` into base and quote.
 //!
 //! Exchange specifics (URLs, weights, error codes, columns) stay in the plugins.
 
 pub mod backoff;
+pub mod calendar;
 pub mod cancel;
+pub mod checksum;
 pub mod core;
+pub mod csv;
+pub mod deliver;
 pub mod http;
 pub mod interval;
 pub mod limit;
 pub mod ordered;
+pub mod pager;
 pub mod parse;
+pub mod request;
 pub mod runtime;
+pub mod symbol;
 pub mod testing;
+pub mod unzip;
 pub mod window;
 
 pub use crate::core::Core;
-pub use http::{HttpClient, Response, Weighted};
+pub use deliver::{Fetched, Out};
+pub use http::{HttpClient, Policy, Response, Throttled, Weighted};
 pub use interval::Interval;
-pub use limit::WeightGate;
+pub use limit::{RateLimiter, WeightGate};
 pub use window::Window;

@@ -1,7 +1,9 @@
-//! Rate limits: requests in flight at once, and an exchange's used-weight-per-minute budget.
+//! Rate limits: requests in flight at once, an exchange's used-weight-per-minute budget, and
+//! a plain "at most N requests per window" limit.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use dsm_sdk::{plugin::Host, ProviderError};
 use reqwest::header::HeaderMap;
@@ -111,6 +113,71 @@ impl WeightGate {
     }
 }
 
+/// At most `max` requests in any sliding window of `window` (e.g. OKX: 20 per 2 s; Bybit:
+/// 600 per 5 s), counted when each request is admitted, i.e. right before it is sent.
+///
+/// A little slack (1/20 of the window, at least 20 ms) is added to every window, since the
+/// exchange counts arrivals and arrivals jitter. Safe to share across runtimes and threads
+/// (e.g. one `static` per exchange endpoint: the exchange counts per IP, not per client).
+pub struct RateLimiter {
+    max: usize,
+    window: Duration,
+    sent: Mutex<VecDeque<Instant>>,
+}
+
+impl RateLimiter {
+    pub fn new(max: u32, window: Duration) -> Self {
+        let slack = (window / 20).max(Duration::from_millis(20));
+        RateLimiter {
+            max: max.max(1) as usize,
+            window: window + slack,
+            sent: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Wait until one more request fits into the window, then count it.
+    pub async fn admit(&self, host: &Host) -> Result<(), ProviderError> {
+        loop {
+            match self.reserve(Instant::now()) {
+                None => return Ok(()),
+                Some(wait) => {
+                    host.log(
+                        dsm_sdk::LogLevel::DEBUG,
+                        &format!(
+                            "request rate at its limit ({} per {} ms); waiting {} ms",
+                            self.max,
+                            self.window.as_millis(),
+                            wait.as_millis()
+                        ),
+                    );
+                    sleep_cancellable(host, wait).await?;
+                }
+            }
+        }
+    }
+
+    /// Count a request at `now`, or say how long until one fits.
+    fn reserve(&self, now: Instant) -> Option<Duration> {
+        let mut sent = self.sent.lock().unwrap();
+        while sent
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= self.window)
+        {
+            sent.pop_front();
+        }
+        if sent.len() < self.max {
+            sent.push_back(now);
+            return None;
+        }
+        let oldest = *sent.front()?;
+        Some(
+            (oldest + self.window)
+                .saturating_duration_since(now)
+                .max(Duration::from_millis(1)),
+        )
+    }
+}
+
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -162,6 +229,37 @@ mod tests {
         let g = WeightGate::new("x-used", 10, 0);
         assert_eq!(g.reserve(50, T0), None);
         assert!(g.reserve(1, T0).is_some());
+    }
+
+    #[test]
+    fn rate_limiter_slides() {
+        let r = RateLimiter::new(3, Duration::from_millis(1_000)); // + 50 ms slack
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        assert_eq!(r.reserve(t0), None);
+        assert_eq!(r.reserve(t0 + ms(10)), None);
+        assert_eq!(r.reserve(t0 + ms(20)), None);
+        assert_eq!(r.reserve(t0 + ms(30)), Some(ms(1_020)));
+        assert_eq!(
+            r.reserve(t0 + ms(1_050)),
+            None,
+            "the first one left the window"
+        );
+        assert_eq!(r.reserve(t0 + ms(1_051)), Some(ms(9)));
+    }
+
+    #[tokio::test]
+    async fn rate_limiter_admits_at_the_rate() {
+        let host = crate::testing::TestHost::new().host(dsm_sdk::LogLevel::WARN);
+        let r = RateLimiter::new(2, Duration::from_millis(100)); // + 20 ms slack
+        let t0 = Instant::now();
+        for _ in 0..6 {
+            r.admit(&host).await.unwrap();
+        }
+        // 6 requests at 2 per 120 ms: the 5th and 6th go at 240 ms.
+        let took = t0.elapsed();
+        assert!(took >= Duration::from_millis(240), "{took:?}");
+        assert!(took < Duration::from_millis(1_000), "{took:?}");
     }
 
     #[test]

@@ -20,6 +20,35 @@ pub fn decimal(text: &str, what: &str) -> Result<f64, ProviderError> {
     }
 }
 
+/// An integer in text (a time or a count); `what` names it in the error.
+pub fn integer(text: &str, what: &str) -> Result<i64, ProviderError> {
+    text.trim()
+        .parse()
+        .map_err(|_| parse_error(format!("{what}: {text:?} is not an integer")))
+}
+
+/// A non-negative integer in text (a count).
+pub fn unsigned(text: &str, what: &str) -> Result<u64, ProviderError> {
+    text.trim()
+        .parse()
+        .map_err(|_| parse_error(format!("{what}: {text:?} is not a non-negative integer")))
+}
+
+/// Epoch timestamps at or above this are microseconds (1e15 us is 2001-09-09; in ms it
+/// would be the year 33658).
+pub const MICROS_FROM: i64 = 1_000_000_000_000_000;
+
+/// An epoch timestamp in milliseconds or microseconds, as milliseconds: the unit is told by
+/// magnitude (>= [`MICROS_FROM`] is microseconds), per value, never by date. Microseconds
+/// are floored, so a close time of `next open - 1 us` becomes `next open - 1 ms`.
+pub fn epoch_to_ms(t: i64) -> i64 {
+    if t >= MICROS_FROM {
+        t.div_euclid(1000)
+    } else {
+        t
+    }
+}
+
 /// Cell `index` of a row; an error names the column when the row is too short.
 pub fn cell<'a>(row: &'a [Value], index: usize, name: &str) -> Result<&'a Value, ProviderError> {
     row.get(index).ok_or_else(|| {
@@ -127,6 +156,22 @@ mod tests {
             .unwrap_err()
             .message
             .contains("negative"));
+    }
+
+    #[test]
+    fn text_integers_and_time_units() {
+        assert_eq!(integer(" 42", "n").unwrap(), 42);
+        assert_eq!(
+            &*integer("4.5", "open time").unwrap_err().message,
+            "open time: \"4.5\" is not an integer"
+        );
+        assert_eq!(unsigned("7", "trades").unwrap(), 7);
+        assert!(unsigned("-7", "trades").is_err());
+        // The real DOGEUSDT-1s-2025-01-01 row: open and close in microseconds.
+        assert_eq!(epoch_to_ms(1_735_689_600_000_000), 1_735_689_600_000);
+        assert_eq!(epoch_to_ms(1_735_689_600_999_999), 1_735_689_600_999);
+        assert_eq!(epoch_to_ms(1_735_689_600_000), 1_735_689_600_000);
+        assert_eq!(epoch_to_ms(1_499_644_799_999), 1_499_644_799_999);
     }
 
     #[test]

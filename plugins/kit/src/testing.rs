@@ -6,8 +6,38 @@ use std::sync::{Arc, Mutex};
 use dsm_sdk::{
     abi_stable::{sabi_trait::TD_Opaque, std_types::RStr},
     plugin::Host,
-    HostServices, HostServices_TO, LogLevel,
+    HostServices, HostServices_TO, Kline, KlineBatch, LogLevel, ProviderError,
 };
+
+use crate::deliver::Out;
+
+/// Collects what a fetch delivers, for plugin tests.
+#[derive(Default)]
+pub struct Collect {
+    pub batches: Vec<KlineBatch>,
+    pub progress: Vec<(i64, i64)>,
+}
+
+impl Collect {
+    /// Every candle delivered, in delivery order.
+    pub fn klines(&self) -> Vec<Kline> {
+        self.batches
+            .iter()
+            .flat_map(|b| b.klines.iter().copied())
+            .collect()
+    }
+}
+
+impl Out for Collect {
+    fn batch(&mut self, batch: KlineBatch) -> Result<(), ProviderError> {
+        self.batches.push(batch);
+        Ok(())
+    }
+
+    fn progress(&mut self, done_ms: i64, total_ms: i64) {
+        self.progress.push((done_ms, total_ms));
+    }
+}
 
 /// Collects log lines and holds a cancellation flag the test can raise.
 #[derive(Clone, Default)]

@@ -54,11 +54,61 @@ pub fn plan(
     out
 }
 
+const DAY_MS: i64 = 86_400_000;
+
+/// Chunks covering `[start_ms, end_ms)` in ascending order, each fetched in full before it
+/// is delivered, for APIs paged by a cursor (e.g. newest first, see [`crate::pager`]).
+///
+/// When a page spans a day or more, chunks are one-page windows as [`plan`] makes them (one
+/// request each). Shorter pages get UTC-day chunks (the first and last clipped to the range),
+/// so that a batch covers a whole day and memory stays bounded by a day of candles; such a
+/// chunk's `capacity` is its candle count, more than a page.
+pub fn plan_chunks(start_ms: i64, end_ms: i64, min_step_ms: i64, page: u32) -> Vec<Window> {
+    let step = min_step_ms.max(1);
+    if step.saturating_mul(i64::from(page.max(1))) >= DAY_MS {
+        return plan(start_ms, end_ms, step, page, None);
+    }
+    let mut out = Vec::new();
+    let mut s = start_ms;
+    while s < end_ms {
+        let e = ((s.div_euclid(DAY_MS) + 1) * DAY_MS).min(end_ms);
+        out.push(Window {
+            start_ms: s,
+            end_ms: e,
+            capacity: ((e - s + step - 1) / step) as u32,
+        });
+        s = e;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const MIN: i64 = 60_000;
+
+    #[test]
+    fn chunks_are_days_for_short_pages_and_pages_otherwise() {
+        let day = DAY_MS;
+        let w = plan_chunks(day + 30 * MIN, 3 * day + 5, MIN, 100);
+        let spans: Vec<(i64, i64)> = w.iter().map(|w| (w.start_ms, w.end_ms)).collect();
+        assert_eq!(
+            spans,
+            [
+                (day + 30 * MIN, 2 * day),
+                (2 * day, 3 * day),
+                (3 * day, 3 * day + 5)
+            ]
+        );
+        assert_eq!(w[1].capacity, 1440);
+        // 15 minutes x 100 = 25 h: one-page windows.
+        let w = plan_chunks(0, 3 * day, 15 * MIN, 100);
+        assert_eq!(w.len(), 3);
+        assert_eq!(w[0].end_ms, 100 * 15 * MIN);
+        assert!(w.iter().all(|w| w.capacity <= 100));
+        assert!(plan_chunks(5, 5, MIN, 100).is_empty());
+    }
 
     #[test]
     fn windows_are_contiguous_and_sized_by_page() {

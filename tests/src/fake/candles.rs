@@ -60,11 +60,11 @@ impl Market {
 /// One row exactly as printed: strings for the decimal columns.
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
-    open_time: i64,
-    close_time: i64,
-    trades: u64,
+    pub(crate) open_time: i64,
+    pub(crate) close_time: i64,
+    pub(crate) trades: u64,
     /// open, high, low, close, volume, quote volume, taker buy base, taker buy quote.
-    cols: [String; 8],
+    pub(crate) cols: [String; 8],
 }
 
 impl Row {
@@ -85,6 +85,23 @@ impl Row {
             self.trades,
             c[6],
             c[7]
+        );
+    }
+
+    /// Appends the Binance Vision CSV line (no line end): the JSON row's cells unquoted;
+    /// with `micros`, open and close time in microseconds (close = next open - 1 us), as
+    /// spot files from 2025 on.
+    pub(crate) fn write_csv(&self, out: &mut String, micros: bool) {
+        let c = &self.cols;
+        let (open, close) = if micros {
+            (self.open_time * 1000, (self.close_time + 1) * 1000 - 1)
+        } else {
+            (self.open_time, self.close_time)
+        };
+        let _ = write!(
+            out,
+            "{open},{},{},{},{},{},{close},{},{},{},{},0",
+            c[0], c[1], c[2], c[3], c[4], c[5], self.trades, c[6], c[7]
         );
     }
 
@@ -221,6 +238,8 @@ impl Generator {
 
 /// Everything the fake serves for open times in `[start_ms, end_ms)` (half-open), up to now
 /// (the still-forming candle included). Empty for unknown symbols or intervals.
+/// Binance Vision files (vision.rs) hold the very same candles: for a published day or
+/// month this is also what the archive serves.
 pub fn expected_klines(
     market: Market,
     symbol: &str,
@@ -282,7 +301,7 @@ fn units(value: f64, scale: f64) -> i128 {
 }
 
 /// Fixed-point integer to decimal text with exactly `dp` decimals ("4.15070000").
-fn fixed(units: i128, dp: u32) -> String {
+pub(crate) fn fixed(units: i128, dp: u32) -> String {
     if dp == 0 {
         return units.to_string();
     }

@@ -13,6 +13,12 @@ pub enum Fault {
     RetryAfter { status: u16, secs: u64 },
     /// That status with the body {"code":code,"msg":msg}.
     BinanceError { status: u16, code: i64, msg: String },
+    /// OKX's error body {"code":"<code>","msg":msg,"data":[]} with that status; at 429
+    /// without "data", as OKX sends 50011.
+    OkxError { status: u16, code: u32, msg: String },
+    /// Bybit's HTTP 200 with retCode != 0; 10006 also carries X-Bapi-Limit-Reset-Timestamp
+    /// one second ahead.
+    BybitRetCode { code: i64, msg: String },
     /// The normal answer, sent this much later (headers included).
     Delay(Duration),
     /// The normal answer's headers (correct Content-Length) and half its body, then the
@@ -30,6 +36,10 @@ impl Fault {
                 Some(too_many_requests(*status, 6000).header("Retry-After", secs.to_string()))
             }
             Fault::BinanceError { status, code, msg } => Some(binance_error(*status, *code, msg)),
+            Fault::OkxError { status, code, msg } => {
+                Some(super::okx::fault_error(*status, *code, msg))
+            }
+            Fault::BybitRetCode { code, msg } => Some(super::bybit::fault_ret(*code, msg)),
             Fault::Delay(_) | Fault::Truncated => None,
         }
     }

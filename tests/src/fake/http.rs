@@ -50,6 +50,13 @@ impl Response {
         r
     }
 
+    /// A body of any bytes (zip files, XML) with its Content-Type.
+    pub(crate) fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Response {
+        let mut r = Response::empty(status).header("Content-Type", content_type.into());
+        r.body = body;
+        r
+    }
+
     pub(crate) fn header(mut self, name: &'static str, value: String) -> Response {
         self.headers.push((name, value));
         self

@@ -2,16 +2,22 @@
 //! deterministic candles, fault injection and a request log. See docs/wire-formats.md §2.
 
 mod binance_rest;
+mod bybit;
 mod candles;
 mod faults;
 mod grid;
 mod http;
 mod log;
+mod okx;
 mod state;
 #[cfg(test)]
 mod tests_faults;
 #[cfg(test)]
 mod tests_rest;
+#[cfg(test)]
+mod tests_v5;
+mod v5;
+mod vision;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,10 +26,12 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
+pub use bybit::expected_bybit_klines;
 pub use candles::{expected_klines, Market};
 pub use faults::Fault;
 pub use grid::interval_ms;
 pub use log::RequestRecord;
+pub use okx::expected_okx_klines;
 
 use state::Shared;
 
@@ -131,11 +139,16 @@ fn serve(
 /// Decides the response to one request: a queued fault first, else the normal answer;
 /// then the path's delay; and logs the request with the status it gets.
 fn dispatch(shared: &Shared, req: &http::Request) -> http::Response {
+    if vision::is_vision(&req.path) {
+        return vision::dispatch(shared, req); // builds files outside the state lock
+    }
     let now = candles::now_ms();
     let mut st = shared.lock();
     let fault = st.pop_fault(&req.path);
     let mut resp = match fault.as_ref().and_then(Fault::replacement) {
+        Some(r) if v5::owns(&req.path) => r, // OKX and Bybit
         Some(r) => binance_rest::with_weight(&mut st, &req.path, r, now),
+        None if v5::owns(&req.path) => v5::answer(&mut st, req, now),
         None => binance_rest::answer(&mut st, req, now),
     };
     if let Some(f) = &fault {

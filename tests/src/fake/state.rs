@@ -44,6 +44,10 @@ pub(crate) struct State {
     limits: Vec<(String, u32)>,
     /// bucket key -> (minute number, weight used in that minute).
     used: HashMap<&'static str, (i64, u32)>,
+    /// Binance Vision switches and built files (see vision.rs).
+    pub(crate) vision: super::vision::VisionState,
+    /// OKX and Bybit request counters (see v5.rs).
+    pub(crate) v5: super::v5::V5State,
 }
 
 impl State {

@@ -1,0 +1,135 @@
+//! Vision kline CSV rows to [`Kline`]s.
+//!
+//! 12 columns, in the same positions as the REST rows (see `rows.rs`: on COIN-M columns 5,
+//! 7, 9 and 10 mean contracts / base asset, and keep their position in `Kline`). A header
+//! row (futures files from ~2022 on) is recognised by content: a first field that is not a
+//! number. Times in microseconds (spot from 2025 on) are told by magnitude, per value, and
+//! converted to milliseconds. A one-line file (1d) and a missing trailing newline are fine.
+
+use std::io::BufRead;
+
+use dsm_plugin_kit::csv::{for_each_line, is_header, leading_fields};
+use dsm_plugin_kit::parse::{context, decimal, epoch_to_ms, integer, unsigned};
+use dsm_sdk::{Kline, ProviderError};
+
+/// Column 11 ("ignore") is not read; a row needs the first 11.
+const COLUMNS: usize = 11;
+
+/// One CSV row as a candle.
+pub fn parse_row(line: &str) -> Result<Kline, ProviderError> {
+    let f = leading_fields::<COLUMNS>(line)?;
+    let dec = |i: usize, name: &str| decimal(f[i], &format!("column {i} ({name})"));
+    let time =
+        |i: usize, name: &str| integer(f[i], &format!("column {i} ({name})")).map(epoch_to_ms);
+    Ok(Kline {
+        open_time: time(0, "open time")?,
+        open: dec(1, "open")?,
+        high: dec(2, "high")?,
+        low: dec(3, "low")?,
+        close: dec(4, "close")?,
+        volume: dec(5, "volume")?,
+        close_time: time(6, "close time")?,
+        quote_volume: dec(7, "quote volume")?,
+        trades: unsigned(f[8], "column 8 (number of trades)")?,
+        taker_buy_base_volume: dec(9, "taker buy base volume")?,
+        taker_buy_quote_volume: dec(10, "taker buy quote volume")?,
+    })
+}
+
+/// Every row of a file, in file order. `file` names it in errors (`<file> line <n>: ...`);
+/// the first bad row fails the whole file.
+pub fn parse_file(
+    reader: &mut dyn BufRead,
+    file: &str,
+    capacity: usize,
+) -> Result<Vec<Kline>, ProviderError> {
+    let mut out = Vec::with_capacity(capacity);
+    let mut first = true;
+    for_each_line(reader, file, |n, line| {
+        if std::mem::take(&mut first) && is_header(line) {
+            return Ok(());
+        }
+        let k = parse_row(line).map_err(|e| context(e, &format!("{file} line {n}")))?;
+        out.push(k);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dsm_sdk::ErrorKind;
+    use std::io::Cursor;
+
+    /// The real first row of DOGEUSDT-1s-2025-01-01.csv (wire-formats.md).
+    const DOGE_US: &str = "1735689600000000,0.31600000,0.31600000,0.31600000,0.31600000,\
+                           27.00000000,1735689600999999,8.53200000,1,0.00000000,0.00000000,0";
+    const HEADER: &str = "open_time,open,high,low,close,volume,close_time,quote_volume,count,\
+                          taker_buy_volume,taker_buy_quote_volume,ignore";
+
+    fn parse(text: &str) -> Result<Vec<Kline>, ProviderError> {
+        parse_file(&mut Cursor::new(text.as_bytes()), "F.csv", 0)
+    }
+
+    #[test]
+    fn microseconds_become_milliseconds() {
+        let k = parse(DOGE_US).unwrap();
+        assert_eq!(
+            k,
+            [Kline {
+                open_time: 1_735_689_600_000,
+                open: 0.316,
+                high: 0.316,
+                low: 0.316,
+                close: 0.316,
+                volume: 27.0,
+                close_time: 1_735_689_600_999,
+                quote_volume: 8.532,
+                trades: 1,
+                taker_buy_base_volume: 0.0,
+                taker_buy_quote_volume: 0.0,
+            }]
+        );
+    }
+
+    #[test]
+    fn header_row_is_skipped_by_content() {
+        let body = format!(
+            "{HEADER}\n1698364800000,34150.0,34200.1,34100.0,34180.5,125430,1698368399999,\
+             367.12345678,4521,60210,176.2345,0\n"
+        );
+        let k = parse(&body).unwrap();
+        assert_eq!(k.len(), 1);
+        // COIN-M: contracts and base asset volumes stay in their columns (as rows.rs).
+        assert_eq!(k[0].volume, 125430.0);
+        assert_eq!(k[0].quote_volume, 367.12345678);
+        assert_eq!(k[0].taker_buy_base_volume, 60210.0);
+        assert_eq!(k[0].taker_buy_quote_volume, 176.2345);
+        // A header later in the file is a malformed row.
+        let e = parse(&format!("{DOGE_US}\n{HEADER}")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::PARSE);
+        assert!(
+            e.message.starts_with("F.csv line 2: column 0 (open time)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn malformed_rows_name_file_line_and_column() {
+        let e = parse(&format!("{DOGE_US}\r\n{DOGE_US}\r\n1,2,3\r\n")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::PARSE);
+        assert_eq!(
+            &*e.message,
+            "F.csv line 3: 3 fields where at least 11 are expected"
+        );
+        let bad = DOGE_US.replace("27.00000000", "2x7");
+        let e = parse(&bad).unwrap_err();
+        assert_eq!(
+            &*e.message,
+            "F.csv line 1: column 5 (volume): \"2x7\" is not a decimal number"
+        );
+        assert!(parse("").unwrap().is_empty());
+        assert!(parse(HEADER).unwrap().is_empty());
+    }
+}

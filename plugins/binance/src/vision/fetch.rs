@@ -1,0 +1,197 @@
+//! One Vision file: download the zip and its CHECKSUM, verify, unzip and parse.
+//!
+//! A file that cannot be used is a [`Problem`], not an error: the fetch goes on with the
+//! other files and reports the file's range as missing, with the reason, so that the host
+//! can fill it from REST and tell the user. Only cancellation, a rate limit the client gave
+//! up on, and internal failures end the whole fetch.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use dsm_plugin_kit::checksum::{verify_with_checksum_file, MAX_CHECKSUM_FILE};
+use dsm_plugin_kit::http::Policy;
+use dsm_plugin_kit::unzip::{read_entry, ZipLimits};
+use dsm_plugin_kit::HttpClient;
+use dsm_sdk::{plugin::Host, ErrorKind, Kline, LogLevel, ProviderError};
+
+use super::csv::parse_file;
+use super::paths::VisionFile;
+use crate::markets::Market;
+
+/// Largest zip downloaded. The biggest kline files are days of 1s (a few MB); 64 MiB is
+/// ten times that and keeps a bad answer from filling memory.
+pub const MAX_ZIP_BYTES: u64 = 64 << 20;
+
+/// What a fetch of Vision files shares.
+pub struct Vision {
+    pub http: Arc<HttpClient>,
+    pub host: Host,
+    /// Base URL without a trailing slash.
+    pub base_url: String,
+    pub market: Market,
+    pub symbol: String,
+    /// dsm interval name (`1M`, not Vision's `1mo`).
+    pub interval: String,
+    /// HTTP requests of this fetch, retries and failed attempts included.
+    pub requests: AtomicU64,
+    pub limits: ZipLimits,
+}
+
+/// Why a file's data is not used.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Problem {
+    /// HTTP 404: the archive does not have it (not published, or no such symbol then).
+    NotFound(String),
+    /// Anything else: checksum mismatch, corrupt zip, bad rows, failed download.
+    Unusable(String),
+}
+
+impl Problem {
+    pub fn reason(&self) -> &str {
+        match self {
+            Problem::NotFound(r) | Problem::Unusable(r) => r,
+        }
+    }
+}
+
+/// Errors that end the whole fetch rather than one file.
+fn fatal(e: &ProviderError) -> bool {
+    matches!(
+        e.kind,
+        ErrorKind::CANCELLED | ErrorKind::RATE_LIMITED | ErrorKind::INTERNAL | ErrorKind::PANICKED
+    )
+}
+
+impl Vision {
+    pub fn daily(&self, day_ms: i64) -> VisionFile {
+        VisionFile::daily(
+            &self.base_url,
+            self.market,
+            &self.symbol,
+            &self.interval,
+            day_ms,
+        )
+    }
+
+    pub fn monthly(&self, month_ms: i64) -> VisionFile {
+        VisionFile::monthly(
+            &self.base_url,
+            self.market,
+            &self.symbol,
+            &self.interval,
+            month_ms,
+        )
+    }
+
+    /// GET `url`: the body of a 2xx, a [`Problem`] for anything else that concerns this
+    /// file only, or the error that ends the fetch.
+    async fn get(
+        &self,
+        url: &str,
+        file: &str,
+        max_body: u64,
+    ) -> Result<Result<Vec<u8>, Problem>, ProviderError> {
+        let policy = Policy {
+            max_body: Some(max_body),
+            counter: Some(&self.requests),
+            ..Policy::default()
+        };
+        let resp = match self.http.get_with(url, &policy).await {
+            Ok(resp) => resp,
+            Err(e) if fatal(&e) => return Err(e),
+            Err(e) => {
+                let why = format!("download of {file} failed: {}", e.message);
+                return Ok(Err(Problem::Unusable(why)));
+            }
+        };
+        if resp.is_success() {
+            return Ok(Ok(resp.body));
+        }
+        if resp.status == 404 {
+            let s3 = String::from_utf8_lossy(&resp.body).contains("<Code>NoSuchKey</Code>");
+            let why = if s3 {
+                format!("not in the Binance Vision archive ({file} 404)")
+            } else {
+                format!(
+                    "not in the Binance Vision archive ({file} 404, without S3's NoSuchKey \
+                     answer: check DSM_BINANCE_VISION_URL, now {})",
+                    self.base_url
+                )
+            };
+            return Ok(Err(Problem::NotFound(why)));
+        }
+        let why = format!(
+            "GET {url} answered HTTP {}: {}",
+            resp.status,
+            resp.snippet(200)
+        );
+        Ok(Err(Problem::Unusable(why)))
+    }
+
+    /// The candles of `file`, verified against its CHECKSUM, in file order.
+    /// `capacity`: the rows expected, to size the vector.
+    pub async fn file(
+        self: &Arc<Self>,
+        file: &VisionFile,
+        capacity: usize,
+    ) -> Result<Result<Vec<Kline>, Problem>, ProviderError> {
+        dsm_plugin_kit::cancel::check(&self.host)?;
+        let zip = match self.get(&file.url, &file.name, MAX_ZIP_BYTES).await? {
+            Ok(zip) => zip,
+            Err(p) => return Ok(Err(self.logged(p))),
+        };
+        let checksum_name = format!("{}.CHECKSUM", file.name);
+        let max = MAX_CHECKSUM_FILE as u64;
+        let sum = match self.get(&file.checksum_url(), &checksum_name, max).await? {
+            Ok(sum) => sum,
+            Err(Problem::NotFound(_)) => {
+                let why = format!(
+                    "cannot verify {}: {checksum_name} is not in the archive (404)",
+                    file.name
+                );
+                return Ok(Err(self.logged(Problem::Unusable(why))));
+            }
+            Err(p) => return Ok(Err(self.logged(p))),
+        };
+        // Unzipping and parsing is CPU work: off the runtime's workers.
+        let me = self.clone();
+        let file = file.clone();
+        let decoded = tokio::task::spawn_blocking(move || {
+            verify_with_checksum_file(&zip, &sum, &file.name)?;
+            let entry = file.entry();
+            read_entry(&zip, &file.name, &entry, &me.limits, |r| {
+                parse_file(r, &entry, capacity)
+            })
+        })
+        .await
+        .map_err(|e| {
+            ProviderError::new(
+                ErrorKind::PANICKED,
+                format!("decoding a Binance Vision file panicked: {e}"),
+            )
+        })?;
+        match decoded {
+            Ok(klines) => Ok(Ok(klines)),
+            Err(e) if fatal(&e) => Err(e),
+            Err(e) => Ok(Err(self.logged(Problem::Unusable(e.message.into())))),
+        }
+    }
+
+    fn logged(&self, p: Problem) -> Problem {
+        let level = match p {
+            Problem::NotFound(_) => LogLevel::DEBUG,
+            Problem::Unusable(_) => LogLevel::WARN,
+        };
+        self.host.log(
+            level,
+            &format!(
+                "Binance Vision {} {} {}: {}",
+                self.market.id(),
+                self.symbol,
+                self.interval,
+                p.reason()
+            ),
+        );
+        p
+    }
+}

@@ -1,0 +1,137 @@
+//! Binance Vision names: where a market's kline files live and what they are called
+//! (docs/wire-formats.md section 1).
+//!
+//! ```text
+//! {base}/data/{spot|futures/um|futures/cm}/{daily|monthly}/klines/{SYMBOL}/{iv}/
+//!     daily:   {SYMBOL}-{iv}-{YYYY-MM-DD}.zip     monthly: {SYMBOL}-{iv}-{YYYY-MM}.zip
+//!     checksum: {zip name}.CHECKSUM;  inside the zip: {SYMBOL}-{iv}-{date}.csv
+//! ```
+//!
+//! Vision writes `1mo` where dsm and REST write `1M`.
+
+use dsm_plugin_kit::calendar::Date;
+
+use crate::markets::Market;
+
+/// Default base URL; the host passes `DSM_BINANCE_VISION_URL` as endpoint `vision`.
+pub const DEFAULT_BASE_URL: &str = "https://data.binance.vision";
+
+fn market_dir(market: Market) -> &'static str {
+    match market {
+        Market::Spot => "spot",
+        Market::Um => "futures/um",
+        Market::Cm => "futures/cm",
+    }
+}
+
+/// The interval as Vision spells it.
+pub fn vision_interval(interval: &str) -> &str {
+    if interval == "1M" {
+        "1mo"
+    } else {
+        interval
+    }
+}
+
+/// Intervals Vision publishes as monthly files only (no daily files).
+pub fn monthly_only(interval: &str) -> bool {
+    matches!(interval, "3d" | "1w" | "1M")
+}
+
+/// One archive file: its zip's URL and bare name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisionFile {
+    pub url: String,
+    /// Bare zip file name, e.g. `BTCUSDT-1m-2024-01-01.zip`.
+    pub name: String,
+}
+
+impl VisionFile {
+    fn new(
+        base: &str,
+        market: Market,
+        period: &str,
+        symbol: &str,
+        interval: &str,
+        date: String,
+    ) -> Self {
+        let iv = vision_interval(interval);
+        let name = format!("{symbol}-{iv}-{date}.zip");
+        let url = format!(
+            "{base}/data/{}/{period}/klines/{symbol}/{iv}/{name}",
+            market_dir(market)
+        );
+        VisionFile { url, name }
+    }
+
+    /// The daily file of the UTC day holding `day_ms`.
+    pub fn daily(base: &str, market: Market, symbol: &str, interval: &str, day_ms: i64) -> Self {
+        let date = Date::of_ms(day_ms).ymd();
+        VisionFile::new(base, market, "daily", symbol, interval, date)
+    }
+
+    /// The monthly file of the month holding `month_ms`.
+    pub fn monthly(
+        base: &str,
+        market: Market,
+        symbol: &str,
+        interval: &str,
+        month_ms: i64,
+    ) -> Self {
+        let date = Date::of_ms(month_ms).ym();
+        VisionFile::new(base, market, "monthly", symbol, interval, date)
+    }
+
+    pub fn checksum_url(&self) -> String {
+        format!("{}.CHECKSUM", self.url)
+    }
+
+    /// The CSV inside the zip.
+    pub fn entry(&self) -> String {
+        format!("{}.csv", self.name.trim_end_matches(".zip"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const B: &str = "https://data.binance.vision";
+    const OCT_27_2023: i64 = 1_698_364_800_000;
+
+    #[test]
+    fn documented_examples() {
+        let jan = 1_704_067_200_000;
+        let f = VisionFile::daily(B, Market::Spot, "BTCUSDT", "1m", jan + 5);
+        assert_eq!(
+            f.url,
+            "https://data.binance.vision/data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01-01.zip"
+        );
+        assert_eq!(f.name, "BTCUSDT-1m-2024-01-01.zip");
+        assert_eq!(f.entry(), "BTCUSDT-1m-2024-01-01.csv");
+        assert_eq!(f.checksum_url(), format!("{}.CHECKSUM", f.url));
+        let f = VisionFile::monthly(B, Market::Um, "BTCUSDT", "1h", jan + 86_400_000 * 3);
+        assert_eq!(
+            f.url,
+            "https://data.binance.vision/data/futures/um/monthly/klines/BTCUSDT/1h/BTCUSDT-1h-2024-01.zip"
+        );
+        let f = VisionFile::daily(B, Market::Cm, "BTCUSD_PERP", "1h", OCT_27_2023);
+        assert_eq!(
+            f.url,
+            "https://data.binance.vision/data/futures/cm/daily/klines/BTCUSD_PERP/1h/BTCUSD_PERP-1h-2023-10-27.zip"
+        );
+        let f = VisionFile::monthly(B, Market::Spot, "ETHUSDT", "1M", jan);
+        assert_eq!(f.name, "ETHUSDT-1mo-2024-01.zip");
+        assert!(f.url.contains("/monthly/klines/ETHUSDT/1mo/"));
+    }
+
+    #[test]
+    fn monthly_only_intervals() {
+        for iv in ["3d", "1w", "1M"] {
+            assert!(monthly_only(iv));
+        }
+        for iv in ["1s", "1m", "12h", "1d"] {
+            assert!(!monthly_only(iv));
+        }
+    }
+}

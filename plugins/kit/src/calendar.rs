@@ -1,0 +1,110 @@
+//! UTC calendar arithmetic on millisecond timestamps: days, months, and their names.
+//! (Proleptic Gregorian; H. Hinnant's algorithms. No time zone but UTC.)
+
+pub const DAY_MS: i64 = 86_400_000;
+
+/// A UTC calendar date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    pub year: i64,
+    /// 1-12
+    pub month: u32,
+    /// 1-31
+    pub day: u32,
+}
+
+impl Date {
+    /// The date `t` (ms since the epoch, UTC) falls on.
+    pub fn of_ms(t: i64) -> Date {
+        let (year, month, day) = civil_from_days(t.div_euclid(DAY_MS));
+        Date { year, month, day }
+    }
+
+    /// Midnight UTC at the start of this date, in ms.
+    pub fn start_ms(self) -> i64 {
+        days_from_civil(self.year, self.month, self.day) * DAY_MS
+    }
+
+    /// `YYYY-MM-DD`
+    pub fn ymd(self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+
+    /// `YYYY-MM`
+    pub fn ym(self) -> String {
+        format!("{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// Midnight UTC of the day holding `t`.
+pub fn day_start(t: i64) -> i64 {
+    t - t.rem_euclid(DAY_MS)
+}
+
+/// Midnight UTC on the 1st of the month holding `t`.
+pub fn month_start(t: i64) -> i64 {
+    let d = Date::of_ms(t);
+    days_from_civil(d.year, d.month, 1) * DAY_MS
+}
+
+/// Midnight UTC on the 1st of the month after the one holding `t`.
+pub fn next_month_start(t: i64) -> i64 {
+    let d = Date::of_ms(t);
+    let (y, m) = if d.month == 12 {
+        (d.year + 1, 1)
+    } else {
+        (d.year, d.month + 1)
+    };
+    days_from_civil(y, m, 1) * DAY_MS
+}
+
+/// Days since 1970-01-01 of a date.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let (m, d) = (i64::from(m), i64::from(d));
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date (year, month 1-12, day 1-31) of a day number since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m as u32, d as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JAN_2024: i64 = 1_704_067_200_000;
+
+    #[test]
+    fn days_and_months() {
+        let d = Date::of_ms(JAN_2024 + 59 * DAY_MS + 5);
+        assert_eq!((d.year, d.month, d.day), (2024, 2, 29));
+        assert_eq!(d.ymd(), "2024-02-29");
+        assert_eq!(d.ym(), "2024-02");
+        assert_eq!(d.start_ms(), JAN_2024 + 59 * DAY_MS);
+        assert_eq!(day_start(JAN_2024 + DAY_MS - 1), JAN_2024);
+        assert_eq!(month_start(JAN_2024 + 40 * DAY_MS), JAN_2024 + 31 * DAY_MS);
+        assert_eq!(
+            next_month_start(JAN_2024 + 31 * DAY_MS),
+            JAN_2024 + 60 * DAY_MS
+        );
+        assert_eq!(next_month_start(JAN_2024 - 1), JAN_2024);
+        assert_eq!(Date::of_ms(0).ymd(), "1970-01-01");
+        assert_eq!(Date::of_ms(-1).ymd(), "1969-12-31");
+    }
+}
