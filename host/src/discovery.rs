@@ -114,6 +114,7 @@ fn check(
         check_permissions(path)?;
     }
     let manifest = read_manifest(path)?;
+    check_sdk_version(&manifest.sdk_version)?;
     if let Some(id) = expected_id {
         if manifest.id() != id {
             return Err(format!(
@@ -165,6 +166,31 @@ pub fn list(dirs: &[PathBuf], allow_insecure: bool) -> Listing {
     out
 }
 
+/// Refuse, before loading anything, a plugin built on a dsm-sdk whose ABI differs from
+/// this host's: for 0.x the minor version is the ABI version, from 1.0 the major one.
+pub fn check_sdk_version(plugin_sdk: &str) -> Result<(), String> {
+    let parse = |v: &str| -> Option<(u64, u64)> {
+        let mut parts = v.split('.');
+        Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+    };
+    let host = dsm_sdk::SDK_VERSION;
+    let (Some(p), Some(h)) = (parse(plugin_sdk), parse(host)) else {
+        return Err(format!(
+            "declares an unreadable dsm-sdk version {plugin_sdk:?}"
+        ));
+    };
+    let compatible = p.0 == h.0 && (h.0 > 0 || p.1 == h.1);
+    if compatible {
+        Ok(())
+    } else {
+        Err(format!(
+            "was built with dsm-sdk {plugin_sdk}, which this host (dsm-sdk {host}) cannot load: \
+             rebuild the plugin against dsm-sdk {}.{}.x or use a dsm built for it",
+            h.0, h.1
+        ))
+    }
+}
+
 /// A plugin is code dsm runs: refuse a file that users other than its owner could have
 /// written, or one in a directory where anyone can create or swap files (world-writable
 /// without the sticky bit, as /tmp has).
@@ -205,6 +231,19 @@ mod tests {
 
     fn set_mode(p: &Path, mode: u32) {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn sdk_versions_must_share_the_abi() {
+        assert!(check_sdk_version(dsm_sdk::SDK_VERSION).is_ok());
+        assert!(check_sdk_version("0.1.9").is_ok());
+        for bad in ["0.2.0", "0.0.9", "1.1.0", "x"] {
+            let err = check_sdk_version(bad).unwrap_err();
+            assert!(err.contains(bad), "{err}");
+        }
+        assert!(check_sdk_version("0.2.0")
+            .unwrap_err()
+            .contains(dsm_sdk::SDK_VERSION));
     }
 
     #[test]

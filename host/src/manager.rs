@@ -324,6 +324,17 @@ fn market_names(m: &Manifest) -> String {
         .join(", ")
 }
 
+impl std::fmt::Debug for Dsm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dsm")
+            .field("provider", &self.provider())
+            .field("market", &self.inner.market.id)
+            .field("plugin", &self.inner.plugin.path)
+            .field("loaded", &self.is_loaded())
+            .finish()
+    }
+}
+
 enum StreamMsg {
     Batch(PeriodBatch),
     Done(Result<FetchSummary>),

@@ -135,3 +135,36 @@ fn panic_inside_fetch_is_an_error_and_the_process_lives_on() {
         .unwrap();
     assert_eq!(ok.len(), 2);
 }
+
+#[test]
+fn plugin_built_on_an_incompatible_sdk_is_refused_with_both_versions() {
+    // Same-length edit of the manifest's SDK version, as a plugin built on dsm-sdk 0.2.0
+    // would declare it; the host refuses it before loading anything.
+    let mut bytes = std::fs::read(plugin("testplug")).unwrap();
+    let needle = br#""sdk_version":"0.1."#;
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("sdk version in the manifest");
+    bytes[at..at + needle.len()].copy_from_slice(br#""sdk_version":"0.2."#);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("libdsm_testplug.so"), bytes).unwrap();
+    // Searching only that directory: found, but refused, with both versions named.
+    let err = dsm::discovery::find("testplug", &[dir.path().to_path_buf()], false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("dsm-sdk 0.2."), "{err}");
+    assert!(
+        err.contains(&format!("dsm-sdk {}", dsm_sdk_version())),
+        "{err}"
+    );
+    assert!(err.contains("libdsm_testplug.so"), "{err}");
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    assert!(!maps.contains(dir.path().to_str().unwrap()), "the refused file was never mapped");
+}
+
+fn dsm_sdk_version() -> String {
+    // The host's SDK version, as the manifest of an unmodified build states it.
+    let m = dsm::read_manifest(&plugin("testplug")).unwrap();
+    m.sdk_version
+}
