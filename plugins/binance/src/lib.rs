@@ -19,8 +19,8 @@ use dsm_sdk::{
     FetchReport, FetchRequest, ProviderConfig, ProviderError, SourceKind,
 };
 
+pub use dsm_plugin_kit::Out;
 pub use markets::Market;
-pub use rest::Out;
 
 /// Header with the IP's used request weight this minute (lowercase on fapi; any case works).
 const USED_WEIGHT_HEADER: &str = "x-mbx-used-weight-1m";

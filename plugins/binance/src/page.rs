@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use dsm_plugin_kit::{HttpClient, WeightGate, Weighted, Window};
+use dsm_plugin_kit::{Fetched, HttpClient, WeightGate, Weighted, Window};
 use dsm_sdk::{plugin::Host, Kline, LogLevel, ProviderError};
 
 use crate::errors::{from_response, Asked};
@@ -20,13 +20,6 @@ pub struct Job {
     pub http: Arc<HttpClient>,
     pub gate: Arc<WeightGate>,
     pub host: Host,
-}
-
-/// A window's candles, ascending, all inside the window.
-pub struct Page {
-    pub window: Window,
-    pub klines: Vec<Kline>,
-    pub requests: u64,
 }
 
 impl Job {
@@ -88,7 +81,7 @@ impl Job {
 }
 
 /// Fetch window `w` completely.
-pub async fn fetch_window(job: Arc<Job>, w: Window) -> Result<Page, ProviderError> {
+pub async fn fetch_window(job: Arc<Job>, w: Window) -> Result<Fetched, ProviderError> {
     // Always the full page: one request shape whatever the window (and what the e2e tests
     // expect); windows are planned to hold at most this many candles.
     let limit = job.market.max_page();
@@ -122,7 +115,7 @@ pub async fn fetch_window(job: Arc<Job>, w: Window) -> Result<Page, ProviderErro
     if job.market.newest_first() {
         chunks.reverse();
     }
-    Ok(Page {
+    Ok(Fetched {
         window: w,
         klines: chunks.concat(),
         requests,

@@ -1,6 +1,6 @@
 //! Checks of a fetch request before any network use.
 
-use dsm_plugin_kit::Interval;
+use dsm_plugin_kit::{request, Interval};
 use dsm_sdk::{ErrorKind, FetchRequest, ProviderError, SourceKind};
 
 use crate::markets::Market;
@@ -12,29 +12,11 @@ pub struct Checked {
 }
 
 pub fn check(req: &FetchRequest) -> Result<Checked, ProviderError> {
-    let market = Market::from_name(&req.market).ok_or_else(|| {
-        ProviderError::new(
-            ErrorKind::UNSUPPORTED_MARKET,
-            format!(
-                "Binance has no market {:?}; markets: spot, um, cm",
-                req.market.as_str()
-            ),
-        )
-    })?;
-    let name = req.interval.as_str();
-    let interval = Interval::parse(name)
-        .filter(|_| market.intervals().contains(&name))
-        .ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::INVALID_INTERVAL,
-                format!(
-                    "Binance {} has no interval {name:?}; intervals: {}",
-                    market.id(),
-                    market.intervals().join(" ")
-                ),
-            )
-        })?;
-    check_symbol(market, &req.symbol)?;
+    let market = Market::from_name(&req.market)
+        .ok_or_else(|| request::unknown_market("Binance", &req.market, &["spot", "um", "cm"]))?;
+    let place = format!("Binance {}", market.id());
+    let interval = request::interval_in(&place, &req.interval, market.intervals())?;
+    request::symbol_chars("Binance", &req.symbol, market.symbol_example())?;
     check_source(req.source)?;
     if req.start_ms >= req.end_ms {
         return Err(ProviderError::new(
@@ -46,24 +28,6 @@ pub fn check(req: &FetchRequest) -> Result<Checked, ProviderError> {
         ));
     }
     Ok(Checked { market, interval })
-}
-
-/// The host validates symbols too; checked again because the symbol goes into a URL.
-fn check_symbol(market: Market, symbol: &str) -> Result<(), ProviderError> {
-    let ok = (1..=30).contains(&symbol.len())
-        && symbol
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if ok {
-        return Ok(());
-    }
-    Err(ProviderError::new(
-        ErrorKind::INVALID_SYMBOL,
-        format!(
-            "{symbol:?} is not a Binance symbol: use 1-30 characters A-Z 0-9 _ -, e.g. {}",
-            market.symbol_example()
-        ),
-    ))
 }
 
 fn check_source(source: SourceKind) -> Result<(), ProviderError> {

@@ -2,27 +2,11 @@
 
 use std::sync::Arc;
 
-use dsm_plugin_kit::ordered::for_each_ordered;
-use dsm_sdk::{plugin::Sink, FetchReport, KlineBatch, ProviderError, SourceKind};
+use dsm_plugin_kit::deliver::{fetch_in_order, Out};
+use dsm_sdk::{FetchReport, ProviderError};
 
-use crate::page::{fetch_window, Job, Page};
+use crate::page::{fetch_window, Job};
 use crate::plan::plan;
-
-/// Where batches go: the host's sink, or a collector in tests.
-pub trait Out {
-    fn batch(&mut self, batch: KlineBatch) -> Result<(), ProviderError>;
-    fn progress(&mut self, done_ms: i64, total_ms: i64);
-}
-
-impl Out for Sink<'_, '_> {
-    fn batch(&mut self, batch: KlineBatch) -> Result<(), ProviderError> {
-        self.push(batch)
-    }
-
-    fn progress(&mut self, done_ms: i64, total_ms: i64) {
-        Sink::progress(self, done_ms, total_ms)
-    }
-}
 
 /// Fetch `[start_ms, end_ms)` with up to `concurrency` requests in flight. One batch per
 /// window, covering exactly that window, in ascending order.
@@ -34,27 +18,8 @@ pub async fn fetch(
     out: &mut dyn Out,
 ) -> Result<FetchReport, ProviderError> {
     let windows = plan(job.market, interval, start_ms, end_ms);
-    let mut report = FetchReport::default();
-    // Twice the HTTP concurrency: finished windows wait their turn while others run.
-    let lookahead = 2 * concurrency.max(1);
-    let deliver = |page: Page| {
-        report.requests += page.requests;
-        report.klines += page.klines.len() as u64;
-        out.batch(KlineBatch {
-            klines: page.klines.into(),
-            source: SourceKind::LIVE,
-            covered_start_ms: page.window.start_ms,
-            covered_end_ms: page.window.end_ms,
-        })?;
-        out.progress(page.window.end_ms - start_ms, end_ms - start_ms);
-        Ok(())
-    };
-    for_each_ordered(
-        windows,
-        lookahead,
-        |w| fetch_window(job.clone(), w),
-        deliver,
-    )
-    .await?;
-    Ok(report)
+    fetch_in_order(windows, (start_ms, end_ms), concurrency, out, |w| {
+        fetch_window(job.clone(), w)
+    })
+    .await
 }
