@@ -33,6 +33,8 @@ pub use error::{DsmError, Result};
 pub use klines::Klines;
 pub use loader::{loaded_plugins, LoadedPlugin};
 pub use manager::{Dsm, FetchStream};
+#[doc(hidden)] // for the fuzz tests
+pub use manifest_file::manifest_from_bytes;
 pub use manifest_file::read_manifest;
 pub use report::{FetchSummary, Gap, PeriodBatch, Source, SourceMode};
 pub use request::IntoMillis;

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::path::Path;
 
 use dsm_sdk::{Manifest, MANIFEST_SYMBOL};
-use object::{read::ReadCache, Object, ObjectSection, ObjectSymbol};
+use object::{read::ReadCache, Object, ObjectSection, ObjectSymbol, ReadRef};
 
 /// Largest manifest accepted; a bigger symbol means a corrupt or hostile file.
 const MAX_MANIFEST: u64 = 256 * 1024;
@@ -17,6 +17,14 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, String> {
     Manifest::parse(&bytes)
 }
 
+/// The manifest from a plugin file's bytes already in memory; the same checks as
+/// [`read_manifest`] (which reads only the parts it needs). For tests and fuzzing.
+#[doc(hidden)]
+pub fn manifest_from_bytes(file: &[u8]) -> Result<Manifest, String> {
+    let bytes = manifest_bytes(file, file.len() as u64, file.starts_with(b"\x7fELF"))?;
+    Manifest::parse(&bytes)
+}
+
 fn read_manifest_bytes(path: &Path) -> Result<Vec<u8>, String> {
     let file = File::open(path).map_err(|e| format!("cannot be opened: {e}"))?;
     let len = file.metadata().map_err(|e| e.to_string())?.len();
@@ -24,7 +32,18 @@ fn read_manifest_bytes(path: &Path) -> Result<Vec<u8>, String> {
     let mut magic = [0u8; 4];
     let is_elf = std::io::Read::read_exact(&mut &file, &mut magic).is_ok() && magic == *b"\x7fELF";
     let cache = ReadCache::new(file);
-    let obj = object::File::parse(&cache).map_err(|e| {
+    manifest_bytes(&cache, len, is_elf)
+}
+
+/// The bytes of the manifest symbol in the object file `data` of `len` bytes. Every offset
+/// and size comes from the file, so all arithmetic is checked: a hostile file gets an
+/// error, never a panic or a read elsewhere.
+fn manifest_bytes<'data, R: ReadRef<'data>>(
+    data: R,
+    len: u64,
+    is_elf: bool,
+) -> Result<Vec<u8>, String> {
+    let obj = object::File::parse(data).map_err(|e| {
         if is_elf {
             format!("is a damaged ELF file, truncated or corrupt ({e}); reinstall the plugin")
         } else {
@@ -52,14 +71,16 @@ fn read_manifest_bytes(path: &Path) -> Result<Vec<u8>, String> {
     let rel = sym
         .address()
         .checked_sub(section.address())
-        .filter(|rel| rel + sym.size() <= sec_size)
+        .filter(|rel| {
+            rel.checked_add(sym.size())
+                .is_some_and(|end| end <= sec_size)
+        })
         .ok_or("has a manifest symbol outside its section")?;
-    let offset = sec_offset + rel;
-    if offset + sym.size() > len {
-        return Err("is too short: the manifest lies past the end of the file (truncated?)".into());
-    }
-    use object::ReadRef;
-    let bytes = (&cache)
+    let offset = sec_offset
+        .checked_add(rel)
+        .filter(|o| o.checked_add(sym.size()).is_some_and(|end| end <= len))
+        .ok_or("is too short: the manifest lies past the end of the file (truncated?)")?;
+    let bytes = data
         .read_bytes_at(offset, sym.size())
         .map_err(|_| "cannot be read at the manifest's offset (truncated?)".to_string())?;
     Ok(bytes.to_vec())

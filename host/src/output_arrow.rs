@@ -141,6 +141,9 @@ fn open(kind: OutputKind, file: File, schema: &SchemaRef) -> io::Result<Inner> {
         OutputKind::Parquet => {
             let props = WriterProperties::builder()
                 .set_compression(Compression::SNAPPY)
+                // Kline columns are floats and timestamps that rarely repeat: dictionary
+                // encoding costs most of the write time and then falls back to plain.
+                .set_dictionary_enabled(false)
                 .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
                 .build();
             let w = ArrowWriter::try_new(file, schema.clone(), Some(props))

@@ -8,21 +8,32 @@ use crate::timeparse::format_time;
 
 /// One candle's checks: aligned, inside the range, prices and volumes sane.
 pub fn check_kline(k: &Kline, iv: Interval, req: &KlineRequest) -> Result<(), String> {
-    let at = format_time(k.open_time);
+    // Formatted only on error: this runs for every candle of every fetch.
+    let at = || format_time(k.open_time);
     if !iv.is_aligned(k.open_time) {
-        return Err(format!("candle at {at} is not aligned to {iv}"));
+        return Err(format!("candle at {} is not aligned to {iv}", at()));
     }
     if k.open_time < req.start_ms || k.open_time >= req.end_ms {
-        return Err(format!("candle at {at} lies outside the requested range"));
+        return Err(format!(
+            "candle at {} lies outside the requested range",
+            at()
+        ));
     }
     let prices = [k.open, k.high, k.low, k.close];
     if prices.iter().any(|p| !p.is_finite() || *p < 0.0) {
-        return Err(format!("candle at {at} has a negative or non-finite price"));
+        return Err(format!(
+            "candle at {} has a negative or non-finite price",
+            at()
+        ));
     }
     if k.low > k.open.min(k.close) || k.high < k.open.max(k.close) {
         return Err(format!(
-            "candle at {at} has open/close outside [low, high]: o={} h={} l={} c={}",
-            k.open, k.high, k.low, k.close
+            "candle at {} has open/close outside [low, high]: o={} h={} l={} c={}",
+            at(),
+            k.open,
+            k.high,
+            k.low,
+            k.close
         ));
     }
     let volumes = [
@@ -33,11 +44,12 @@ pub fn check_kline(k: &Kline, iv: Interval, req: &KlineRequest) -> Result<(), St
     ];
     if volumes.iter().any(|v| !v.is_finite() || *v < 0.0) {
         return Err(format!(
-            "candle at {at} has a negative or non-finite volume"
+            "candle at {} has a negative or non-finite volume",
+            at()
         ));
     }
     if k.close_time < k.open_time {
-        return Err(format!("candle at {at} closes before it opens"));
+        return Err(format!("candle at {} closes before it opens", at()));
     }
     Ok(())
 }

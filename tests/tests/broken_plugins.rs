@@ -160,7 +160,10 @@ fn plugin_built_on_an_incompatible_sdk_is_refused_with_both_versions() {
     );
     assert!(err.contains("libdsm_testplug.so"), "{err}");
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-    assert!(!maps.contains(dir.path().to_str().unwrap()), "the refused file was never mapped");
+    assert!(
+        !maps.contains(dir.path().to_str().unwrap()),
+        "the refused file was never mapped"
+    );
 }
 
 fn dsm_sdk_version() -> String {

@@ -63,6 +63,39 @@ fn write_then_read_gives_the_same_klines() {
 }
 
 #[test]
+fn write_many_writes_each_period_as_write_does_and_reports_in_order() {
+    let (_d, cache) = temp_cache();
+    let k = key("BTCUSDT", "1m");
+    let days: Vec<i64> = (0..31).map(|i| day(2024, 1, 1) + i * DAY).collect();
+    let rows: Vec<Vec<Kline>> = days.iter().map(|d| minutes_of(*d)).collect();
+    let mut periods: Vec<(i64, &[Kline])> = days
+        .iter()
+        .zip(&rows)
+        .map(|(d, r)| (*d, r.as_slice()))
+        .collect();
+    // One bad period (empty) among good ones: refused alone, in its place.
+    periods[7].1 = &[];
+    let results = cache.write_many(&k, &periods);
+    assert_eq!(results.len(), 31);
+    for (i, (r, d)) in results.iter().zip(&days).enumerate() {
+        if i == 7 {
+            assert!(matches!(r, Err(CacheError::Refused { .. })), "{r:?}");
+            assert!(!cache.contains(&k, *d));
+        } else {
+            assert!(r.is_ok(), "{r:?}");
+            assert_eq!(cache.read(&k, *d).unwrap().as_ref(), Some(&rows[i]));
+        }
+    }
+    let dir = cache.path(&k, days[0]).unwrap();
+    assert_eq!(
+        files_in(dir.parent().unwrap()).len(),
+        30,
+        "no temporary files left"
+    );
+    assert!(cache.write_many(&k, &[]).is_empty());
+}
+
+#[test]
 fn monthly_files_for_daily_candles() {
     let (_d, cache) = temp_cache();
     let (k, start) = (key("ETHUSDT", "1d"), day(2024, 2, 1));

@@ -63,18 +63,19 @@ impl Failover<'_> {
         while i < starts.len() {
             self.check_cancelled()?;
             if let Some(rows) = self.read_cached(&key, starts[i], &mut summary) {
-                let buf = PeriodBuf {
+                let mut buf = PeriodBuf {
                     rows,
                     covered: full(period, starts[i]),
                     source: Some(Source::Cache),
                 };
+                self.settle(period, starts[i], &mut buf);
                 self.finish_period(
-                    &key,
                     period,
                     starts[i],
                     buf,
                     &Reasons::default(),
                     false,
+                    None,
                     &mut summary,
                     emit,
                 )?;
@@ -170,10 +171,28 @@ impl Failover<'_> {
                 reasons.add_report(&report);
             }
         }
+        let mut settled = Vec::with_capacity(starts.len());
         for &p in starts {
-            let buf = bufs.remove(&p).unwrap_or_default();
+            let mut buf = bufs.remove(&p).unwrap_or_default();
+            let cacheable = self.settle(period, p, &mut buf);
+            settled.push((p, buf, cacheable));
+        }
+        // The chunk's complete periods go to the cache together (their fsyncs overlap).
+        let mut written = match self.cache {
+            Some(cache) => {
+                let todo: Vec<(i64, &[dsm_sdk::Kline])> = settled
+                    .iter()
+                    .filter(|(_, _, cacheable)| *cacheable)
+                    .map(|(p, buf, _)| (*p, buf.rows.as_slice()))
+                    .collect();
+                cache.write_many(key, &todo).into_iter()
+            }
+            None => Vec::new().into_iter(),
+        };
+        for (p, buf, cacheable) in settled {
             let unpublished = self.mode == SourceMode::Archive && p >= period.start_of(self.now);
-            self.finish_period(key, period, p, buf, &reasons, unpublished, summary, emit)?;
+            let stored = if cacheable { written.next() } else { None };
+            self.finish_period(period, p, buf, &reasons, unpublished, stored, summary, emit)?;
         }
         Ok(())
     }
@@ -287,40 +306,47 @@ impl Failover<'_> {
         }
     }
 
-    /// Validate, cache when complete, trim, report gaps, and hand over one period.
-    #[allow(clippy::too_many_arguments)]
-    fn finish_period(
-        &self,
-        key: &SeriesKey,
-        period: Period,
-        p: i64,
-        mut buf: PeriodBuf,
-        reasons: &Reasons,
-        unpublished: bool,
-        summary: &mut FetchSummary,
-        emit: &mut Emit<'_>,
-    ) -> Result<()> {
+    /// Sort, deduplicate and keep the closed candles of one period; whether it is to be
+    /// cached (complete, not empty, not from the cache already).
+    fn settle(&self, period: Period, p: i64, buf: &mut PeriodBuf) -> bool {
         let iv = self.req.interval;
         let next = period.next(p);
         buf.rows.sort_by_key(|k| k.open_time);
         buf.rows.dedup_by_key(|k| k.open_time);
         buf.rows.retain(|k| iv.next(k.open_time) <= self.now);
         let source = buf.source.unwrap_or(Source::Rest);
-        let mut cached = false;
         let complete = buf.covered.covers(p, next) && iv.next(iv.floor(next - 1)) <= self.now;
-        if let Some(cache) = self.cache {
-            if source != Source::Cache && complete && !buf.rows.is_empty() {
-                match cache.write(key, p, &buf.rows) {
-                    Ok(()) => {
-                        cached = true;
-                        summary.cached_periods += 1;
-                    }
-                    Err(e) => {
-                        tracing::warn!("{e}");
-                        summary.notes.push(e.to_string());
-                    }
-                }
+        self.cache.is_some() && source != Source::Cache && complete && !buf.rows.is_empty()
+    }
+
+    /// Take the result of caching a settled period (`stored`: None when it was not to be
+    /// cached), trim, report gaps, and hand the period over.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_period(
+        &self,
+        period: Period,
+        p: i64,
+        mut buf: PeriodBuf,
+        reasons: &Reasons,
+        unpublished: bool,
+        stored: Option<std::result::Result<(), crate::cache::CacheError>>,
+        summary: &mut FetchSummary,
+        emit: &mut Emit<'_>,
+    ) -> Result<()> {
+        let iv = self.req.interval;
+        let next = period.next(p);
+        let source = buf.source.unwrap_or(Source::Rest);
+        let mut cached = false;
+        match stored {
+            Some(Ok(())) => {
+                cached = true;
+                summary.cached_periods += 1;
             }
+            Some(Err(e)) => {
+                tracing::warn!("{e}");
+                summary.notes.push(e.to_string());
+            }
+            None => {}
         }
         let (lo, hi) = (p.max(self.req.start_ms), next.min(self.req.end_ms));
         buf.rows.retain(|k| k.open_time >= lo && k.open_time < hi);

@@ -80,10 +80,21 @@ impl KlineSink for ChunkSink<'_> {
         if self.cancel.load(Ordering::Relaxed) {
             return SinkControl::STOP;
         }
+        // Named in the error: which source sent the bad batch, and for which range.
+        let what = format!(
+            "{} batch for {} .. {}",
+            if batch.source == SourceKind::ARCHIVE {
+                "archive"
+            } else {
+                "REST"
+            },
+            format_time(batch.covered_start_ms),
+            format_time(batch.covered_end_ms)
+        );
         match self.accept(batch) {
             Ok(()) => SinkControl::CONTINUE,
             Err(e) => {
-                self.invalid = Some(e);
+                self.invalid = Some(format!("{what}: {e}"));
                 SinkControl::STOP
             }
         }

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use dsm_plugin_kit::{Fetched, HttpClient, WeightGate, Weighted, Window};
 use dsm_sdk::{plugin::Host, Kline, LogLevel, ProviderError};
 
+use dsm_plugin_kit::parse::{ascending, Reordered};
+
 use crate::errors::{from_response, Asked};
 use crate::markets::Market;
 use crate::rows::parse_page;
@@ -68,6 +70,17 @@ impl Job {
         );
         let mut rows = parse_page(&resp.body, &place)?;
         let received = rows.len();
+        // Out of order or repeated rows: sorted, exact repeats dropped, conflicts refused.
+        let fixed = ascending(&mut rows, &place)?;
+        if fixed != Reordered::default() {
+            self.host.log(
+                LogLevel::WARN,
+                &format!(
+                    "{place}: rows out of order: {}, exact repeats dropped: {}",
+                    fixed.sorted, fixed.duplicates
+                ),
+            );
+        }
         rows.retain(|k| k.open_time >= lo && k.open_time < hi);
         if rows.len() != received {
             let dropped = received - rows.len();

@@ -105,3 +105,129 @@ mod tests {
         assert!(e.message.contains("not a JSON array"), "{e}");
     }
 }
+
+/// The Binance parsers fuzzed on the stable toolchain: REST pages (bytes, JSON shapes,
+/// damaged real pages) and Vision CSV files. No panic, whatever the input; parsed candles
+/// hold finite numbers. `PROPTEST_CASES` sets the count (256 by default); a long run:
+/// `PROPTEST_CASES=1000000 cargo test --release -p dsm-binance fuzz_`.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::vision::csv::parse_file;
+    use proptest::prelude::*;
+
+    fn numberish() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "-?[0-9]{0,20}(\\.[0-9]{0,12})?([eE][-+]?[0-9]{1,4})?",
+            "(NaN|inf|1e400|-0|0x10|\u{feff}1| 7 )",
+            ".{0,12}",
+        ]
+    }
+
+    fn cell() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            numberish().prop_map(Value::String),
+            prop::collection::vec(numberish().prop_map(Value::String), 0..3).prop_map(Value::Array),
+        ]
+    }
+
+    /// The documented spot row.
+    fn good_row() -> Vec<Value> {
+        serde_json::from_str(
+            r#"[1499040000000,"0.01634790","0.80000000","0.01575800","0.01577100",
+            "148976.11427815",1499644799999,"2434.19055334",308,"1756.87402397",
+            "28.46694368","0"]"#,
+        )
+        .unwrap()
+    }
+
+    fn check(klines: &[Kline]) {
+        for k in klines {
+            let numbers = [k.open, k.high, k.low, k.close, k.volume, k.quote_volume];
+            assert!(numbers.iter().all(|v| v.is_finite()), "{k:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn fuzz_rest_page_bytes(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Ok(k) = parse_page(&body, "GET u") {
+                check(&k);
+            }
+        }
+
+        #[test]
+        fn fuzz_rest_page_rows(rows in prop::collection::vec(
+            prop::collection::vec(cell(), 0..14), 0..6)) {
+            let body = serde_json::to_vec(&rows).unwrap();
+            if let Ok(k) = parse_page(&body, "GET u") {
+                check(&k);
+            }
+        }
+
+        /// Real rows with cells replaced, dropped or added, and the text cut anywhere.
+        #[test]
+        fn fuzz_rest_page_damaged(
+            n in 1usize..5,
+            edits in prop::collection::vec((0usize..14, cell(), 0u8..3), 0..6),
+            cut in prop::option::of(any::<prop::sample::Index>()),
+        ) {
+            let mut rows: Vec<Vec<Value>> = (0..n).map(|_| good_row()).collect();
+            for (i, (at, v, how)) in edits.into_iter().enumerate() {
+                let row = &mut rows[i % n];
+                match how {
+                    0 if at < row.len() => row[at] = v,
+                    1 if at < row.len() => { row.remove(at); }
+                    _ => row.push(v),
+                }
+            }
+            let mut body = serde_json::to_vec(&rows).unwrap();
+            if let Some(cut) = cut {
+                body.truncate(cut.index(body.len() + 1));
+            }
+            if let Ok(k) = parse_page(&body, "GET u") {
+                check(&k);
+            }
+        }
+
+        #[test]
+        fn fuzz_vision_csv_bytes(body in prop::collection::vec(any::<u8>(), 0..2048)) {
+            if let Ok(k) = parse_file(&mut std::io::Cursor::new(body), "F.csv", 0) {
+                check(&k);
+            }
+        }
+
+        #[test]
+        fn fuzz_vision_csv_lines(
+            header in any::<bool>(),
+            lines in prop::collection::vec(prop::collection::vec(numberish(), 0..14), 0..12),
+            crlf in any::<bool>(),
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut text = String::new();
+            if header {
+                text += "open_time,open,high,low,close,volume,close_time,quote_volume,count,\
+                         taker_buy_volume,taker_buy_quote_volume,ignore";
+                text += end;
+            }
+            for l in lines {
+                text += &l.join(",");
+                text += end;
+            }
+            if let Ok(k) = parse_file(&mut std::io::Cursor::new(text), "F.csv", 0) {
+                check(&k);
+            }
+        }
+    }
+}

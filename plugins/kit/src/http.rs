@@ -9,7 +9,10 @@
 //!   do not use the retry budget above but have their own bound of `retries + 1` waits;
 //!   a longer Retry-After, or one wait too many, is `RATE_LIMITED` with `retry_after_ms`;
 //! - every other status (2xx, 3xx, other 4xx) is returned to the caller, body read in full,
-//!   for the exchange-specific mapping.
+//!   for the exchange-specific mapping;
+//! - redirects: up to [`MAX_REDIRECTS`] are followed; a loop (an address visited again), a
+//!   longer chain, or a downgrade from https to http is a `NETWORK` error naming the URL,
+//!   not retried (the same answer would come again).
 //!
 //! [`HttpClient::get_with`] adds a [`Policy`]: a request-rate limit ([`RateLimiter`],
 //! admitted per attempt, right before sending), exchange "slow down" answers that are not
@@ -26,6 +29,47 @@ pub use reqwest::header::HeaderMap;
 use crate::backoff::{retry_after_ms, Backoff};
 use crate::cancel::{cancellable, check, sleep_cancellable};
 use crate::limit::{Concurrency, RateLimiter, WeightGate};
+
+/// Redirects followed for one request. Exchanges and their archives answer directly; a
+/// mirror or CDN may redirect once or twice. More is a misconfiguration or a loop.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// Why a redirect is not followed (see [`redirect_policy`]).
+#[derive(Debug)]
+struct RedirectRefused(String);
+
+impl std::fmt::Display for RedirectRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RedirectRefused {}
+
+/// Follow at most [`MAX_REDIRECTS`], never to an address already visited, never from
+/// https down to http.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let next = attempt.url().clone();
+        if attempt.previous().contains(&next) {
+            let why = format!("redirect loop: {next} redirects back to an address already visited");
+            return attempt.error(RedirectRefused(why));
+        }
+        if attempt.previous().len() > MAX_REDIRECTS {
+            let why = format!("more than {MAX_REDIRECTS} redirects (the last to {next})");
+            return attempt.error(RedirectRefused(why));
+        }
+        let downgrade = attempt
+            .previous()
+            .last()
+            .is_some_and(|prev| prev.scheme() == "https" && next.scheme() == "http");
+        if downgrade {
+            let why = format!("refusing a redirect from https down to {next}");
+            return attempt.error(RedirectRefused(why));
+        }
+        attempt.follow()
+    })
+}
 
 /// A response the caller handles: success or a status the client does not retry.
 #[derive(Debug)]
@@ -108,6 +152,7 @@ impl HttpClient {
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .user_agent(user_agent)
+            .redirect(redirect_policy())
             .pool_max_idle_per_host(config.pool_size as usize);
         if config.connect_timeout_ms > 0 {
             builder = builder.connect_timeout(Duration::from_millis(config.connect_timeout_ms));
@@ -191,11 +236,10 @@ impl HttpClient {
                     )
                 }
                 Ok(raw) => return Ok(into_response(url, raw, attempts)),
-                // Cancelled, or a body over the cap: retrying would not help.
-                Err(e) if e.kind == ErrorKind::CANCELLED || e.kind == ErrorKind::INTEGRITY => {
-                    return Err(e)
-                }
-                Err(e) => {
+                // Cancelled, a body over the cap, a refused redirect: retrying would not help.
+                Err(Failed::Final(e)) => return Err(e),
+                Err(Failed::Retry(e)) if e.kind == ErrorKind::CANCELLED => return Err(e),
+                Err(Failed::Retry(e)) => {
                     let reason = e.message.to_string();
                     failures = self.spend_retry(failures, with_attempts(e, attempts))?;
                     (self.backoff.delay(failures - 1), reason)
@@ -263,7 +307,7 @@ impl HttpClient {
     }
 
     /// Send once and read the whole body, holding a concurrency slot.
-    async fn attempt(&self, url: &str, policy: &Policy<'_>) -> Result<Raw, ProviderError> {
+    async fn attempt(&self, url: &str, policy: &Policy<'_>) -> Result<Raw, Failed> {
         let _slot = self.concurrency.acquire(&self.host).await?;
         if let Some(rate) = policy.rate {
             rate.admit(&self.host).await?;
@@ -275,8 +319,11 @@ impl HttpClient {
         let started = Instant::now();
         let raw = cancellable(&self.host, self.send(url, policy.max_body)).await?;
         let raw = raw.map_err(|e| match e {
-            SendError::Http(e) => map_reqwest(url, e),
-            SendError::TooLarge(size) => too_large(url, size, policy.max_body.unwrap_or(0)),
+            SendError::Http(e) if e.is_redirect() => Failed::Final(map_reqwest(url, e)),
+            SendError::Http(e) => Failed::Retry(map_reqwest(url, e)),
+            SendError::TooLarge(size) => {
+                Failed::Final(too_large(url, size, policy.max_body.unwrap_or(0)))
+            }
         })?;
         if let Some(w) = policy.weight {
             w.gate.observe(&raw.headers);
@@ -323,6 +370,18 @@ impl HttpClient {
             headers,
             body,
         })
+    }
+}
+
+/// Why one attempt failed: worth another attempt, or not.
+enum Failed {
+    Retry(ProviderError),
+    Final(ProviderError),
+}
+
+impl From<ProviderError> for Failed {
+    fn from(e: ProviderError) -> Self {
+        Failed::Retry(e)
     }
 }
 

@@ -3,7 +3,7 @@
 //! Exchanges send candles as JSON arrays whose cells are numbers or decimal strings;
 //! the accessors take both where an exchange might, and name the column on failure.
 
-use dsm_sdk::{ErrorKind, ProviderError};
+use dsm_sdk::{ErrorKind, Kline, ProviderError};
 use serde_json::Value;
 
 fn parse_error(message: String) -> ProviderError {
@@ -63,7 +63,11 @@ pub fn cell<'a>(row: &'a [Value], index: usize, name: &str) -> Result<&'a Value,
 pub fn decimal_at(row: &[Value], index: usize, name: &str) -> Result<f64, ProviderError> {
     let what = || format!("column {index} ({name})");
     match cell(row, index, name)? {
-        Value::String(s) => decimal(s, &what()),
+        // The name is formatted only on error: this runs for every cell of every page.
+        Value::String(s) => match s.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            _ => decimal(s, &what()),
+        },
         Value::Number(n) => n
             .as_f64()
             .ok_or_else(|| parse_error(format!("{}: {n} is out of range", what()))),
@@ -94,7 +98,10 @@ pub fn uint_at(row: &[Value], index: usize, name: &str) -> Result<u64, ProviderE
 
 fn unexpected(what: &str, expected: &str, got: &Value) -> ProviderError {
     let mut shown = got.to_string();
-    shown.truncate(40);
+    // Cut at a character boundary: the cell may hold any text (found by fuzzing).
+    if let Some((cut, _)) = shown.char_indices().nth(40) {
+        shown.truncate(cut);
+    }
     parse_error(format!("{what}: expected {expected}, got {shown}"))
 }
 
@@ -111,6 +118,52 @@ pub fn rows(body: &[u8], what: &str) -> Result<Vec<Vec<Value>>, ProviderError> {
 /// Prefix a parse error with where it happened (e.g. `Binance spot BTCUSDT 1m row 3`).
 pub fn context(e: ProviderError, place: &str) -> ProviderError {
     ProviderError::new(e.kind, format!("{place}: {}", e.message))
+}
+
+/// What [`ascending`] changed in a page or file.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reordered {
+    /// The rows were not in ascending open-time order (they are now).
+    pub sorted: bool,
+    /// Rows dropped because an identical row (every field equal) came before.
+    pub duplicates: usize,
+}
+
+/// The policy for rows an exchange sends out of order or twice, one for every plugin:
+/// sort by open time (a candle is identified by its open time, so order carries no
+/// information), drop exact duplicates (nothing is lost), and refuse two DIFFERENT candles
+/// with one open time: which one is right cannot be known, so the page or file is not used
+/// (`INTEGRITY`, naming `place` and the time). The host's sink then gets every batch sorted
+/// and unique, as it requires.
+pub fn ascending(klines: &mut Vec<Kline>, place: &str) -> Result<Reordered, ProviderError> {
+    let mut out = Reordered::default();
+    if klines.windows(2).all(|w| w[0].open_time < w[1].open_time) {
+        return Ok(out);
+    }
+    out.sorted = klines.windows(2).any(|w| w[0].open_time > w[1].open_time);
+    klines.sort_by_key(|k| k.open_time); // stable: duplicates keep their order
+    let before = klines.len();
+    let mut conflict = None;
+    klines.dedup_by(|later, kept| {
+        if later.open_time != kept.open_time {
+            return false;
+        }
+        if later != kept && conflict.is_none() {
+            conflict = Some(kept.open_time);
+        }
+        true
+    });
+    if let Some(t) = conflict {
+        return Err(ProviderError::new(
+            ErrorKind::INTEGRITY,
+            format!(
+                "{place}: two different candles open at {t} (ms UTC); the data is \
+                 inconsistent and is not used"
+            ),
+        ));
+    }
+    out.duplicates = before - klines.len();
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -137,6 +190,11 @@ mod tests {
             .message
             .contains("got null"));
         assert!(decimal_at(&row, 4, "volume").is_err());
+        let wide = vec![json!(["ééééééééééééééééééééééééééééééééééééééééé"])];
+        assert!(decimal_at(&wide, 0, "x")
+            .unwrap_err()
+            .message
+            .contains("got [\"éé"));
         assert!(decimal_at(&row, 9, "x")
             .unwrap_err()
             .message
@@ -172,6 +230,35 @@ mod tests {
         assert_eq!(epoch_to_ms(1_735_689_600_999_999), 1_735_689_600_999);
         assert_eq!(epoch_to_ms(1_735_689_600_000), 1_735_689_600_000);
         assert_eq!(epoch_to_ms(1_499_644_799_999), 1_499_644_799_999);
+    }
+
+    #[test]
+    fn ascending_sorts_drops_exact_duplicates_and_refuses_conflicts() {
+        let k = |t: i64, v: f64| Kline {
+            open_time: t,
+            volume: v,
+            ..Kline::default()
+        };
+        let mut rows = vec![k(1, 1.0), k(2, 1.0), k(3, 1.0)];
+        assert_eq!(ascending(&mut rows, "p").unwrap(), Reordered::default());
+        let mut rows = vec![k(2, 1.0), k(1, 1.0), k(2, 1.0), k(3, 1.0)];
+        let r = ascending(&mut rows, "p").unwrap();
+        assert_eq!(
+            r,
+            Reordered {
+                sorted: true,
+                duplicates: 1
+            }
+        );
+        assert_eq!(rows, vec![k(1, 1.0), k(2, 1.0), k(3, 1.0)]);
+        let mut rows = vec![k(1, 1.0), k(2, 1.0), k(2, 5.0)];
+        let e = ascending(&mut rows, "GET u").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::INTEGRITY);
+        assert!(
+            e.message
+                .starts_with("GET u: two different candles open at 2"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -25,11 +25,15 @@ pub(crate) struct Request {
 pub(crate) struct Response {
     pub(crate) status: u16,
     headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
     /// Waited before anything (headers included) is written.
     pub(crate) delay: Duration,
     /// Send only half the body, then close.
     pub(crate) truncate: bool,
+    /// With `truncate`: reset the connection (RST) instead of closing it cleanly.
+    pub(crate) reset: bool,
+    /// Send the body this many bytes at a time, waiting this long between pieces.
+    pub(crate) trickle: Option<(usize, Duration)>,
 }
 
 impl Response {
@@ -40,6 +44,8 @@ impl Response {
             body: Vec::new(),
             delay: Duration::ZERO,
             truncate: false,
+            reset: false,
+            trickle: None,
         }
     }
 
@@ -80,6 +86,7 @@ impl Response {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        302 => "Found",
         400 => "Bad Request",
         403 => "Forbidden",
         404 => "Not Found",
@@ -117,17 +124,26 @@ pub(crate) async fn accept_loop(
 async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
     let mut buf = Vec::new();
     while let Some(req) = read_request(&mut stream, &mut buf).await {
+        {
+            let mut st = shared.lock();
+            st.in_flight += 1;
+            st.max_in_flight = st.max_in_flight.max(st.in_flight);
+        }
         let resp = super::dispatch(&shared, &req);
         if !resp.delay.is_zero() {
             tokio::time::sleep(resp.delay).await;
         }
         let keep_alive = req.keep_alive && !resp.truncate;
-        if write_response(&mut stream, &resp, keep_alive)
-            .await
-            .is_err()
-            || !keep_alive
-        {
-            let _ = stream.shutdown().await;
+        let written = write_response(&mut stream, &resp, keep_alive).await;
+        shared.lock().in_flight -= 1;
+        if written.is_err() || !keep_alive {
+            if resp.reset {
+                // SO_LINGER 0: closing sends RST instead of FIN.
+                let _ = stream.set_zero_linger();
+                drop(stream);
+            } else {
+                let _ = stream.shutdown().await;
+            }
             return;
         }
     }
@@ -144,9 +160,20 @@ async fn write_response(
     } else {
         resp.body.len()
     };
-    bytes.extend_from_slice(&resp.body[..body_len]);
+    let body = &resp.body[..body_len];
+    let Some((piece, every)) = resp.trickle else {
+        bytes.extend_from_slice(body);
+        stream.write_all(&bytes).await?;
+        return stream.flush().await;
+    };
     stream.write_all(&bytes).await?;
-    stream.flush().await
+    stream.flush().await?;
+    for chunk in body.chunks(piece) {
+        tokio::time::sleep(every).await;
+        stream.write_all(chunk).await?;
+        stream.flush().await?;
+    }
+    Ok(())
 }
 
 /// Reads one request head (and skips its body); `None` on EOF, error or garbage.

@@ -28,7 +28,7 @@ use tokio::sync::oneshot;
 
 pub use bybit::expected_bybit_klines;
 pub use candles::{expected_klines, Market};
-pub use faults::Fault;
+pub use faults::{Fault, RowFault};
 pub use grid::interval_ms;
 pub use log::RequestRecord;
 pub use okx::expected_okx_klines;
@@ -90,6 +90,17 @@ impl FakeExchange {
         self.shared.lock().requests.clear();
     }
 
+    /// The most requests that were being answered at the same moment (head received, last
+    /// byte not yet written) since the start or the last [`FakeExchange::reset_max_in_flight`].
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.lock().max_in_flight
+    }
+
+    pub fn reset_max_in_flight(&self) {
+        let mut st = self.shared.lock();
+        st.max_in_flight = st.in_flight;
+    }
+
     /// Queues faults for requests whose path equals `path` (e.g. "/api/v3/klines"); each
     /// matching request consumes one. An empty queue means normal answers.
     pub fn push_faults(&self, path: &str, faults: impl IntoIterator<Item = Fault>) {
@@ -145,7 +156,7 @@ fn dispatch(shared: &Shared, req: &http::Request) -> http::Response {
     let now = candles::now_ms();
     let mut st = shared.lock();
     let fault = st.pop_fault(&req.path);
-    let mut resp = match fault.as_ref().and_then(Fault::replacement) {
+    let mut resp = match fault.as_ref().and_then(|f| f.replacement(req)) {
         Some(r) if v5::owns(&req.path) => r, // OKX and Bybit
         Some(r) => binance_rest::with_weight(&mut st, &req.path, r, now),
         None if v5::owns(&req.path) => v5::answer(&mut st, req, now),

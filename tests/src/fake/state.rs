@@ -48,6 +48,10 @@ pub(crate) struct State {
     pub(crate) vision: super::vision::VisionState,
     /// OKX and Bybit request counters (see v5.rs).
     pub(crate) v5: super::v5::V5State,
+    /// Requests being answered right now (from the head read to the last byte written),
+    /// and the most seen at once since the last reset.
+    pub(crate) in_flight: usize,
+    pub(crate) max_in_flight: usize,
 }
 
 impl State {

@@ -19,7 +19,8 @@
 //! a newline on even days (daily) or months (monthly) and without one otherwise.
 //!
 //! Switches ([`FakeExchange::withhold_vision_file`], [`FakeExchange::corrupt_checksum`],
-//! [`FakeExchange::truncate_vision`], [`FakeExchange::garble_vision_row`]) apply to a zip file name on every market; faults
+//! [`FakeExchange::truncate_vision`], [`FakeExchange::garble_vision_row`],
+//! [`FakeExchange::mutate_vision_rows`]) apply to a zip file name on every market; faults
 //! queued with `push_faults` on a Vision path, delays and the request log work as for REST.
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -30,7 +31,7 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 
 use super::candles::{now_ms, Generator, Market};
-use super::faults::Fault;
+use super::faults::RowFault;
 use super::grid::{civil_from_days, days_from_civil, Step};
 use super::http::{Request, Response};
 use super::log::{query_param, RequestRecord};
@@ -39,9 +40,10 @@ use super::FakeExchange;
 
 const DAY_MS: i64 = 86_400_000;
 /// Built zips kept for the CHECKSUM request that follows (and repeated downloads): at most
-/// this many files and bytes (a day of 1s is ~5.5 MB zipped).
+/// this many files and bytes (a day of 1s is ~5.5 MB zipped; a year of 1m monthly files,
+/// which the benchmark fetches again and again, ~52 MB).
 const CACHE_FILES: usize = 64;
-const CACHE_BYTES: usize = 48 << 20;
+const CACHE_BYTES: usize = 64 << 20;
 /// Futures files from this date on start with a header row.
 const FUTURES_HEADER_FROM: i64 = 1_640_995_200_000; // 2022-01-01
 /// Spot files from this date on are stamped in microseconds.
@@ -59,6 +61,7 @@ pub(crate) struct VisionState {
     corrupt: HashSet<String>,
     truncated: HashSet<String>,
     garbled: HashSet<String>,
+    mutated: HashMap<String, RowFault>,
     /// zip path -> bytes; oldest first for eviction.
     cache: HashMap<String, Arc<Vec<u8>>>,
     order: VecDeque<String>,
@@ -124,6 +127,14 @@ impl FakeExchange {
         st.vision.forget(zip_name);
     }
 
+    /// The zip's CSV rows are damaged by `fault` (see [`RowFault`]); its CHECKSUM matches
+    /// the damaged file, so only the rows themselves are wrong.
+    pub fn mutate_vision_rows(&self, zip_name: &str, fault: RowFault) {
+        let mut st = self.shared.lock();
+        st.vision.mutated.insert(zip_name.into(), fault);
+        st.vision.forget(zip_name);
+    }
+
     /// Every download of the zip sends its headers (correct Content-Length) and half its
     /// body, then closes the connection. For one truncated download, queue
     /// `Fault::Truncated` on the file's path with `push_faults` instead.
@@ -144,7 +155,7 @@ pub(crate) fn dispatch(shared: &Shared, req: &Request) -> Response {
         let mut st = shared.lock();
         (st.pop_fault(&req.path), st.delay(&req.path))
     };
-    let mut resp = match fault.as_ref().and_then(Fault::replacement) {
+    let mut resp = match fault.as_ref().and_then(|f| f.replacement(req)) {
         Some(r) => r,
         None => answer(shared, req),
     };
@@ -176,7 +187,7 @@ fn answer(shared: &Shared, req: &Request) -> Response {
     if !file.exists(now_ms()) {
         return no_such_key(key);
     }
-    let (withheld, corrupt, truncated, garbled, cached) = {
+    let (withheld, corrupt, truncated, garbled, mutated, cached) = {
         let st = shared.lock();
         let v = &st.vision;
         (
@@ -184,6 +195,7 @@ fn answer(shared: &Shared, req: &Request) -> Response {
             v.corrupt.contains(&file.zip_name),
             v.truncated.contains(&file.zip_name),
             v.garbled.contains(&file.zip_name),
+            v.mutated.get(&file.zip_name).copied(),
             v.cached(&file.zip_path),
         )
     };
@@ -191,7 +203,7 @@ fn answer(shared: &Shared, req: &Request) -> Response {
         return no_such_key(key);
     }
     let zip = cached.unwrap_or_else(|| {
-        let zip = Arc::new(file.build_zip(garbled));
+        let zip = Arc::new(file.build_zip(garbled, mutated));
         shared.lock().vision.remember(&file.zip_path, zip.clone());
         zip
     });
@@ -322,9 +334,12 @@ impl VisionFile {
         out
     }
 
-    fn build_zip(&self, garbled: bool) -> Vec<u8> {
+    fn build_zip(&self, garbled: bool, mutated: Option<RowFault>) -> Vec<u8> {
         use zip::write::SimpleFileOptions;
         let mut csv = self.csv();
+        if let Some(fault) = mutated {
+            csv = fault.apply_csv(&csv);
+        }
         if garbled {
             let at = csv
                 .match_indices('\n')

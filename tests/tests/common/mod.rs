@@ -112,3 +112,62 @@ pub fn testplug_klines(step: i64, start: i64, end: i64) -> Vec<dsm::Kline> {
         })
         .collect()
 }
+
+/// A Binance manager on the fake exchange (every endpoint, Vision included), with short
+/// retries and timeouts for fault tests: 3 retries 5-20 ms apart, `timeout_ms` per request.
+pub fn binance_on_fake(
+    fake: &dsm_tests::fake::FakeExchange,
+    market: &str,
+    cache: &Path,
+    source: dsm::SourceMode,
+    timeout_ms: u64,
+) -> dsm::Dsm {
+    let url = fake.url();
+    dsm::Dsm::create_with_config(
+        dsm::DsmConfig::new("binance", market)
+            .plugin_dir(target_dir())
+            .endpoint("spot", &url)
+            .endpoint("um", &url)
+            .endpoint("cm", &url)
+            .endpoint("vision", &url)
+            .cache_dir(cache)
+            .source(source)
+            .retries(3)
+            .backoff(
+                std::time::Duration::from_millis(5),
+                std::time::Duration::from_millis(20),
+            )
+            .request_timeout(std::time::Duration::from_millis(timeout_ms)),
+    )
+    .expect("a binance manager")
+}
+
+/// `dsm cache verify` in-process: panics naming every bad file; returns the files checked.
+pub fn assert_cache_valid(cache: &Path) -> usize {
+    let report = dsm::cache::Cache::new(cache).verify(&dsm::cache::Filter::default());
+    assert!(report.is_ok(), "bad cache files: {:?}", report.bad);
+    report.files_checked
+}
+
+/// The `.arrow` files under `dir`, as paths relative to it, sorted.
+pub fn cache_files(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else if p.extension().is_some_and(|x| x == "arrow") {
+                out.push(p.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Milliseconds UTC of a date or time as the CLI takes it.
+pub fn ms(t: &str) -> i64 {
+    dsm::timeparse::parse_time(t).expect("a valid time")
+}

@@ -18,9 +18,15 @@ const COLUMNS: usize = 11;
 /// One CSV row as a candle.
 pub fn parse_row(line: &str) -> Result<Kline, ProviderError> {
     let f = leading_fields::<COLUMNS>(line)?;
-    let dec = |i: usize, name: &str| decimal(f[i], &format!("column {i} ({name})"));
-    let time =
-        |i: usize, name: &str| integer(f[i], &format!("column {i} ({name})")).map(epoch_to_ms);
+    // Column names are formatted only on error: this runs for every row of every file.
+    let dec = |i: usize, name: &str| match f[i].trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => decimal(f[i], &format!("column {i} ({name})")),
+    };
+    let time = |i: usize, name: &str| match f[i].trim().parse::<i64>() {
+        Ok(v) => Ok(epoch_to_ms(v)),
+        Err(_) => integer(f[i], &format!("column {i} ({name})")).map(epoch_to_ms),
+    };
     Ok(Kline {
         open_time: time(0, "open time")?,
         open: dec(1, "open")?,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use dsm_plugin_kit::checksum::{verify_with_checksum_file, MAX_CHECKSUM_FILE};
 use dsm_plugin_kit::http::Policy;
+use dsm_plugin_kit::parse::{ascending, Reordered};
 use dsm_plugin_kit::unzip::{read_entry, ZipLimits};
 use dsm_plugin_kit::HttpClient;
 use dsm_sdk::{plugin::Host, ErrorKind, Kline, LogLevel, ProviderError};
@@ -159,9 +160,22 @@ impl Vision {
         let decoded = tokio::task::spawn_blocking(move || {
             verify_with_checksum_file(&zip, &sum, &file.name)?;
             let entry = file.entry();
-            read_entry(&zip, &file.name, &entry, &me.limits, |r| {
+            let mut klines = read_entry(&zip, &file.name, &entry, &me.limits, |r| {
                 parse_file(r, &entry, capacity)
-            })
+            })?;
+            // Out of order or repeated rows: sorted, exact repeats dropped, conflicts
+            // make the file unusable (see `ascending`).
+            let fixed = ascending(&mut klines, &format!("{} ({entry})", file.name))?;
+            if fixed != Reordered::default() {
+                me.host.log(
+                    LogLevel::WARN,
+                    &format!(
+                        "Binance Vision {}: rows out of order: {}, exact repeats dropped: {}",
+                        file.name, fixed.sorted, fixed.duplicates
+                    ),
+                );
+            }
+            Ok(klines)
         })
         .await
         .map_err(|e| {

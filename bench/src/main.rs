@@ -1,0 +1,90 @@
+//! dsm-bench: dsm measured against the targets of issue 5 and against ccxt, on release
+//! builds, with the fake exchange in its own process. See BENCHMARKS.md.
+//!
+//! ```text
+//! cargo build --release --workspace && target/release/dsm-bench [--quick] [--out FILE]
+//! ```
+//!
+//! Subcommands used by the bench itself (each in a fresh process):
+//! `dsm-bench probe KIND ...` (in-process timings) and `dsm-bench fake ...` (a fake exchange
+//! with Vision files withheld).
+
+mod fake;
+mod measure;
+mod probe;
+mod scenarios;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: dsm-bench [--quick] [--out FILE] [--only NAME[,NAME...]]
+  Runs every benchmark (see BENCHMARKS.md) and prints a Markdown table.
+  --quick   fewer repetitions (about a minute and a half instead of a few minutes)
+  --out     also write the table (and the machine) to FILE
+  --only    run only these: startup, create, first-use, cold, warm, rest, memory
+Build first: cargo build --release --workspace
+Environment: DSM_BENCH_PYTHON (default python3) runs bench/ccxt_rest.py.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("probe") => probe::run(&args[1..]),
+        Some("fake") => fake::serve(&args[1..]),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => parse_options(&args).and_then(|o| scenarios::run_all(&o)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dsm-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Options of a whole run.
+pub struct Options {
+    pub quick: bool,
+    pub out: Option<std::path::PathBuf>,
+    pub only: Option<Vec<String>>,
+}
+
+impl Options {
+    pub fn wants(&self, name: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|n| n == name))
+    }
+
+    /// Repetitions: `full` normally, `quick` with --quick.
+    pub fn reps(&self, full: usize, quick: usize) -> usize {
+        if self.quick {
+            quick
+        } else {
+            full
+        }
+    }
+}
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut o = Options {
+        quick: false,
+        out: None,
+        only: None,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => o.quick = true,
+            "--out" => o.out = Some(it.next().ok_or("--out needs a file")?.into()),
+            "--only" => {
+                let v = it.next().ok_or("--only needs names")?;
+                o.only = Some(v.split(',').map(|s| s.trim().to_string()).collect());
+            }
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    Ok(o)
+}
