@@ -169,28 +169,8 @@ mod tests {
 mod fuzz {
     use super::*;
     use crate::vision::csv::parse_file;
+    use dsm_plugin_kit::fuzz::{json_cell as cell, numberish};
     use proptest::prelude::*;
-
-    fn numberish() -> impl Strategy<Value = String> {
-        prop_oneof![
-            "-?[0-9]{0,20}(\\.[0-9]{0,12})?([eE][-+]?[0-9]{1,4})?",
-            "(NaN|inf|1e400|-0|0x10|\u{feff}1| 7 )",
-            ".{0,12}",
-        ]
-    }
-
-    fn cell() -> impl Strategy<Value = Value> {
-        prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<u64>().prop_map(Value::from),
-            any::<f64>()
-                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-            numberish().prop_map(Value::String),
-            prop::collection::vec(numberish().prop_map(Value::String), 0..3).prop_map(Value::Array),
-        ]
-    }
 
     /// The documented spot row.
     fn good_row() -> Vec<Value> {

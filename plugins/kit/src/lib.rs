@@ -22,6 +22,8 @@ pub mod checksum;
 pub mod core;
 pub mod csv;
 pub mod deliver;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
 pub mod http;
 pub mod interval;
 pub mod limit;

@@ -10,6 +10,7 @@ use std::io::Cursor;
 
 use dsm_plugin_kit::checksum::{parse_sha256_file, verify_with_checksum_file};
 use dsm_plugin_kit::csv::{for_each_line, is_header, leading_fields};
+use dsm_plugin_kit::fuzz::numberish;
 use dsm_plugin_kit::parse::{
     ascending, decimal, decimal_at, epoch_to_ms, int_at, integer, rows, uint_at, unsigned,
 };
@@ -17,16 +18,6 @@ use dsm_plugin_kit::unzip::{build_zip, read_entry, ZipLimits};
 use dsm_sdk::{ErrorKind, Kline};
 use proptest::prelude::*;
 use serde_json::Value;
-
-/// Text that looks like numbers (often) or not.
-fn numberish() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "-?[0-9]{0,20}(\\.[0-9]{0,12})?([eE][-+]?[0-9]{1,4})?",
-        "[ 0-9.eE+-]{0,12}",
-        "(NaN|inf|-inf|infinity|1e400|-0|0x10|\u{feff}1)",
-        ".{0,16}",
-    ]
-}
 
 /// Any JSON value, a few levels deep, with number-like strings.
 fn json() -> impl Strategy<Value = Value> {

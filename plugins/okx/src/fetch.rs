@@ -228,23 +228,8 @@ mod tests {
 #[cfg(test)]
 mod fuzz {
     use super::*;
+    use dsm_plugin_kit::fuzz::json_row;
     use proptest::prelude::*;
-
-    fn cell() -> impl Strategy<Value = Value> {
-        let text = prop_oneof![
-            "-?[0-9]{0,16}(\\.[0-9]{0,10})?([eE][-+]?[0-9]{1,4})?",
-            "(NaN|inf|1e400|0|1|-0| 7 )",
-            ".{0,10}",
-        ];
-        prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<f64>()
-                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-            text.prop_map(Value::String),
-        ]
-    }
 
     proptest! {
         #![proptest_config(ProptestConfig {
@@ -254,10 +239,7 @@ mod fuzz {
 
         #[test]
         fn fuzz_okx_rows(
-            row in prop_oneof![
-                prop::collection::vec(cell(), 0..12).prop_map(Value::Array),
-                cell(),
-            ],
+            row in json_row(12),
             iv in prop::sample::select(vec!["1s", "1m", "1h", "1d", "1w", "1M"]),
         ) {
             let interval = Interval::parse(iv).unwrap();
