@@ -1,0 +1,202 @@
+//! The cold and warm archive years.
+
+use super::*;
+
+/// Cold archive year: monthly files, then daily files. Returns a cache dir holding the year.
+pub(super) fn cold(env: &Env, o: &Options, rep: &mut Report) -> Result<PathBuf, String> {
+    let fetch = |url: &str, cache: &Path, out: &Path| {
+        let mut c = env.dsm();
+        c.env("DSM_BINANCE_VISION_URL", url)
+            .env("DSM_BINANCE_SPOT_URL", url)
+            .arg("-v")
+            .arg("--cache-dir")
+            .arg(cache)
+            .args([
+                "fetch", "-p", "binance", "-m", "spot", "-s", "BTCUSDT", "-i", "1m",
+            ])
+            .args([
+                "--start", YEAR.0, "--end", YEAR.1, "--source", "archive", "-f", "parquet", "-o",
+            ])
+            .arg(out);
+        c
+    };
+    let mut last_cache = None;
+    for (label, daily) in [("monthly files (12)", false), ("daily files (365)", true)] {
+        eprintln!("cold archive year: {label}");
+        let fake = if daily {
+            env.fake_without_monthly("2023")?
+        } else {
+            env.fake()?
+        };
+        let reps = if daily { o.reps(3, 2) } else { o.reps(5, 3) };
+        let (mut wall, mut rss, mut cpu, mut fake_cpu) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut requests = Vec::new();
+        for i in 0..reps + usize::from(!daily) {
+            let cache = env.fresh_dir("cold-cache");
+            let out = env.work.join("cold.parquet");
+            let before = fake.cpu();
+            let p = env.run_ok(&mut fetch(&fake.url, &cache, &out))?;
+            let fake_used = fake.cpu().saturating_sub(before);
+            let rows = parquet_rows(&out)?;
+            if rows != YEAR_ROWS {
+                return Err(format!(
+                    "cold {label}: {rows} rows in the Parquet file, expected {YEAR_ROWS}"
+                ));
+            }
+            let cached = files_in(&cache);
+            if cached != 365 {
+                return Err(format!("cold {label}: {cached} files cached, expected 365"));
+            }
+            requests.push(logged_requests(&p.stderr).unwrap_or(0));
+            if !daily && i == 0 {
+                continue; // warm-up: the fake builds and keeps its 12 monthly zips
+            }
+            wall.push(p.wall);
+            rss.push(p.maxrss_kib);
+            cpu.push(p.cpu());
+            fake_cpu.push(fake_used);
+        }
+        rep.target(
+            "cold archive year 1m",
+            format!("{label}: wall (CLI to Parquet, 525,600 candles)"),
+            secs(&wall),
+            Unit::Secs,
+            "<= 2 s",
+            |m| m <= 2.0,
+        );
+        rep.add(
+            "cold archive year 1m",
+            format!("{label}: dsm CPU (user+sys)"),
+            secs(&cpu),
+            Unit::Secs,
+        );
+        rep.add(
+            "cold archive year 1m",
+            format!("{label}: fake exchange CPU (other process)"),
+            secs(&fake_cpu),
+            Unit::Secs,
+        );
+        rep.add(
+            "cold archive year 1m",
+            format!("{label}: peak RSS"),
+            kib(&rss),
+            Unit::KiB,
+        );
+        rep.note(format!(
+            "cold archive, {label}: HTTP requests per run (from `dsm -v`): {:?}; every run \
+             wrote 525,600 rows to Parquet and 365 day files to a fresh cache",
+            requests
+        ));
+        last_cache = Some(env.work.join("cold-cache"));
+    }
+    Ok(last_cache.expect("two variants ran"))
+}
+
+pub(super) fn warm(
+    env: &Env,
+    o: &Options,
+    rep: &mut Report,
+    cache: Option<PathBuf>,
+) -> Result<(), String> {
+    eprintln!("warm year: from cache to Parquet and to memory");
+    let cache = match cache {
+        Some(c) if files_in(&c) == 365 => c,
+        _ => {
+            let fake = env.fake()?;
+            let c = env.fresh_dir("cold-cache");
+            env.run_ok(
+                env.dsm()
+                    .env("DSM_BINANCE_VISION_URL", &fake.url)
+                    .arg("-q")
+                    .arg("--cache-dir")
+                    .arg(&c)
+                    .args([
+                        "fetch", "-p", "binance", "-m", "spot", "-s", "BTCUSDT", "-i", "1m",
+                    ])
+                    .args([
+                        "--start",
+                        YEAR.0,
+                        "--end",
+                        YEAR.1,
+                        "--source",
+                        "archive",
+                        "-o",
+                        "/dev/null",
+                    ]),
+            )?;
+            c
+        }
+    };
+    let (mut wall, mut rss) = (Vec::new(), Vec::new());
+    for i in 0..o.reps(10, 5) + 1 {
+        let out = env.work.join("warm.parquet");
+        let p = env.run_ok(
+            env.dsm()
+                .arg("-q")
+                .arg("--cache-dir")
+                .arg(&cache)
+                .args([
+                    "fetch", "-p", "binance", "-m", "spot", "-s", "BTCUSDT", "-i", "1m",
+                ])
+                .args([
+                    "--start", YEAR.0, "--end", YEAR.1, "--source", "cache", "-f", "parquet", "-o",
+                ])
+                .arg(&out),
+        )?;
+        if parquet_rows(&out)? != YEAR_ROWS {
+            return Err("warm to Parquet: wrong row count".into());
+        }
+        if i > 0 {
+            wall.push(p.wall);
+            rss.push(p.maxrss_kib);
+        }
+    }
+    rep.add(
+        "warm year 1m (cache)",
+        "to Parquet: wall (CLI, whole process)",
+        secs(&wall),
+        Unit::Secs,
+    );
+    rep.add(
+        "warm year 1m (cache)",
+        "to Parquet: peak RSS",
+        kib(&rss),
+        Unit::KiB,
+    );
+    let (mut fetch, mut rss) = (Vec::new(), Vec::new());
+    for i in 0..o.reps(10, 5) + 1 {
+        let p = env.run_ok(
+            env.probe("fetch")
+                .arg("--cache-dir")
+                .arg(&cache)
+                .args(["--start", YEAR.0, "--end", YEAR.1]),
+        )?;
+        if p.num("candles") != Some(YEAR_ROWS)
+            || p.num("loaded") != Some(0)
+            || p.num("mapped") != Some(0)
+        {
+            return Err(format!("warm to memory: {}", p.stdout));
+        }
+        if i > 0 {
+            fetch.push(p.ns("fetch").unwrap_or_default());
+            rss.push(p.maxrss_kib);
+        }
+    }
+    rep.target(
+        "warm year 1m (cache)",
+        "to memory: `fetch_market_data` (Vec of 525,600 klines)",
+        secs(&fetch),
+        Unit::Secs,
+        "<= 100 ms",
+        |m| m <= 0.100,
+    );
+    rep.add(
+        "warm year 1m (cache)",
+        "to memory: peak RSS of that process",
+        kib(&rss),
+        Unit::KiB,
+    );
+    rep.note("warm fetches opened no plugin (Dsm::is_loaded false, nothing mapped)");
+    Ok(())
+}
