@@ -144,15 +144,7 @@ pub fn parse_row(row: &Value, interval: Interval) -> Result<Kline, ProviderError
 /// Window `w` completely (one request for a planned window).
 pub async fn fetch_window(job: Arc<Job>, w: Window) -> Result<Fetched, ProviderError> {
     let step = job.interval.min_step_ms();
-    let (klines, requests) = pager::backwards(w.start_ms, w.end_ms, PAGE, step, |cursor| {
-        job.page(w.start_ms, cursor)
-    })
-    .await?;
-    Ok(Fetched {
-        window: w,
-        klines,
-        requests,
-    })
+    pager::window(w, PAGE, step, |cursor| job.page(w.start_ms, cursor)).await
 }
 
 #[cfg(test)]

@@ -8,6 +8,9 @@ use std::future::Future;
 
 use dsm_sdk::{Kline, ProviderError};
 
+use crate::deliver::Fetched;
+use crate::window::Window;
+
 /// One answer of the API, for [`backwards`].
 pub struct Page {
     /// The candles received (any order; ones outside the window are dropped). A plugin may
@@ -61,6 +64,25 @@ where
     }
     pages.reverse();
     Ok((pages.concat(), requests))
+}
+
+/// Window `w` fetched completely by paging backwards from its end (see [`backwards`]).
+pub async fn window<F, Fut>(
+    w: Window,
+    limit: u32,
+    min_step_ms: i64,
+    fetch: F,
+) -> Result<Fetched, ProviderError>
+where
+    F: FnMut(i64) -> Fut,
+    Fut: Future<Output = Result<Page, ProviderError>>,
+{
+    let (klines, requests) = backwards(w.start_ms, w.end_ms, limit, min_step_ms, fetch).await?;
+    Ok(Fetched {
+        window: w,
+        klines,
+        requests,
+    })
 }
 
 #[cfg(test)]

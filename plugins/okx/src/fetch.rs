@@ -160,15 +160,7 @@ pub fn parse_row(row: &Value, interval: Interval) -> Result<Option<Kline>, Provi
 /// Chunk `w` completely: pages backwards from its end.
 pub async fn fetch_chunk(job: Arc<Job>, w: Window) -> Result<Fetched, ProviderError> {
     let step = job.interval.min_step_ms();
-    let (klines, requests) = pager::backwards(w.start_ms, w.end_ms, PAGE, step, |cursor| {
-        job.page(w.start_ms, cursor)
-    })
-    .await?;
-    Ok(Fetched {
-        window: w,
-        klines,
-        requests,
-    })
+    pager::window(w, PAGE, step, |cursor| job.page(w.start_ms, cursor)).await
 }
 
 #[cfg(test)]
