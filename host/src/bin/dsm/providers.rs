@@ -2,21 +2,18 @@
 
 use std::process::ExitCode;
 
-use dsm::DsmError;
+use dsm::{DsmConfig, DsmError};
 
 use crate::cli::{Cli, ProvidersArgs};
 
 pub fn run(cli: &Cli, args: &ProvidersArgs) -> Result<ExitCode, DsmError> {
+    // The plugin settings of the environment (DSM_PLUGIN_PATH, DSM_ALLOW_INSECURE_PLUGINS)
+    // read the same way as for a fetch; no provider is named here.
+    let env = DsmConfig::from_env("", "")?;
     let mut extra = cli.plugin_dir.clone();
-    if let Ok(v) = std::env::var("DSM_PLUGIN_PATH") {
-        extra.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
-    }
+    extra.extend(env.plugin_dirs);
     let dirs = dsm::discovery::search_dirs(&extra);
-    let allow = cli.allow_insecure_plugins
-        || matches!(
-            std::env::var("DSM_ALLOW_INSECURE_PLUGINS").as_deref(),
-            Ok("1" | "true" | "yes")
-        );
+    let allow = cli.allow_insecure_plugins || env.allow_insecure_plugins;
     let listing = dsm::discovery::list(&dirs, allow);
     let out = if args.json {
         json(&listing)
