@@ -4,6 +4,7 @@
 //! A plugin implements [`plugin::Plugin`] and calls [`export_provider!`]; it writes no unsafe
 //! code and no ABI glue.
 
+pub mod calendar;
 pub mod config;
 pub mod error;
 pub mod manifest;

@@ -127,29 +127,15 @@ fn add_months(t: i64, k: i64) -> i64 {
     days_from_civil(idx.div_euclid(12), idx.rem_euclid(12) + 1, 1) * DAY_MS
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+/// `dsm_sdk::calendar::days_from_civil` on the fake's i64 fields.
 pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    dsm_sdk::calendar::days_from_civil(y, m as u32, d as u32)
 }
 
-/// Inverse of `days_from_civil`: (year, month 1-12, day 1-31).
+/// `dsm_sdk::calendar::civil_from_days` as (year, month 1-12, day 1-31) in i64.
 pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    let (y, m, d) = dsm_sdk::calendar::civil_from_days(z);
+    (y, i64::from(m), i64::from(d))
 }
 
 #[cfg(test)]
