@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use dsm::{Dsm, DsmConfig, SourceMode};
+use dsm_core::{Dsm, DsmConfig, SourceMode};
 
 /// Options every probe understands.
 #[derive(Default)]
@@ -84,7 +84,7 @@ fn mapped_plugins() -> usize {
 pub fn run(args: &[String]) -> Result<(), String> {
     let (kind, rest) = args.split_first().ok_or("probe: which one?")?;
     let o = parse(rest)?;
-    let err = |e: dsm::DsmError| e.to_string();
+    let err = |e: dsm_core::DsmError| e.to_string();
     match kind.as_str() {
         // Dsm::create, n times in this process (the first one separately).
         "create" => {

@@ -7,10 +7,10 @@
 //! cargo build --workspace
 //! target/debug/fake-exchange --port 8099 &
 //! DSM_BINANCE_URL=http://127.0.0.1:8099 DSM_BINANCE_VISION_URL=http://127.0.0.1:8099 \
-//!     cargo run -p dsm --example lazy_loading
+//!     cargo run -p dsm-core --example lazy_loading
 //! ```
 //!
-//! Against Binance itself: `cargo run -p dsm --example lazy_loading`.
+//! Against Binance itself: `cargo run -p dsm-core --example lazy_loading`.
 
 use std::time::Instant;
 
@@ -26,9 +26,9 @@ fn mapped_plugins() -> Vec<String> {
     libs
 }
 
-fn main() -> Result<(), dsm::DsmError> {
+fn main() -> Result<(), dsm_core::DsmError> {
     let t0 = Instant::now();
-    let providers = dsm::list_providers(&[]);
+    let providers = dsm_core::list_providers(&[]);
     let names: Vec<&String> = providers.plugins.keys().collect();
     println!(
         "found providers {names:?} in {:?} (manifests only)",
@@ -36,7 +36,7 @@ fn main() -> Result<(), dsm::DsmError> {
     );
 
     let t = Instant::now();
-    let manager = dsm::Dsm::create("binance", "spot")?;
+    let manager = dsm_core::Dsm::create("binance", "spot")?;
     println!("Dsm::create(binance, spot) took {:?}", t.elapsed());
     println!(
         "plugins mapped before the first fetch: {:?}",

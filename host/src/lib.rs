@@ -2,10 +2,10 @@
 //! opened only when it is first used.
 //!
 //! ```no_run
-//! let dsm = dsm::Dsm::create("BINANCE", "SPOT")?;   // reads manifests, loads nothing
+//! let dsm = dsm_core::Dsm::create("BINANCE", "SPOT")?;   // reads manifests, loads nothing
 //! let klines = dsm.fetch_market_data("BTCUSDT", "1h", "2024-01-01", "2024-01-02")?;
 //! println!("{} candles", klines.len());
-//! # Ok::<(), dsm::DsmError>(())
+//! # Ok::<(), dsm_core::DsmError>(())
 //! ```
 
 pub mod cache;

@@ -104,7 +104,7 @@ proptest! {
                 buf[i..i + n].copy_from_slice(&bytes[..n]);
             }
             let len = cut.map_or(buf.len(), |c| c.index(buf.len() + 1));
-            let _ = dsm::manifest_from_bytes(&buf[..len]);
+            let _ = dsm_core::manifest_from_bytes(&buf[..len]);
             for (i, old) in saved.into_iter().rev() {
                 buf[i..i + old.len()].copy_from_slice(&old);
             }
@@ -116,7 +116,7 @@ proptest! {
     fn fuzz_manifest_truncated_elf(cut in any::<prop::sample::Index>()) {
         ELF.with(|elf| {
             let buf = elf.borrow();
-            let _ = dsm::manifest_from_bytes(&buf[..cut.index(buf.len())]);
+            let _ = dsm_core::manifest_from_bytes(&buf[..cut.index(buf.len())]);
         });
     }
 
@@ -130,16 +130,16 @@ proptest! {
         bytes.extend_from_slice(&tail);
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), &bytes).unwrap();
-        let _ = dsm::read_manifest(file.path());
-        let _ = dsm::manifest_from_bytes(&bytes);
+        let _ = dsm_core::read_manifest(file.path());
+        let _ = dsm_core::manifest_from_bytes(&bytes);
     }
 }
 
 #[test]
 fn the_undamaged_file_reads_the_same_from_memory_and_from_disk() {
     let path = real_plugin();
-    let from_disk = dsm::read_manifest(&path);
-    let from_memory = ELF.with(|elf| dsm::manifest_from_bytes(&elf.borrow()));
+    let from_disk = dsm_core::read_manifest(&path);
+    let from_memory = ELF.with(|elf| dsm_core::manifest_from_bytes(&elf.borrow()));
     assert_eq!(from_disk, from_memory);
     if path.file_name().is_some_and(|n| n == "libdsm_testplug.so") {
         assert_eq!(from_disk.unwrap().id(), "testplug");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use dsm::{Dsm, DsmConfig};
+use dsm_core::{Dsm, DsmConfig};
 use dsm_tests::fake::{expected_klines, FakeExchange, Market};
 
 #[tokio::test(flavor = "current_thread")]

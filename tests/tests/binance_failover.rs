@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use dsm::{Dsm, DsmConfig, Source, SourceMode};
+use dsm_core::{Dsm, DsmConfig, Source, SourceMode};
 use dsm_tests::fake::{expected_klines, FakeExchange, Market};
 
 const MIN: i64 = 60_000;
@@ -28,7 +28,7 @@ fn manager(fake: &FakeExchange, market: &str, cache: &Path, source: SourceMode) 
 }
 
 fn ms(date: &str) -> i64 {
-    dsm::timeparse::parse_time(date).unwrap()
+    dsm_core::timeparse::parse_time(date).unwrap()
 }
 
 fn vision_requests(fake: &FakeExchange) -> Vec<String> {
@@ -50,7 +50,7 @@ fn rest_requests(fake: &FakeExchange) -> usize {
 fn cached_archive_and_rest_days_mix_in_one_range_exactly_once() {
     let fake = FakeExchange::start();
     let cache = tempfile::tempdir().unwrap();
-    let today = dsm::request::now_ms().div_euclid(DAY) * DAY;
+    let today = dsm_core::request::now_ms().div_euclid(DAY) * DAY;
     let start = today - 3 * DAY;
     // Day 1 into the cache first.
     let first = manager(&fake, "spot", cache.path(), SourceMode::Auto)
@@ -59,11 +59,11 @@ fn cached_archive_and_rest_days_mix_in_one_range_exactly_once() {
     assert_eq!(first.summary.sources, vec![(start, Source::Archive)]);
     fake.clear_requests();
 
-    let before = dsm::request::now_ms();
+    let before = dsm_core::request::now_ms();
     let got = manager(&fake, "spot", cache.path(), SourceMode::Auto)
         .fetch_market_data("BTCUSDT", "1m", start, today + DAY)
         .unwrap();
-    let after = dsm::request::now_ms();
+    let after = dsm_core::request::now_ms();
     let want = expected_klines(Market::Spot, "BTCUSDT", "1m", start, after);
     let closed_by = |t: i64| want.iter().filter(|k| k.open_time + MIN <= t).count();
     assert!(
@@ -93,7 +93,7 @@ fn cached_archive_and_rest_days_mix_in_one_range_exactly_once() {
     assert!(
         vision
             .iter()
-            .all(|p| !p.contains(&dsm::timeparse::format_date(start))),
+            .all(|p| !p.contains(&dsm_core::timeparse::format_date(start))),
         "{vision:?}"
     );
     assert!(rest_requests(&fake) >= 1);

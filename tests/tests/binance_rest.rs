@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use dsm::{Dsm, DsmConfig, ErrorKind, SourceMode};
+use dsm_core::{Dsm, DsmConfig, ErrorKind, SourceMode};
 use dsm_tests::fake::{expected_klines, FakeExchange, Fault, Market};
 
 const DAY: i64 = 86_400_000;
@@ -93,7 +93,7 @@ fn monthly_candles_and_the_one_call_api() {
     std::env::set_var("DSM_BINANCE_SPOT_URL", fake.url());
     std::env::set_var("DSM_PLUGIN_PATH", target_dir());
     std::env::set_var("DSM_NO_CACHE", "1");
-    let got = dsm::fetch_market_data(
+    let got = dsm_core::fetch_market_data(
         "binance",
         "spot",
         "btcusdt",
@@ -111,14 +111,14 @@ fn monthly_candles_and_the_one_call_api() {
 #[test]
 fn the_forming_candle_is_not_history() {
     let fake = FakeExchange::start();
-    let now = dsm::request::now_ms();
+    let now = dsm_core::request::now_ms();
     let got = manager(&fake, "spot")
         .fetch_market_data("BTCUSDT", "1h", now - 5 * 3_600_000, now + DAY)
         .unwrap();
     assert!(!got.is_empty());
     let last = got.rows.last().unwrap();
     assert!(
-        last.close_time < dsm::request::now_ms(),
+        last.close_time < dsm_core::request::now_ms(),
         "only closed candles"
     );
     assert!(

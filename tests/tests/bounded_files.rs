@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use dsm::{Dsm, DsmConfig, SourceMode};
+use dsm_core::{Dsm, DsmConfig, SourceMode};
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use dsm::{Dsm, DsmConfig, DsmError, ErrorKind};
+use dsm_core::{Dsm, DsmConfig, DsmError, ErrorKind};
 
 const JAN1: i64 = 1_704_067_200_000;
 const H: i64 = 3_600_000;
@@ -21,7 +21,7 @@ fn create(id: &str, dir: &Path) -> Result<Dsm, DsmError> {
     )
 }
 
-fn fetch(id: &str, dir: &Path) -> Result<dsm::Klines, DsmError> {
+fn fetch(id: &str, dir: &Path) -> Result<dsm_core::Klines, DsmError> {
     create(id, dir)?.fetch_market_data("TEST", "1h", JAN1, JAN1 + 3 * H)
 }
 
@@ -150,7 +150,7 @@ fn plugin_built_on_an_incompatible_sdk_is_refused_with_both_versions() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("libdsm_testplug.so"), bytes).unwrap();
     // Searching only that directory: found, but refused, with both versions named.
-    let err = dsm::discovery::find("testplug", &[dir.path().to_path_buf()], false)
+    let err = dsm_core::discovery::find("testplug", &[dir.path().to_path_buf()], false)
         .unwrap_err()
         .to_string();
     assert!(err.contains("dsm-sdk 0.2."), "{err}");
@@ -168,6 +168,6 @@ fn plugin_built_on_an_incompatible_sdk_is_refused_with_both_versions() {
 
 fn dsm_sdk_version() -> String {
     // The host's SDK version, as the manifest of an unmodified build states it.
-    let m = dsm::read_manifest(&plugin("testplug")).unwrap();
+    let m = dsm_core::read_manifest(&plugin("testplug")).unwrap();
     m.sdk_version
 }

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use dsm::{Dsm, DsmConfig, ErrorKind, SourceMode};
+use dsm_core::{Dsm, DsmConfig, ErrorKind, SourceMode};
 use dsm_tests::fake::{expected_bybit_klines, FakeExchange, Fault, RequestRecord};
 
 const MIN: i64 = 60_000;
@@ -230,7 +230,7 @@ fn ip_ban_is_a_rate_limit_error_with_retry_after() {
         "{err}"
     );
     match err {
-        dsm::DsmError::Provider { error, .. } => assert_eq!(error.retry_after_ms, 600_000),
+        dsm_core::DsmError::Provider { error, .. } => assert_eq!(error.retry_after_ms, 600_000),
         other => panic!("{other}"),
     }
     assert_eq!(klines(&fake).len(), 1, "a ban is not retried");
@@ -251,12 +251,12 @@ fn gateway_errors_are_retried() {
 #[test]
 fn the_forming_candle_is_not_history() {
     let fake = FakeExchange::start();
-    let now = dsm::request::now_ms();
+    let now = dsm_core::request::now_ms();
     let got = manager(&fake, "linear")
         .fetch_market_data("ETHUSDT", "1m", now - 30 * MIN, now + DAY)
         .unwrap();
     assert!(!got.is_empty());
     let last = got.rows.last().unwrap();
-    assert!(last.close_time < dsm::request::now_ms());
+    assert!(last.close_time < dsm_core::request::now_ms());
     assert!(last.open_time + 2 * MIN > now);
 }

@@ -23,9 +23,9 @@ fn two_processes_filling_one_cache_agree_and_leave_it_valid() {
     let cache = work.path().join("cache");
     // The last 8 whole days (a month boundary often among them) of 1m: daily archive files,
     // one of them withheld so that REST serves it.
-    let today = dsm::request::now_ms().div_euclid(DAY) * DAY;
+    let today = dsm_core::request::now_ms().div_euclid(DAY) * DAY;
     let (start, end) = (today - 8 * DAY, today);
-    let withheld = dsm::timeparse::format_date(today - 5 * DAY);
+    let withheld = dsm_core::timeparse::format_date(today - 5 * DAY);
     fake.withhold_vision_file(&format!("BTCUSDT-1m-{withheld}.zip"));
     let (s, e) = (start.to_string(), end.to_string());
     let args = |out: &str, source: &str| -> Vec<String> {
@@ -78,8 +78,8 @@ fn two_processes_filling_one_cache_agree_and_leave_it_valid() {
 
     // The cache is whole and valid, and serves a third run offline, byte for byte.
     assert_eq!(assert_cache_valid(&cache), 8);
-    let leftovers = dsm::cache::Cache::new(&cache)
-        .verify(&dsm::cache::Filter::default())
+    let leftovers = dsm_core::cache::Cache::new(&cache)
+        .verify(&dsm_core::cache::Filter::default())
         .leftovers;
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let third = work.path().join("offline.csv").display().to_string();

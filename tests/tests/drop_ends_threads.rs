@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use dsm::{Dsm, DsmConfig};
+use dsm_core::{Dsm, DsmConfig};
 use dsm_tests::fake::FakeExchange;
 
 fn thread_names() -> Vec<String> {

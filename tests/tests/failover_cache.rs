@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use dsm::{Dsm, DsmConfig, Source, SourceMode};
+use dsm_core::{Dsm, DsmConfig, Source, SourceMode};
 
 const H: i64 = 3_600_000;
 const DAY: i64 = 24 * H;
@@ -79,12 +79,12 @@ fn partial_days_are_returned_but_not_cached() {
     assert!(day_file(cache.path(), "2024-01-02").exists());
     assert!(!day_file(cache.path(), "2024-01-03").exists());
     // A range ending now: today is never cached.
-    let now = dsm::request::now_ms();
+    let now = dsm_core::request::now_ms();
     let got = manager(cache.path(), SourceMode::Auto)
         .fetch_market_data("TEST", "1h", now - 30 * H, now + DAY)
         .unwrap();
     assert!(got.rows.last().unwrap().close_time < now);
-    let today = dsm::timeparse::format_date(now);
+    let today = dsm_core::timeparse::format_date(now);
     assert!(!day_file(cache.path(), &today).exists(), "today cached");
 }
 
@@ -139,7 +139,7 @@ fn cache_files_read_back_with_arrow_rs_give_the_candles_written() {
     );
     let mut rows = Vec::new();
     for batch in reader {
-        rows.extend(dsm::columnar::from_record_batch(&batch.unwrap()).unwrap());
+        rows.extend(dsm_core::columnar::from_record_batch(&batch.unwrap()).unwrap());
     }
     assert_eq!(rows, testplug_klines(H, JAN1, JAN1 + DAY));
 }
@@ -235,12 +235,12 @@ fn cli_writes_parquet_and_arrow_files() {
             &[],
         );
         assert!(out.status.success(), "{}", stderr(&out));
-        let rows: Vec<dsm::Kline> = if format == "arrow" {
+        let rows: Vec<dsm_core::Kline> = if format == "arrow" {
             let reader =
                 arrow_ipc::reader::FileReader::try_new(std::fs::File::open(&file).unwrap(), None)
                     .unwrap();
             reader
-                .flat_map(|b| dsm::columnar::from_record_batch(&b.unwrap()).unwrap())
+                .flat_map(|b| dsm_core::columnar::from_record_batch(&b.unwrap()).unwrap())
                 .collect()
         } else {
             let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
@@ -250,7 +250,7 @@ fn cli_writes_parquet_and_arrow_files() {
             .build()
             .unwrap();
             reader
-                .flat_map(|b| dsm::columnar::from_record_batch(&b.unwrap()).unwrap())
+                .flat_map(|b| dsm_core::columnar::from_record_batch(&b.unwrap()).unwrap())
                 .collect()
         };
         assert_eq!(rows, testplug_klines(H, JAN1, JAN1 + DAY), "{format}");

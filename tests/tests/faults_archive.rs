@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::*;
-use dsm::{Klines, Source, SourceMode};
+use dsm_core::{Klines, Source, SourceMode};
 use dsm_tests::fake::{expected_klines, FakeExchange, Fault, Market, RowFault};
 
 const DAY: i64 = 86_400_000;
@@ -36,7 +36,7 @@ fn fetch(fake: &FakeExchange, cache: &Path, mode: SourceMode, timeout_ms: u64) -
         .unwrap()
 }
 
-fn want() -> Vec<dsm::Kline> {
+fn want() -> Vec<dsm_core::Kline> {
     let (s, e) = range();
     expected_klines(Market::Spot, "BTCUSDT", "1h", s, e)
 }
@@ -207,8 +207,8 @@ fn vision_downloads_in_flight_never_exceed_the_concurrency() {
         fake.set_delay(&path(&format!("2024-02-{d:02}")), Duration::from_millis(40));
     }
     let url = fake.url();
-    let dsm = dsm::Dsm::create_with_config(
-        dsm::DsmConfig::new("binance", "spot")
+    let dsm = dsm_core::Dsm::create_with_config(
+        dsm_core::DsmConfig::new("binance", "spot")
             .plugin_dir(target_dir())
             .endpoint("vision", &url)
             .endpoint("spot", &url)

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use dsm::{DsmError, ErrorKind, SourceMode};
+use dsm_core::{DsmError, ErrorKind, SourceMode};
 use dsm_tests::fake::{expected_klines, FakeExchange, Fault, Market, RowFault};
 
 const KLINES: &str = "/api/v3/klines";

@@ -5,7 +5,7 @@ mod common;
 use std::sync::{Arc, Barrier};
 
 use common::*;
-use dsm::{Dsm, DsmConfig};
+use dsm_core::{Dsm, DsmConfig};
 
 const H: i64 = 3_600_000;
 const JAN1: i64 = 1_704_067_200_000;
@@ -35,7 +35,7 @@ fn sixteen_racing_threads_cause_one_load_and_all_get_the_data() {
         assert_eq!(got.rows, expected);
     }
     assert_eq!(mapped_plugins(), vec!["libdsm_testplug.so".to_string()]);
-    let loaded = dsm::loaded_plugins();
+    let loaded = dsm_core::loaded_plugins();
     assert_eq!(loaded.len(), 1, "{loaded:?}");
     assert_eq!(
         (loaded[0].provider.as_str(), loaded[0].opens),
@@ -53,6 +53,6 @@ fn sixteen_racing_threads_cause_one_load_and_all_get_the_data() {
     again
         .fetch_market_data("TEST", "1d", JAN1, JAN1 + 72 * H)
         .unwrap();
-    assert_eq!(dsm::loaded_plugins()[0].opens, 1);
+    assert_eq!(dsm_core::loaded_plugins()[0].opens, 1);
     assert!(!is_mapped("binance"), "binance was never asked for");
 }

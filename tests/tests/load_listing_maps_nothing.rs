@@ -3,13 +3,13 @@
 mod common;
 
 use common::*;
-use dsm::{Dsm, DsmConfig};
+use dsm_core::{Dsm, DsmConfig};
 
 #[test]
 fn listing_and_creating_managers_load_no_plugin() {
     let dir = target_dir();
     plugin("testplug");
-    let listing = dsm::list_providers(std::slice::from_ref(&dir));
+    let listing = dsm_core::list_providers(std::slice::from_ref(&dir));
     assert!(listing.plugins.contains_key("testplug"), "{listing:?}");
     assert!(listing.plugins.contains_key("binance"), "{listing:?}");
 
@@ -21,6 +21,6 @@ fn listing_and_creating_managers_load_no_plugin() {
     assert_eq!(c.unwrap().market().id, "cm");
 
     assert_eq!(mapped_plugins(), Vec::<String>::new());
-    assert!(dsm::loaded_plugins().is_empty());
+    assert!(dsm_core::loaded_plugins().is_empty());
     assert!(!a.is_loaded() && !b.is_loaded());
 }

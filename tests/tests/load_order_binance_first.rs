@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use dsm::{Dsm, DsmConfig, SourceMode};
+use dsm_core::{Dsm, DsmConfig, SourceMode};
 use dsm_tests::fake::{
     expected_bybit_klines, expected_klines, expected_okx_klines, FakeExchange, Market,
 };

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use dsm::{Dsm, DsmConfig, SourceMode};
+use dsm_core::{Dsm, DsmConfig, SourceMode};
 use dsm_tests::fake::{
     expected_bybit_klines, expected_klines, expected_okx_klines, FakeExchange, Market,
 };
@@ -60,7 +60,7 @@ fn okx_then_binance_then_bybit() {
     );
     // The second OKX fetch uses the loaded library: still one open each.
     okx.fetch_market_data("ETH-USDT", "1h", JAN1, END).unwrap();
-    let loaded = dsm::loaded_plugins();
+    let loaded = dsm_core::loaded_plugins();
     assert_eq!(loaded.len(), 3, "{loaded:?}");
     assert!(loaded.iter().all(|p| p.opens == 1), "{loaded:?}");
 }

@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use dsm::{Dsm, DsmConfig, ErrorKind, SourceMode};
+use dsm_core::{Dsm, DsmConfig, ErrorKind, SourceMode};
 use dsm_tests::fake::{expected_okx_klines, FakeExchange, Fault};
 
 const H: i64 = 3_600_000;
@@ -277,14 +277,14 @@ fn persistent_rate_limiting_is_a_rate_limit_error() {
 #[test]
 fn the_forming_candle_is_not_history() {
     let fake = FakeExchange::start();
-    let now = dsm::request::now_ms();
+    let now = dsm_core::request::now_ms();
     let got = manager(&fake, "spot")
         .fetch_market_data("BTC-USDT", "1h", now - 5 * H, now + DAY)
         .unwrap();
     assert!(!got.is_empty());
     let last = got.rows.last().unwrap();
     assert!(
-        last.close_time < dsm::request::now_ms(),
+        last.close_time < dsm_core::request::now_ms(),
         "only closed candles"
     );
     assert!(

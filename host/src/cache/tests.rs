@@ -403,7 +403,7 @@ fn cache_errors_become_dsm_errors() {
 }
 
 /// Timing of a day of 1s candles; run with
-/// `cargo test -p dsm --lib --release -- --ignored --nocapture one_day_of_seconds`.
+/// `cargo test -p dsm-core --lib --release -- --ignored --nocapture one_day_of_seconds`.
 #[test]
 #[ignore]
 fn one_day_of_seconds_timing() {

@@ -89,14 +89,14 @@ pub fn plugin_dir_with(ids: &[&str]) -> tempfile::TempDir {
 }
 
 /// The candles testplug computes, for checking its output.
-pub fn testplug_klines(step: i64, start: i64, end: i64) -> Vec<dsm::Kline> {
+pub fn testplug_klines(step: i64, start: i64, end: i64) -> Vec<dsm_core::Kline> {
     let first = (start + step - 1).div_euclid(step) * step;
     (0..)
         .map(|i| first + i * step)
         .take_while(|t| *t < end)
         .map(|t| {
             let p = (t / step % 1000) as f64 + 100.0;
-            dsm::Kline {
+            dsm_core::Kline {
                 open_time: t,
                 open: p,
                 high: p + 2.0,
@@ -119,12 +119,12 @@ pub fn binance_on_fake(
     fake: &dsm_tests::fake::FakeExchange,
     market: &str,
     cache: &Path,
-    source: dsm::SourceMode,
+    source: dsm_core::SourceMode,
     timeout_ms: u64,
-) -> dsm::Dsm {
+) -> dsm_core::Dsm {
     let url = fake.url();
-    dsm::Dsm::create_with_config(
-        dsm::DsmConfig::new("binance", market)
+    dsm_core::Dsm::create_with_config(
+        dsm_core::DsmConfig::new("binance", market)
             .plugin_dir(target_dir())
             .endpoint("spot", &url)
             .endpoint("um", &url)
@@ -144,7 +144,7 @@ pub fn binance_on_fake(
 
 /// `dsm cache verify` in-process: panics naming every bad file; returns the files checked.
 pub fn assert_cache_valid(cache: &Path) -> usize {
-    let report = dsm::cache::Cache::new(cache).verify(&dsm::cache::Filter::default());
+    let report = dsm_core::cache::Cache::new(cache).verify(&dsm_core::cache::Filter::default());
     assert!(report.is_ok(), "bad cache files: {:?}", report.bad);
     report.files_checked
 }
@@ -169,5 +169,5 @@ pub fn cache_files(dir: &Path) -> Vec<String> {
 
 /// Milliseconds UTC of a date or time as the CLI takes it.
 pub fn ms(t: &str) -> i64 {
-    dsm::timeparse::parse_time(t).expect("a valid time")
+    dsm_core::timeparse::parse_time(t).expect("a valid time")
 }

@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use dsm::cache::{Cache, Filter};
-use dsm::DsmError;
+use dsm_core::cache::{Cache, Filter};
+use dsm_core::DsmError;
 
 use crate::cli::{CacheArgs, CacheCommand, Cli, FilterArgs};
 

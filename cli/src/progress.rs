@@ -3,9 +3,9 @@
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
-use dsm::cache::Period;
-use dsm::request::KlineRequest;
-use dsm::PeriodBatch;
+use dsm_core::cache::Period;
+use dsm_core::request::KlineRequest;
+use dsm_core::PeriodBatch;
 
 pub struct Progress {
     enabled: bool,

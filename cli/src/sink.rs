@@ -4,9 +4,9 @@
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use dsm::output::{self, Format};
-use dsm::output_arrow::{BatchWriter, OutputKind};
-use dsm::{DsmError, Kline};
+use dsm_core::output::{self, Format};
+use dsm_core::output_arrow::{BatchWriter, OutputKind};
+use dsm_core::{DsmError, Kline};
 
 pub enum OutputSink {
     Stdout(BufWriter<std::io::Stdout>, Format),

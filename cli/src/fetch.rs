@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use dsm::{Dsm, DsmConfig, DsmError, LogLevel, SourceMode};
+use dsm_core::{Dsm, DsmConfig, DsmError, LogLevel, SourceMode};
 
 use crate::cli::{Cli, FetchArgs};
 use crate::progress::Progress;
@@ -12,8 +12,8 @@ use crate::sink::OutputSink;
 
 pub fn run(cli: &Cli, args: &FetchArgs) -> Result<ExitCode, DsmError> {
     let dsm = Dsm::create_with_config(config(cli, args)?)?;
-    let start = dsm::timeparse::parse_time(&args.start)?;
-    let end = dsm::timeparse::parse_time(&args.end)?;
+    let start = dsm_core::timeparse::parse_time(&args.start)?;
+    let end = dsm_core::timeparse::parse_time(&args.end)?;
     // Check the whole request before touching the plugin or the output file.
     let req = dsm.request(&args.symbol, &args.interval, start, end)?;
     let mut out = OutputSink::open(&args.format, args.output.as_deref())?;

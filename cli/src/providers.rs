@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use dsm::{DsmConfig, DsmError};
+use dsm_core::{DsmConfig, DsmError};
 
 use crate::cli::{Cli, ProvidersArgs};
 
@@ -12,9 +12,9 @@ pub fn run(cli: &Cli, args: &ProvidersArgs) -> Result<ExitCode, DsmError> {
     let env = DsmConfig::from_env("", "")?;
     let mut extra = cli.plugin_dir.clone();
     extra.extend(env.plugin_dirs);
-    let dirs = dsm::discovery::search_dirs(&extra);
+    let dirs = dsm_core::discovery::search_dirs(&extra);
     let allow = cli.allow_insecure_plugins || env.allow_insecure_plugins;
-    let listing = dsm::discovery::list(&dirs, allow);
+    let listing = dsm_core::discovery::list(&dirs, allow);
     let out = if args.json {
         json(&listing)
     } else {
@@ -27,7 +27,7 @@ pub fn run(cli: &Cli, args: &ProvidersArgs) -> Result<ExitCode, DsmError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn json(listing: &dsm::discovery::Listing) -> String {
+fn json(listing: &dsm_core::discovery::Listing) -> String {
     let providers: Vec<serde_json::Value> = listing
         .plugins
         .values()
@@ -53,7 +53,7 @@ fn json(listing: &dsm::discovery::Listing) -> String {
     format!("{doc:#}\n")
 }
 
-fn table(listing: &dsm::discovery::Listing, dirs: &[std::path::PathBuf]) -> String {
+fn table(listing: &dsm_core::discovery::Listing, dirs: &[std::path::PathBuf]) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     if listing.plugins.is_empty() {
