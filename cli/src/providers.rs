@@ -7,24 +7,40 @@ use dsm_core::{DsmConfig, DsmError};
 use crate::cli::{Cli, ProvidersArgs};
 
 pub fn run(cli: &Cli, args: &ProvidersArgs) -> Result<ExitCode, DsmError> {
-    // The plugin settings of the environment (DSM_PLUGIN_PATH, DSM_ALLOW_INSECURE_PLUGINS)
-    // read the same way as for a fetch; no provider is named here.
+    // DSM_ALLOW_INSECURE_PLUGINS read the same way as for a fetch (the search path reads
+    // DSM_PLUGIN_PATH itself); no provider is named here.
     let env = DsmConfig::from_env("", "")?;
-    let mut extra = cli.plugin_dir.clone();
-    extra.extend(env.plugin_dirs);
-    let dirs = dsm_core::discovery::search_dirs(&extra);
+    let dirs = dsm_core::discovery::search_dirs(&cli.plugin_dir);
     let allow = cli.allow_insecure_plugins || env.allow_insecure_plugins;
     let listing = dsm_core::discovery::list(&dirs, allow);
     let out = if args.json {
         json(&listing)
     } else {
-        table(&listing, &dirs)
+        table(&listing)
     };
     print!("{out}");
     for (path, why) in &listing.problems {
         eprintln!("warning: {} {why}", path.display());
     }
+    if listing.plugins.is_empty() {
+        eprint!("{}", none_found(&dirs));
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What to say when no plugin is found: where we looked and how to fix it.
+fn none_found(dirs: &[std::path::PathBuf]) -> String {
+    use std::fmt::Write;
+    let mut s = String::from("error: no providers found; searched:\n");
+    for d in dirs {
+        let _ = writeln!(s, "  {}", d.display());
+    }
+    s.push_str(
+        "install dsm with its plugins (`cargo xtask install --prefix DIR`, see README.md), \
+         or point DSM_PLUGIN_PATH or --plugin-dir at a directory of libdsm_<id>.so files\n",
+    );
+    s
 }
 
 fn json(listing: &dsm_core::discovery::Listing) -> String {
@@ -53,16 +69,9 @@ fn json(listing: &dsm_core::discovery::Listing) -> String {
     format!("{doc:#}\n")
 }
 
-fn table(listing: &dsm_core::discovery::Listing, dirs: &[std::path::PathBuf]) -> String {
+fn table(listing: &dsm_core::discovery::Listing) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    if listing.plugins.is_empty() {
-        let _ = writeln!(s, "no providers found; searched:");
-        for d in dirs {
-            let _ = writeln!(s, "  {}", d.display());
-        }
-        return s;
-    }
     for p in listing.plugins.values() {
         let m = &p.manifest;
         let _ = writeln!(

@@ -3,10 +3,10 @@
 //! manifest, cut short anywhere, and arbitrary files. Property: an error or a manifest,
 //! never a panic, never a read past the file.
 //!
-//! The real file is target/<profile>/libdsm_testplug.so when the workspace was built (else
+//! The real file is target/<profile>/libdsm_binance.so when the workspace was built (else
 //! this test binary, an ELF without a manifest). `PROPTEST_CASES` sets the count (256 by
 //! default); a long run: `cargo build --release --workspace &&
-//! PROPTEST_CASES=1000000 cargo test --release -p dsm --test fuzz_manifest`.
+//! PROPTEST_CASES=1000000 cargo test --release -p dsm-core --test fuzz_manifest`.
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -16,7 +16,7 @@ use proptest::prelude::*;
 fn real_plugin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|d| d.parent()).unwrap();
-    let plugin = dir.join("libdsm_testplug.so");
+    let plugin = dir.join("libdsm_binance.so");
     if plugin.is_file() {
         plugin
     } else {

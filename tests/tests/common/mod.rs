@@ -5,14 +5,72 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// target/<profile>/, where `cargo build --workspace` puts the host binary and the plugins.
+/// target/<profile>/, where `cargo build --workspace` puts the host binary and the plugins
+/// (and where the test plugin is built on first use).
 pub fn target_dir() -> PathBuf {
+    build_testplug();
+    profile_dir()
+}
+
+fn profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     // target/<profile>/deps/<test binary>
     exe.parent()
         .and_then(Path::parent)
         .expect("target dir")
         .to_path_buf()
+}
+
+/// The cargo running these tests, with its own rustc: projects outside the workspace (in
+/// temporary directories) then build with the pinned toolchain, not rustup's default.
+/// Without the variables cargo set for this test process: some build scripts (ring's)
+/// track CARGO_MANIFEST_DIR, and seeing the test's would rebuild them.
+pub fn cargo() -> Command {
+    let cargo = PathBuf::from(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut cmd = Command::new(&cargo);
+    let rustc = cargo.with_file_name("rustc");
+    if rustc.is_file() {
+        cmd.env("RUSTC", rustc);
+    }
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo = name == "CARGO_MANIFEST_DIR"
+            || name == "CARGO_MANIFEST_PATH"
+            || name == "CARGO_CRATE_NAME"
+            || name == "CARGO_PRIMARY_PACKAGE"
+            || name == "CARGO_TARGET_TMPDIR"
+            || name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_BIN_");
+        if set_by_cargo {
+            cmd.env_remove(&*name);
+        }
+    }
+    cmd
+}
+
+/// Build tests/testplug into target/<profile>/, once per test process. It is its own
+/// workspace, so `cargo build --workspace` (and a release build users install) never
+/// contains it; sharing the target directory reuses the compiled SDK.
+fn build_testplug() {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let profile = profile_dir();
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("testplug/Cargo.toml");
+        let mut cmd = cargo();
+        cmd.args(["build", "--quiet", "--manifest-path"])
+            .arg(&manifest)
+            .arg("--target-dir")
+            .arg(profile.parent().expect("target/"));
+        if profile.ends_with("release") {
+            cmd.arg("--release");
+        }
+        let out = cmd.output().expect("run cargo to build tests/testplug");
+        assert!(
+            out.status.success(),
+            "building tests/testplug failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
 }
 
 /// The built plugin file for `id`; a clear failure when the workspace was not built first.
