@@ -1,5 +1,10 @@
 //! `DsmConfig`: every setting of a manager, with presets and environment overrides.
 //! Each field reaches the plugin through [`DsmConfig::provider_config`].
+//!
+//! The rule (README.md, "Configuration"): builder calls win over the environment, which wins
+//! over the preset. The variables that say where to find things (DSM_PLUGIN_PATH,
+//! DSM_*_URL, DSM_CACHE_DIR) are read when a manager is created, whatever the preset; the
+//! tuning variables only by [`DsmConfig::from_env`].
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,14 +22,19 @@ pub const MAIN_ENDPOINT: &str = "main";
 /// Settings of one manager (one provider and market).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DsmConfig {
+    /// Provider id, e.g. `binance` (case-insensitive).
     pub provider: String,
+    /// Market id or alias, e.g. `spot`, `um`.
     pub market: String,
+    /// TCP + TLS connect timeout.
     pub connect_timeout: Duration,
     /// Whole-request timeout, body included.
     pub request_timeout: Duration,
     /// Retries after the first attempt on network errors, timeouts and 5xx.
     pub retries: u32,
+    /// First backoff between retries (exponential, with jitter).
     pub backoff_base: Duration,
+    /// Longest backoff between retries.
     pub backoff_max: Duration,
     /// The longest Retry-After (429/418) waited out before failing with a rate-limit error.
     pub max_retry_after: Duration,
@@ -36,9 +46,11 @@ pub struct DsmConfig {
     pub log_level: LogLevel,
     /// Log every HTTP request (at debug level).
     pub log_http: bool,
-    /// Endpoint overrides by the manifest's keys (`spot`, `um`, `vision`, ...).
+    /// Endpoint overrides by the manifest's keys (`spot`, `um`, `vision`, ...). The
+    /// `DSM_*_URL` variables fill in the keys not set here when a manager is created.
     pub endpoints: BTreeMap<String, String>,
-    /// Extra plugin directories searched first.
+    /// Extra plugin directories searched first, then `DSM_PLUGIN_PATH`, then the default
+    /// search path.
     pub plugin_dirs: Vec<PathBuf>,
     /// Cache root; `None` = `Cache::default_dir()` (DSM_CACHE_DIR, XDG_CACHE_HOME, ~/.cache).
     pub cache_dir: Option<PathBuf>,
@@ -98,7 +110,8 @@ impl DsmConfig {
         }
     }
 
-    /// Defaults overridden by `DSM_*` environment variables (see README.md).
+    /// Defaults ([`DsmConfig::new`]) overridden by every `DSM_*` environment variable,
+    /// tuning included (see README.md); what `Dsm::create` and the `dsm` command use.
     pub fn from_env(provider: &str, market: &str) -> Result<Self> {
         Self::new(provider, market).with_env(|k| std::env::var(k).ok(), std::env::vars())
     }
@@ -166,11 +179,13 @@ impl DsmConfig {
         if let Some(v) = get("DSM_ALLOW_INSECURE_PLUGINS") {
             self.allow_insecure_plugins = matches!(v.as_str(), "1" | "true" | "yes");
         }
-        if let Some(v) = get("DSM_PLUGIN_PATH") {
-            self.plugin_dirs = std::env::split_paths(&v)
-                .filter(|p| !p.as_os_str().is_empty())
-                .collect();
-        }
+        // DSM_PLUGIN_PATH is read by the search itself (`discovery::search_dirs`).
+        self.add_env_endpoints(all);
+        Ok(self)
+    }
+
+    /// Fill in endpoints not set yet from `DSM_<PROVIDER>_<KEY>_URL` and `DSM_<PROVIDER>_URL`.
+    fn add_env_endpoints(&mut self, all: impl Iterator<Item = (String, String)>) {
         let provider = self.provider.trim().to_ascii_uppercase();
         let main = format!("DSM_{provider}_URL");
         let prefix = format!("DSM_{provider}_");
@@ -186,42 +201,50 @@ impl DsmConfig {
                 self.endpoints.entry(key).or_insert(value);
             }
         }
-        Ok(self)
     }
 
+    /// Whole-request timeout, body included.
     pub fn request_timeout(mut self, v: Duration) -> Self {
         self.request_timeout = v;
         self
     }
+    /// TCP + TLS connect timeout.
     pub fn connect_timeout(mut self, v: Duration) -> Self {
         self.connect_timeout = v;
         self
     }
+    /// Retries after the first attempt on network errors, timeouts and 5xx.
     pub fn retries(mut self, v: u32) -> Self {
         self.retries = v;
         self
     }
+    /// First and longest backoff between retries.
     pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
         self.backoff_base = base;
         self.backoff_max = max;
         self
     }
+    /// The longest 429/418 Retry-After waited out.
     pub fn max_retry_after(mut self, v: Duration) -> Self {
         self.max_retry_after = v;
         self
     }
+    /// Idle connections kept per host.
     pub fn pool_size(mut self, v: u32) -> Self {
         self.pool_size = v;
         self
     }
+    /// Requests in flight at once.
     pub fn concurrency(mut self, v: u32) -> Self {
         self.concurrency = v;
         self
     }
+    /// Most verbose plugin log level passed on.
     pub fn log_level(mut self, v: LogLevel) -> Self {
         self.log_level = v;
         self
     }
+    /// Log every HTTP request (at debug level).
     pub fn log_http(mut self, v: bool) -> Self {
         self.log_http = v;
         self
@@ -234,30 +257,41 @@ impl DsmConfig {
         );
         self
     }
+    /// Cache root (default: DSM_CACHE_DIR, else $XDG_CACHE_HOME/dsm, else ~/.cache/dsm).
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache_dir = Some(dir.into());
         self
     }
+    /// Read and write the cache (default on).
     pub fn cache_enabled(mut self, on: bool) -> Self {
         self.cache_enabled = on;
         self
     }
+    /// Which sources fetches use (default auto).
     pub fn source(mut self, source: SourceMode) -> Self {
         self.source = source;
         self
     }
+    /// Load plugin files that other users could have written.
     pub fn allow_insecure_plugins(mut self, allow: bool) -> Self {
         self.allow_insecure_plugins = allow;
         self
     }
+    /// Search this directory for plugins before DSM_PLUGIN_PATH and the default path (repeatable, in order).
     pub fn plugin_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.plugin_dirs.push(dir.into());
         self
     }
 
-    /// Check values a plugin could not work with.
+    /// At manager creation: add the `DSM_*_URL` endpoints of the process environment (any
+    /// preset), then resolve `MAIN_ENDPOINT` to the manifest's first endpoint key.
+    pub(crate) fn resolve_endpoints(&mut self, endpoint_keys: &[String]) {
+        self.add_env_endpoints(std::env::vars());
+        self.resolve_main_endpoint(endpoint_keys);
+    }
+
     /// Resolve `MAIN_ENDPOINT` to the manifest's first endpoint key.
-    pub(crate) fn resolve_main_endpoint(&mut self, endpoint_keys: &[String]) {
+    fn resolve_main_endpoint(&mut self, endpoint_keys: &[String]) {
         if let Some(url) = self.endpoints.remove(MAIN_ENDPOINT) {
             match endpoint_keys.first() {
                 Some(first) => {

@@ -12,17 +12,24 @@ use crate::manifest_file::read_manifest;
 /// A plugin file and the manifest read from it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PluginFile {
+    /// Where the file is.
     pub path: PathBuf,
+    /// Its manifest (read from the file, not loaded).
     pub manifest: Manifest,
 }
 
-/// The directories searched, in order: `extra` (from --plugin-dir / DSM_PLUGIN_PATH), the
-/// running executable's directory and its `plugins/`, `../lib/dsm/plugins` beside it (and
-/// cargo's target/<profile>/ for examples and tests),
-/// `$XDG_DATA_HOME/dsm/plugins` (else `~/.local/share/dsm/plugins`),
-/// `/usr/local/lib/dsm/plugins`. Duplicates removed; directories need not exist.
+/// The directories searched, in order: `extra` (`plugin_dir()`, --plugin-dir), then
+/// `DSM_PLUGIN_PATH` (colon-separated; read here, so every config honours it), the running
+/// executable's directory and its `plugins/`, `../lib/dsm/plugins` beside it (and cargo's
+/// target/<profile>/ for examples and tests), `$XDG_DATA_HOME/dsm/plugins` (else
+/// `~/.local/share/dsm/plugins`), then the plugins of the two usual install prefixes:
+/// `~/.local/lib/dsm/plugins` and `/usr/local/lib/dsm/plugins`. Duplicates removed;
+/// directories need not exist.
 pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = extra.to_vec();
+    if let Some(path) = std::env::var_os("DSM_PLUGIN_PATH") {
+        dirs.extend(std::env::split_paths(&path).filter(|p| !p.as_os_str().is_empty()));
+    }
     if let Some(exe_dir) = std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
@@ -38,11 +45,15 @@ pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
             }
         }
     }
+    let home = std::env::var_os("HOME").map(PathBuf::from);
     let data_home = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+        .or_else(|| home.as_ref().map(|h| h.join(".local/share")));
     if let Some(d) = data_home {
         dirs.push(d.join("dsm/plugins"));
+    }
+    if let Some(h) = home {
+        dirs.push(h.join(".local/lib/dsm/plugins"));
     }
     dirs.push(PathBuf::from("/usr/local/lib/dsm/plugins"));
     let mut seen = Vec::new();
@@ -133,10 +144,13 @@ fn check(
 /// Every plugin in `dirs` (first per id wins) and every file that looked like one but failed.
 #[derive(Debug, Default)]
 pub struct Listing {
+    /// The providers found, by id: each one's file, markets, intervals and endpoints.
     pub plugins: BTreeMap<String, PluginFile>,
+    /// Files that looked like plugins but cannot be used, with the reason.
     pub problems: Vec<(PathBuf, String)>,
 }
 
+/// The plugins in `dirs`, from their manifests alone (nothing is loaded).
 pub fn list(dirs: &[PathBuf], allow_insecure: bool) -> Listing {
     let mut out = Listing::default();
     let suffix = std::env::consts::DLL_SUFFIX;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use dsm_sdk::{ErrorKind, ProviderError};
 
+/// Everything that can go wrong in dsm; the message says what and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum DsmError {
     /// Bad input from the user (symbol, interval, time range, names). CLI exit code 2.
@@ -13,39 +14,60 @@ pub enum DsmError {
     /// No plugin file provides this provider.
     #[error("{}", not_found_message(.provider, .searched, .problems, .available))]
     ProviderNotFound {
+        /// The provider asked for (normalized).
         provider: String,
+        /// The directories searched, in order.
         searched: Vec<PathBuf>,
         /// Plugin files found but unusable, with the reason.
         problems: Vec<(PathBuf, String)>,
+        /// The providers that were found.
         available: Vec<String>,
     },
 
     /// The provider exists but does not have this market.
     #[error("provider {provider} has no market {market:?}; its markets: {known}")]
     UnknownMarket {
+        /// The provider.
         provider: String,
+        /// The market asked for.
         market: String,
+        /// The provider's markets and aliases, for the message.
         known: String,
     },
 
     /// A plugin file could not be read or loaded.
     #[error("plugin {}: {message}", .path.display())]
-    Plugin { path: PathBuf, message: String },
+    Plugin {
+        /// The plugin file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
 
     /// The plugin answered with an error.
     #[error("{provider}: {error}")]
     Provider {
+        /// The provider.
         provider: String,
+        /// The plugin's error: kind, message, retry-after.
         error: ProviderError,
     },
 
     /// The plugin returned data that failed validation.
     #[error("{provider}: invalid data from the exchange: {message}")]
-    InvalidData { provider: String, message: String },
+    InvalidData {
+        /// The provider.
+        provider: String,
+        /// What failed validation.
+        message: String,
+    },
 
+    /// A file or process operation failed.
     #[error("{context}: {source}")]
     Io {
+        /// What was being done (e.g. the file).
         context: String,
+        /// The underlying error.
         source: std::io::Error,
     },
 }
@@ -72,6 +94,7 @@ impl DsmError {
         }
     }
 
+    /// An [`DsmError::Io`] with its context.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         DsmError::Io {
             context: context.into(),
@@ -106,4 +129,5 @@ fn not_found_message(
     s
 }
 
+/// `Result` with [`DsmError`].
 pub type Result<T, E = DsmError> = std::result::Result<T, E>;

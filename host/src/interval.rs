@@ -6,10 +6,15 @@ pub use dsm_sdk::calendar::{civil_from_days, days_from_civil};
 
 use crate::error::{DsmError, Result};
 
+/// A second in milliseconds.
 pub const SECOND: i64 = 1_000;
+/// A minute in milliseconds.
 pub const MINUTE: i64 = 60 * SECOND;
+/// An hour in milliseconds.
 pub const HOUR: i64 = 60 * MINUTE;
+/// A day in milliseconds.
 pub const DAY: i64 = 24 * HOUR;
+/// A week in milliseconds.
 pub const WEEK: i64 = 7 * DAY;
 /// 1970-01-01 was a Thursday; weekly candles open on Mondays.
 const MONDAY_OFFSET: i64 = 4 * DAY;
@@ -17,7 +22,9 @@ const MONDAY_OFFSET: i64 = 4 * DAY;
 /// A kline interval: a fixed length, or calendar months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Interval {
+    /// A fixed length in milliseconds (`1s` .. `1w`).
     Fixed(i64),
+    /// A number of calendar months (`1M`).
     Months(u32),
 }
 

@@ -8,22 +8,31 @@ use crate::report::FetchSummary;
 /// the fetch's report (gaps, sources per period, requests).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Klines {
+    /// Provider id.
     pub provider: String,
+    /// Market id (canonical, not an alias).
     pub market: String,
+    /// Symbol as sent to the exchange.
     pub symbol: String,
+    /// Interval name.
     pub interval: String,
     /// The range asked for (end clipped to the time of the request).
     pub start_ms: i64,
+    /// End of the range, exclusive.
     pub end_ms: i64,
+    /// The candles, ascending by open time, validated and unique.
     pub rows: Vec<Kline>,
+    /// Gaps, sources, requests.
     pub summary: FetchSummary,
 }
 
 impl Klines {
+    /// The number of candles.
     pub fn len(&self) -> usize {
         self.rows.len()
     }
 
+    /// No candles.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }

@@ -7,10 +7,26 @@
 //! println!("{} candles", klines.len());
 //! # Ok::<(), dsm_core::DsmError>(())
 //! ```
+//!
+//! The API: [`Dsm`] (a manager for one provider and market), [`DsmConfig`], the results
+//! ([`Klines`], [`PeriodBatch`], [`FetchSummary`], [`Gap`], [`Source`]), [`DsmError`], and
+//! these modules for tools built on the library (the `dsm` command uses them):
+//!
+//! - [`discovery`]: the plugin search path and the providers found, from manifests alone
+//! - [`cache`]: the cache layout; list, verify and clear cached files
+//! - [`timeparse`], [`request`], [`interval`]: times, requests and intervals as users write them
+//! - [`output`], [`output_arrow`], [`columnar`]: CSV / JSON Lines, Parquet / Arrow files,
+//!   Arrow record batches
+//!
+//! Plugins are found along [`discovery::search_dirs`]: [`DsmConfig::plugin_dir`],
+//! `DSM_PLUGIN_PATH`, beside the executable (and its `../lib/dsm/plugins`, where
+//! `cargo xtask install` puts them), `~/.local/share/dsm/plugins`, and the `lib/dsm/plugins`
+//! of `~/.local` and `/usr/local`.
+#![deny(missing_docs)]
 
 pub mod cache;
 pub mod columnar;
-pub mod config;
+mod config;
 pub mod discovery;
 mod error;
 mod failover;
@@ -22,7 +38,7 @@ mod manager;
 mod manifest_file;
 pub mod output;
 pub mod output_arrow;
-pub mod report;
+mod report;
 pub mod request;
 pub mod timeparse;
 mod validate;

@@ -32,7 +32,9 @@ type Cell = Arc<OnceCell<std::result::Result<LoadedModule, String>>>;
 pub struct LoadedPlugin {
     /// Canonical path of the library.
     pub path: PathBuf,
+    /// The provider it serves.
     pub provider: String,
+    /// How long opening and initializing it took.
     pub load_time: Duration,
     /// How many times the library was opened: 1, however many threads raced for it.
     pub opens: u32,

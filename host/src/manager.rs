@@ -60,7 +60,7 @@ impl Dsm {
                 known: market_names(&plugin.manifest),
             })?;
         let mut config = config;
-        config.resolve_main_endpoint(&plugin.manifest.plugin.endpoints);
+        config.resolve_endpoints(&plugin.manifest.plugin.endpoints);
         config.validate(&plugin.manifest.plugin.endpoints)?;
         let config = DsmConfig {
             provider: id,
@@ -83,18 +83,22 @@ impl Dsm {
         })
     }
 
+    /// The provider id.
     pub fn provider(&self) -> &str {
         &self.inner.config.provider
     }
 
+    /// The market, as the manifest describes it (intervals, symbol example).
     pub fn market(&self) -> &MarketInfo {
         &self.inner.market
     }
 
+    /// The plugin's manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.inner.plugin.manifest
     }
 
+    /// The settings in effect (environment endpoints resolved).
     pub fn config(&self) -> &DsmConfig {
         &self.inner.config
     }

@@ -19,13 +19,17 @@ pub const COLUMNS: [&str; 11] = [
     "taker_buy_quote_volume",
 ];
 
+/// A text format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// CSV with a header row.
     Csv,
+    /// JSON Lines: one object per candle.
     Jsonl,
 }
 
 impl Format {
+    /// `csv`, `jsonl` (also `ndjson`).
     pub fn parse(s: &str) -> Option<Format> {
         match s.to_ascii_lowercase().as_str() {
             "csv" => Some(Format::Csv),

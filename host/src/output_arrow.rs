@@ -22,6 +22,7 @@ use crate::error::{DsmError, Result};
 /// keeping groups large enough for fast scans.
 const ROW_GROUP_ROWS: usize = 256 * 1024;
 
+/// A columnar file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputKind {
     /// Apache Parquet, snappy-compressed.
@@ -58,6 +59,7 @@ pub struct BatchWriter {
 }
 
 impl BatchWriter {
+    /// A writer to a temporary file beside `path`, renamed onto it by `finish`.
     pub fn create(path: &Path, kind: OutputKind) -> Result<BatchWriter> {
         Self::create_with_metadata(path, kind, HashMap::new())
     }

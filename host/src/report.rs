@@ -7,12 +7,16 @@ use crate::timeparse::format_time;
 /// Where a period's candles came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Source {
+    /// The local cache.
     Cache,
+    /// The exchange's bulk archive (e.g. Binance Vision).
     Archive,
+    /// The exchange's REST API.
     Rest,
 }
 
 impl Source {
+    /// `cache`, `archive` or `rest`.
     pub fn name(self) -> &'static str {
         match self {
             Source::Cache => "cache",
@@ -37,6 +41,7 @@ pub enum SourceMode {
 }
 
 impl SourceMode {
+    /// `auto`, `cache`, `archive`, `rest` (also `live`).
     pub fn parse(s: &str) -> Option<SourceMode> {
         match s.trim().to_ascii_lowercase().as_str() {
             "auto" => Some(SourceMode::Auto),
@@ -63,8 +68,11 @@ impl SourceMode {
 /// Candles that should exist but were not served, `[start_ms, end_ms)`, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gap {
+    /// First missing open time (ms UTC).
     pub start_ms: i64,
+    /// End, exclusive.
     pub end_ms: i64,
+    /// Why, as the sources said.
     pub reason: String,
 }
 
@@ -85,7 +93,9 @@ impl std::fmt::Display for Gap {
 pub struct PeriodBatch {
     /// Start of the UTC day (or month, for intervals of a day or more).
     pub period_start: i64,
+    /// Where the candles came from.
     pub source: Source,
+    /// The candles, ascending.
     pub rows: Vec<Kline>,
     /// Whether this fetch wrote the period to the cache.
     pub cached: bool,
@@ -94,6 +104,7 @@ pub struct PeriodBatch {
 /// Everything about a fetch but the candles.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FetchSummary {
+    /// Missing candles and why, merged and in order.
     pub gaps: Vec<Gap>,
     /// (period start, source) for every period that served candles, in order.
     pub sources: Vec<(i64, Source)>,

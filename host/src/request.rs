@@ -11,10 +11,13 @@ use crate::timeparse::{format_time, parse_time};
 /// A validated request for one symbol and interval over `[start_ms, end_ms)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KlineRequest {
+    /// The symbol, normalized (uppercase).
     pub symbol: String,
     /// The interval's dsm name as the manifest spells it (`1m`, `1M`).
     pub interval_name: String,
+    /// The interval.
     pub interval: Interval,
+    /// Start, inclusive (ms UTC).
     pub start_ms: i64,
     /// Already clipped to now.
     pub end_ms: i64,
@@ -23,6 +26,7 @@ pub struct KlineRequest {
 /// A time given to the library: integer milliseconds UTC, a string as the CLI accepts, or
 /// a `SystemTime`.
 pub trait IntoMillis {
+    /// The time in milliseconds UTC, or why it is not a valid time.
     fn into_millis(self) -> Result<i64>;
 }
 
@@ -53,6 +57,7 @@ impl IntoMillis for SystemTime {
     }
 }
 
+/// The current time in milliseconds UTC.
 pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -13,13 +13,18 @@ use super::{Cache, CacheError};
 /// case-insensitively, the symbol uppercased, the interval exactly (`1m` is not `1M`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
+    /// Only this provider.
     pub provider: Option<String>,
+    /// Only this market.
     pub market: Option<String>,
+    /// Only this symbol.
     pub symbol: Option<String>,
+    /// Only this interval.
     pub interval: Option<String>,
 }
 
 impl Filter {
+    /// Whether `key` passes the filter.
     pub fn matches(&self, key: &SeriesKey) -> bool {
         let ci = |want: &Option<String>, got: &str| {
             want.as_deref()
@@ -38,16 +43,21 @@ impl Filter {
 /// One series in the cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeriesSummary {
+    /// The series.
     pub key: SeriesKey,
     /// Period files (days or months).
     pub periods: usize,
+    /// Candles in all its files.
     pub rows: u64,
+    /// Bytes of all its files.
     pub bytes: u64,
-    /// The first and last period, `YYYY-MM-DD` or `YYYY-MM`.
+    /// The first period, `YYYY-MM-DD` or `YYYY-MM`.
     pub first: String,
+    /// The last period.
     pub last: String,
 }
 
+/// What `Cache::verify` found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VerifyReport {
     /// Period files read and checked.
@@ -60,15 +70,20 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
+    /// No bad file (leftover temporary files are harmless).
     pub fn is_ok(&self) -> bool {
         self.bad.is_empty()
     }
 }
 
+/// What `Cache::clear` removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClearReport {
+    /// Files removed.
     pub files_removed: usize,
+    /// Their bytes.
     pub bytes: u64,
+    /// Directories left empty and removed.
     pub dirs_removed: usize,
 }
 

@@ -18,6 +18,7 @@ pub enum Period {
 }
 
 impl Period {
+    /// Days for intervals shorter than a day, months otherwise.
     pub fn for_interval(interval: Interval) -> Period {
         match interval {
             Interval::Fixed(ms) if ms < DAY => Period::Day,
@@ -49,6 +50,7 @@ impl Period {
         }
     }
 
+    /// Whether `t_ms` is the start of a period.
     pub fn is_start(self, t_ms: i64) -> bool {
         self.start_of(t_ms) == t_ms
     }
@@ -95,6 +97,7 @@ impl Period {
     }
 }
 
+/// The extension of period files.
 pub const EXTENSION: &str = "arrow";
 /// Temporary files of an atomic write start with this (and are hidden).
 pub const TEMP_PREFIX: &str = ".dsm-tmp-";
@@ -107,9 +110,13 @@ pub const KLINES_DIR: &str = "klines";
 /// The cache validates every key again before turning it into a path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SeriesKey {
+    /// Provider id, lowercase.
     pub provider: String,
+    /// Market id, lowercase.
     pub market: String,
+    /// Symbol, uppercase.
     pub symbol: String,
+    /// Canonical interval name (`1m`, `1M`).
     pub interval: String,
 }
 
@@ -155,6 +162,7 @@ impl SeriesKey {
         Ok(interval)
     }
 
+    /// The period of this series' files (the key validated first).
     pub fn period(&self) -> Result<Period, CacheError> {
         Ok(Period::for_interval(self.validate()?))
     }

@@ -19,6 +19,7 @@ pub use layout::{Period, SeriesKey, EXTENSION, KLINES_DIR, TEMP_PREFIX};
 use crate::error::DsmError;
 use store::Expect;
 
+/// What can go wrong with the cache.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
     /// A key component that cannot name a cache path.
@@ -27,18 +28,31 @@ pub enum CacheError {
     /// A period start that is not the start of a period.
     #[error("cache: {0}")]
     InvalidPeriod(String),
+    /// Reading or writing a cache file failed.
     #[error("cache file {}: {source}", .path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The underlying error.
         source: std::io::Error,
     },
     /// A file that exists but is not valid cache data; `dsm cache verify` lists these and
     /// `dsm cache clear` removes them.
     #[error("cache file {} is not valid: {message} (remove it with `dsm cache clear`)", .path.display())]
-    Corrupt { path: PathBuf, message: String },
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Data that must not be cached (empty, or not belonging to the file's period).
     #[error("cache: not writing {}: {message}", .path.display())]
-    Refused { path: PathBuf, message: String },
+    Refused {
+        /// The file that would have been written.
+        path: PathBuf,
+        /// Why not.
+        message: String,
+    },
 }
 
 impl From<CacheError> for DsmError {
@@ -66,6 +80,7 @@ pub struct Cache {
 }
 
 impl Cache {
+    /// The cache below `root` (nothing is created until a period is stored).
     pub fn new(root: impl Into<PathBuf>) -> Cache {
         Cache { root: root.into() }
     }
@@ -88,6 +103,7 @@ impl Cache {
         home.join(".cache").join("dsm")
     }
 
+    /// The root directory.
     pub fn root(&self) -> &Path {
         &self.root
     }
