@@ -53,6 +53,8 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Inspect or clear the local cache.
     Cache(CacheArgs),
+    /// Write a new plugin from the template, or check a plugin file.
+    Plugin(crate::plugin_cmd::PluginArgs),
 }
 
 #[derive(Args, Debug)]

@@ -3,6 +3,7 @@
 mod cache_cmd;
 mod cli;
 mod fetch;
+mod plugin_cmd;
 mod progress;
 mod providers;
 mod sink;
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
         cli::Command::Providers(args) => providers::run(&cli, args),
         cli::Command::Fetch(args) => fetch::run(&cli, args),
         cli::Command::Cache(args) => cache_cmd::run(&cli, args),
+        cli::Command::Plugin(args) => plugin_cmd::run(&cli, args),
     };
     match result {
         Ok(code) => code,
