@@ -9,6 +9,9 @@ use dsm_sdk::Manifest;
 use crate::error::{DsmError, Result};
 use crate::manifest_file::read_manifest;
 
+mod permissions;
+pub use permissions::check_permissions;
+
 /// A plugin file and the manifest read from it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PluginFile {
@@ -95,7 +98,8 @@ pub fn find(provider: &str, dirs: &[PathBuf], allow_insecure: bool) -> Result<Pl
     let mut problems: Vec<(PathBuf, String)> = Vec::new();
     for dir in dirs {
         let path = dir.join(&name);
-        if !path.is_file() {
+        // Anything there by that name is reported if unusable (a FIFO, a dangling link).
+        if path.symlink_metadata().is_err() {
             continue;
         }
         match check(&path, Some(provider), allow_insecure) {
@@ -205,47 +209,9 @@ pub fn check_sdk_version(plugin_sdk: &str) -> Result<(), String> {
     }
 }
 
-/// A plugin is code dsm runs: refuse a file that users other than its owner could have
-/// written, or one in a directory where anyone can create or swap files (world-writable
-/// without the sticky bit, as /tmp has).
-pub fn check_permissions(path: &Path) -> Result<(), String> {
-    use std::os::unix::fs::PermissionsExt;
-    const REMEDY: &str =
-        "or pass --allow-insecure-plugins (DSM_ALLOW_INSECURE_PLUGINS=1) to use it anyway";
-    let mode = std::fs::metadata(path)
-        .map_err(|e| format!("cannot be inspected: {e}"))?
-        .permissions()
-        .mode();
-    if mode & 0o022 != 0 {
-        return Err(format!(
-            "is writable by other users (mode {:o}), so anyone could replace the code dsm would run; fix it with `chmod go-w {}` {REMEDY}",
-            mode & 0o7777,
-            path.display()
-        ));
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        let dmode = std::fs::metadata(dir)
-            .map(|m| m.permissions().mode())
-            .unwrap_or(0);
-        if dmode & 0o002 != 0 && dmode & 0o1000 == 0 {
-            return Err(format!(
-                "lies in {}, which anyone may write to (mode {:o}, no sticky bit), so the file could be swapped; move it to a protected directory {REMEDY}",
-                dir.display(),
-                dmode & 0o7777
-            ));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    fn set_mode(p: &Path, mode: u32) {
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
-    }
 
     #[test]
     fn sdk_versions_must_share_the_abi() {
@@ -258,39 +224,5 @@ mod tests {
         assert!(check_sdk_version("0.2.0")
             .unwrap_err()
             .contains(dsm_sdk::SDK_VERSION));
-    }
-
-    #[test]
-    fn files_others_can_write_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("libdsm_x.so");
-        std::fs::write(&f, b"x").unwrap();
-        set_mode(&f, 0o755);
-        assert!(check_permissions(&f).is_ok());
-        for mode in [0o775, 0o757, 0o777] {
-            set_mode(&f, mode);
-            let err = check_permissions(&f).unwrap_err();
-            assert!(
-                err.contains("writable by other users") && err.contains("chmod go-w"),
-                "{err}"
-            );
-        }
-    }
-
-    #[test]
-    fn world_writable_directories_need_the_sticky_bit() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("libdsm_x.so");
-        std::fs::write(&f, b"x").unwrap();
-        set_mode(&f, 0o755);
-        set_mode(dir.path(), 0o777);
-        let err = check_permissions(&f).unwrap_err();
-        assert!(
-            err.contains("no sticky bit") && err.contains("--allow-insecure-plugins"),
-            "{err}"
-        );
-        set_mode(dir.path(), 0o1777);
-        assert!(check_permissions(&f).is_ok());
-        set_mode(dir.path(), 0o700);
     }
 }

@@ -1,6 +1,7 @@
 //! Read a plugin's manifest straight from its ELF file, without loading it: find the
 //! exported `DSM_PLUGIN_MANIFEST` symbol in the dynamic symbol table and read its bytes from
-//! the section that holds it. No dlopen, no plugin code runs.
+//! the section that holds it. No dlopen, no plugin code runs. A file that is not a regular
+//! file (a FIFO would block the read) or is built for another machine is refused first.
 
 use std::fs::File;
 use std::path::Path;
@@ -21,18 +22,134 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, String> {
 /// [`read_manifest`] (which reads only the parts it needs). For tests and fuzzing.
 #[doc(hidden)]
 pub fn manifest_from_bytes(file: &[u8]) -> Result<Manifest, String> {
-    let bytes = manifest_bytes(file, file.len() as u64, file.starts_with(b"\x7fELF"))?;
+    let is_elf = check_target(&file[..file.len().min(ELF_HEAD)])?;
+    let bytes = manifest_bytes(file, file.len() as u64, is_elf)?;
     Manifest::parse(&bytes)
 }
 
 fn read_manifest_bytes(path: &Path) -> Result<Vec<u8>, String> {
-    let file = File::open(path).map_err(|e| format!("cannot be opened: {e}"))?;
+    let file = open_regular(path)?;
     let len = file.metadata().map_err(|e| e.to_string())?.len();
     // Read only the parts of the file the lookup needs.
-    let mut magic = [0u8; 4];
-    let is_elf = std::io::Read::read_exact(&mut &file, &mut magic).is_ok() && magic == *b"\x7fELF";
+    let mut head = Vec::with_capacity(ELF_HEAD);
+    std::io::Read::read_to_end(&mut std::io::Read::take(&file, ELF_HEAD as u64), &mut head)
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    let is_elf = check_target(&head)?;
     let cache = ReadCache::new(file);
     manifest_bytes(&cache, len, is_elf)
+}
+
+/// Opens `path` for reading only if it is a regular file: opened without blocking (a FIFO
+/// would wait for a writer forever), then checked on the open descriptor.
+fn open_regular(path: &Path) -> Result<File, String> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| format!("cannot be opened: {e}"))?;
+    let kind = file
+        .metadata()
+        .map_err(|e| format!("cannot be inspected: {e}"))?
+        .file_type();
+    let what = if kind.is_file() {
+        return Ok(file);
+    } else if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    };
+    Err(format!(
+        "is {what}, not a plugin file: a plugin is a regular libdsm_<id>.so file; remove or rename it"
+    ))
+}
+
+/// ELF identification and header up to e_machine.
+const ELF_HEAD: usize = 20;
+
+/// ELF e_machine values and the names Rust gives those architectures
+/// (`std::env::consts::ARCH`).
+const MACHINES: &[(u16, &str)] = &[
+    (3, "x86"),
+    (8, "mips"),
+    (20, "powerpc"),
+    (21, "powerpc64"),
+    (22, "s390x"),
+    (40, "arm"),
+    (43, "sparc64"),
+    (62, "x86_64"),
+    (183, "aarch64"),
+    (243, "riscv64"),
+    (258, "loongarch64"),
+];
+
+/// Whether the file starting with `head` is an ELF file (true) or something else (false);
+/// an error if it is an ELF file this process cannot load: built for another machine, word
+/// size or byte order (dlopen would only say "No such file or directory").
+fn check_target(head: &[u8]) -> Result<bool, String> {
+    if !head.starts_with(b"\x7fELF") {
+        return Ok(false);
+    }
+    if head.len() < ELF_HEAD {
+        // Too short to say: the parser reports it as damaged.
+        return Ok(true);
+    }
+    let bits = |class: u8| match class {
+        1 => "32-bit",
+        2 => "64-bit",
+        _ => "unknown-class",
+    };
+    let (class, big_endian) = (head[4], head[5] == 2);
+    let raw = [head[18], head[19]];
+    let machine = if big_endian {
+        u16::from_be_bytes(raw)
+    } else {
+        u16::from_le_bytes(raw)
+    };
+    let host = std::env::consts::ARCH;
+    let host_class = if cfg!(target_pointer_width = "64") {
+        2
+    } else {
+        1
+    };
+    let host_machine = MACHINES.iter().find(|(_, n)| *n == host).map(|(m, _)| *m);
+    let name = MACHINES
+        .iter()
+        .find(|(m, _)| *m == machine)
+        .map_or_else(|| format!("ELF machine {machine}"), |(_, n)| n.to_string());
+    let remedy = format!("install the plugin built for {host}");
+    if host_machine.is_some_and(|m| m != machine) {
+        let size = if class != host_class {
+            format!(" ({})", bits(class))
+        } else {
+            String::new()
+        };
+        return Err(format!(
+            "is built for {name}{size}, this host is {host}: {remedy}"
+        ));
+    }
+    if class != host_class {
+        return Err(format!(
+            "is a {} ELF file, this host is {} {host}: {remedy}",
+            bits(class),
+            bits(host_class)
+        ));
+    }
+    if big_endian != cfg!(target_endian = "big") {
+        let order = |big| if big { "big-endian" } else { "little-endian" };
+        return Err(format!(
+            "is a {} build, this host is {} {host}: {remedy}",
+            order(big_endian),
+            order(!big_endian)
+        ));
+    }
+    Ok(true)
 }
 
 /// The bytes of the manifest symbol in the object file `data` of `len` bytes. Every offset

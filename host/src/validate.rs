@@ -6,7 +6,8 @@ use crate::interval::Interval;
 use crate::request::KlineRequest;
 use crate::timeparse::format_time;
 
-/// One candle's checks: aligned, inside the range, prices and volumes sane.
+/// One candle's checks: aligned, inside the range, prices and volumes sane, closing where
+/// its interval ends.
 pub fn check_kline(k: &Kline, iv: Interval, req: &KlineRequest) -> Result<(), String> {
     // Formatted only on error: this runs for every candle of every fetch.
     let at = || format_time(k.open_time);
@@ -48,8 +49,16 @@ pub fn check_kline(k: &Kline, iv: Interval, req: &KlineRequest) -> Result<(), St
             at()
         ));
     }
-    if k.close_time < k.open_time {
-        return Err(format!("candle at {} closes before it opens", at()));
+    // Binance sends the close time (REST and archive); the OKX and Bybit plugins compute
+    // it. Either way it is the last millisecond before the next candle opens.
+    let close = iv.next(k.open_time) - 1;
+    if k.close_time != close {
+        return Err(format!(
+            "candle at {} has close time {} ms where a {iv} candle closes at {} ({close} ms)",
+            at(),
+            k.close_time,
+            format_time(close)
+        ));
     }
     Ok(())
 }
@@ -87,6 +96,28 @@ mod tests {
     }
 
     #[test]
+    fn monthly_candles_close_at_the_end_of_their_month() {
+        const FEB_2024: i64 = 1_706_745_600_000;
+        const MAR_2024: i64 = 1_709_251_200_000;
+        let iv = Interval::Months(1);
+        let req = KlineRequest {
+            interval_name: "1M".into(),
+            interval: iv,
+            start_ms: FEB_2024,
+            end_ms: MAR_2024,
+            ..req()
+        };
+        let feb = |close_time| Kline {
+            close_time,
+            ..k(FEB_2024)
+        };
+        assert_eq!(check_kline(&feb(MAR_2024 - 1), iv, &req), Ok(()));
+        // 30 days of February: 2024 is a leap year.
+        let err = check_kline(&feb(FEB_2024 + 30 * 86_400_000 - 1), iv, &req).unwrap_err();
+        assert!(err.contains("2024-02-29T23:59:59.999Z"), "{err}");
+    }
+
+    #[test]
     fn rejects_bad_candles_with_the_reason() {
         let cases: Vec<(Kline, &str)> = vec![
             (k(30_000), "not aligned"),
@@ -111,7 +142,21 @@ mod tests {
                     close_time: -1,
                     ..k(0)
                 },
-                "closes before",
+                "has close time -1 ms where a 1m candle closes at 1970-01-01T00:00:59.999Z",
+            ),
+            (
+                Kline {
+                    close_time: 9_000_000_000_000_000,
+                    ..k(0)
+                },
+                "close time 9000000000000000 ms",
+            ),
+            (
+                Kline {
+                    close_time: MINUTE,
+                    ..k(0)
+                },
+                "(59999 ms)",
             ),
         ];
         for (bad, why) in cases {

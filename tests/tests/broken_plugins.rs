@@ -171,3 +171,109 @@ fn dsm_sdk_version() -> String {
     let m = dsm_core::read_manifest(&plugin("testplug")).unwrap();
     m.sdk_version
 }
+
+/// A copy of testplug in a fresh directory with its ELF header bytes at `at` replaced.
+fn patched_testplug(name: &str, at: usize, with: &[u8]) -> tempfile::TempDir {
+    let mut bytes = std::fs::read(plugin("testplug")).unwrap();
+    bytes[at..at + with.len()].copy_from_slice(with);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(name), bytes).unwrap();
+    dir
+}
+
+/// `dsm providers --json` with `dir` searched first, ended if it does not finish within a
+/// minute (a hang is the failure here): the problem reported for `file`, and whether the
+/// provider of that name is listed from it.
+fn providers_problem(dir: &Path, file: &Path) -> (Option<String>, bool) {
+    let mut child = std::process::Command::new(dsm_bin())
+        .args(["--plugin-dir", dir.to_str().unwrap(), "providers", "--json"])
+        .env_remove("DSM_PLUGIN_PATH")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("dsm providers hung on {}", file.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let path = file.to_str().unwrap();
+    let problem = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["path"] == path)
+        .map(|p| p["problem"].as_str().unwrap().to_string());
+    let listed = doc["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["path"] == path);
+    (problem, listed)
+}
+
+/// e_machine (offset 18, little-endian) and EI_CLASS (offset 4) of an x86_64 build.
+const E_MACHINE: usize = 18;
+const EI_CLASS: usize = 4;
+
+#[test]
+fn a_plugin_built_for_another_architecture_is_refused_naming_both() {
+    assert_eq!(
+        std::env::consts::ARCH,
+        "x86_64",
+        "the test patches an x86_64 build"
+    );
+    let dir = patched_testplug("libdsm_arm.so", E_MACHINE, &183u16.to_le_bytes());
+    let file = dir.path().join("libdsm_arm.so");
+    let (problem, listed) = providers_problem(dir.path(), &file);
+    assert!(!listed, "not listed as usable");
+    let problem = problem.expect("reported");
+    assert!(
+        problem.contains("built for aarch64, this host is x86_64"),
+        "{problem}"
+    );
+    let err = fetch("arm", dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("libdsm_arm.so") && err.contains("built for aarch64, this host is x86_64"),
+        "{err}"
+    );
+    assert!(!err.contains("No such file"), "{err}");
+    assert_still_serving(dir.path());
+}
+
+#[test]
+fn a_plugin_of_the_other_elf_class_is_refused_naming_both() {
+    let dir = patched_testplug("libdsm_narrow.so", EI_CLASS, &[1]);
+    let file = dir.path().join("libdsm_narrow.so");
+    let (problem, listed) = providers_problem(dir.path(), &file);
+    assert!(!listed, "not listed as usable");
+    let problem = problem.expect("reported");
+    assert!(
+        problem.contains("is a 32-bit ELF file, this host is 64-bit x86_64"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn a_fifo_named_like_a_plugin_is_reported_not_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("libdsm_x.so");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (problem, listed) = providers_problem(dir.path(), &fifo);
+    assert!(!listed);
+    let problem = problem.expect("reported");
+    assert!(problem.contains("is a FIFO (named pipe)"), "{problem}");
+    // Asked for by name, the same (and no hang: the open does not wait for a writer).
+    let err = fetch("x", dir.path()).unwrap_err().to_string();
+    assert!(err.contains("libdsm_x.so") && err.contains("FIFO"), "{err}");
+    assert_still_serving(dir.path());
+}

@@ -3,6 +3,7 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 use common::*;
 
@@ -121,4 +122,105 @@ fn plugins_in_world_writable_dirs_without_sticky_bit_are_refused() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["problems"].as_array().unwrap().len(), 0, "{doc:#}");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+}
+
+/// `dsm providers --json` with `dir` searched first: the problem reported for `file`, if
+/// any, and the path testplug is used from.
+fn listing(dir: &Path, file: &Path) -> (Option<String>, String) {
+    let out = run_dsm(
+        &["--plugin-dir", dir.to_str().unwrap(), "providers", "--json"],
+        &[],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problem = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["path"] == file.to_str().unwrap())
+        .map(|p| p["problem"].as_str().unwrap().to_string());
+    let used = doc["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "testplug")
+        .map(|p| p["path"].as_str().unwrap().to_string())
+        .unwrap_or_default();
+    (problem, used)
+}
+
+/// `file` is refused for `why` and testplug comes from elsewhere (the build's own copy).
+fn assert_refused(dir: &Path, file: &Path, why: &[&str]) {
+    let (problem, used) = listing(dir, file);
+    let problem = problem.unwrap_or_else(|| panic!("{} was not refused", file.display()));
+    for w in why {
+        assert!(problem.contains(w), "{problem} should say {w:?}");
+    }
+    assert!(
+        problem.contains("--allow-insecure-plugins"),
+        "{problem} gives the way out"
+    );
+    assert_ne!(used, file.to_str().unwrap(), "the refused file is not used");
+}
+
+fn chmod(p: &Path, mode: u32) {
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn a_symlink_into_a_world_writable_directory_is_refused() {
+    let open = plugin_dir_with(&["testplug"]);
+    chmod(open.path(), 0o777);
+    let safe = tempfile::tempdir().unwrap();
+    let link = safe.path().join("libdsm_testplug.so");
+    std::os::unix::fs::symlink(open.path().join("libdsm_testplug.so"), &link).unwrap();
+    assert_refused(safe.path(), &link, &["resolves to", "no sticky bit"]);
+}
+
+#[test]
+fn a_safe_directory_inside_a_world_writable_one_is_refused() {
+    let outer = tempfile::tempdir().unwrap();
+    let inner = outer.path().join("plugins");
+    std::fs::create_dir(&inner).unwrap();
+    std::fs::copy(plugin("testplug"), inner.join("libdsm_testplug.so")).unwrap();
+    chmod(&inner, 0o755);
+    chmod(outer.path(), 0o777);
+    let file = inner.join("libdsm_testplug.so");
+    assert_refused(
+        &inner,
+        &file,
+        &[outer.path().to_str().unwrap(), "no sticky bit"],
+    );
+    // With the sticky bit (as /tmp has) nobody else can swap what is in it.
+    chmod(outer.path(), 0o1777);
+    assert_eq!(listing(&inner, &file), (None, file.display().to_string()));
+}
+
+#[test]
+fn a_group_writable_directory_is_refused() {
+    let dir = plugin_dir_with(&["testplug"]);
+    chmod(dir.path(), 0o775);
+    let file = dir.path().join("libdsm_testplug.so");
+    assert_refused(dir.path(), &file, &["its group may write", "chmod g-w"]);
+    chmod(dir.path(), 0o755);
+    assert_eq!(
+        listing(dir.path(), &file),
+        (None, file.display().to_string())
+    );
+}
+
+#[test]
+fn a_file_or_directory_owned_by_another_user_is_refused() {
+    const OTHER: u32 = 12345;
+    let dir = plugin_dir_with(&["testplug"]);
+    let file = dir.path().join("libdsm_testplug.so");
+    std::os::unix::fs::chown(&file, Some(OTHER), None).unwrap();
+    assert_refused(dir.path(), &file, &["owned by uid 12345", "chown"]);
+
+    let outer = tempfile::tempdir().unwrap();
+    let inner = outer.path().join("theirs");
+    std::fs::create_dir(&inner).unwrap();
+    let file = inner.join("libdsm_testplug.so");
+    std::fs::copy(plugin("testplug"), &file).unwrap();
+    std::os::unix::fs::chown(&inner, Some(OTHER), None).unwrap();
+    assert_refused(&inner, &file, &["theirs, owned by uid 12345"]);
 }

@@ -24,7 +24,7 @@ use crate::interval::{Interval, MINUTE};
 use crate::report::{FetchSummary, PeriodBatch, Source, SourceMode};
 use crate::request::KlineRequest;
 use gaps::{expected_gaps, Reasons};
-use sink::{ChunkSink, PeriodBuf};
+use sink::{ChunkSink, PeriodBuf, UNUSABLE_ARCHIVE};
 
 /// Everything one fetch needs; the provider is asked for only when the network is needed,
 /// so a fetch served from the cache never loads the plugin.
@@ -212,7 +212,9 @@ impl Failover<'_> {
             Ok(report) => {
                 summary.requests += report.requests;
                 for m in report.missing.iter() {
-                    if self.mode.uses_rest() && m.reason.contains("checksum") {
+                    let unusable =
+                        m.reason.contains("checksum") || m.reason.starts_with(UNUSABLE_ARCHIVE);
+                    if self.mode.uses_rest() && unusable {
                         summary
                             .notes
                             .push(format!("archive: {}; used REST instead", m.reason));
@@ -281,6 +283,7 @@ impl Failover<'_> {
             cancel: self.cancel.clone(),
             on_progress: progress,
             invalid: None,
+            refused: Vec::new(),
         };
         let request = FetchRequest {
             market: self.market.id.as_str().into(),
@@ -301,7 +304,10 @@ impl Failover<'_> {
             });
         }
         match outcome {
-            RResult::ROk(report) => Ok(report),
+            RResult::ROk(mut report) => {
+                report.missing.extend(sink.refused);
+                Ok(report)
+            }
             RResult::RErr(error) => Err(self.provider_error(error)),
         }
     }

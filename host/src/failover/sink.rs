@@ -1,11 +1,12 @@
 //! The sink a plugin pushes into during the failover: validates every candle and files it,
-//! with what the source covered, under its period.
+//! with what the source covered, under its period. A bad REST batch stops the call; a bad
+//! archive batch is refused alone (its range left to REST, or a gap with the reason).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use dsm_sdk::{Kline, KlineBatch, KlineSink, SinkControl, SourceKind};
+use dsm_sdk::{Kline, KlineBatch, KlineSink, MissingRange, SinkControl, SourceKind};
 
 use super::ranges::RangeSet;
 use crate::cache::Period;
@@ -30,17 +31,20 @@ pub struct ChunkSink<'a> {
     pub periods: &'a mut BTreeMap<i64, PeriodBuf>,
     pub cancel: Arc<AtomicBool>,
     pub on_progress: &'a mut dyn FnMut(i64, i64),
-    /// The first validation failure; the call is stopped when one occurs.
+    /// The first validation failure of a REST batch; the call is stopped when one occurs.
     pub invalid: Option<String>,
+    /// Archive batches that failed validation: their ranges stay uncovered (REST may fill
+    /// them) and none of their rows is kept.
+    pub refused: Vec<MissingRange>,
 }
 
+/// Marks the reason of a refused archive batch (the failover notes it used REST instead).
+pub const UNUSABLE_ARCHIVE: &str = "the archive's file is unusable";
+
 impl ChunkSink<'_> {
-    fn accept(&mut self, batch: KlineBatch) -> Result<(), String> {
-        let source = if batch.source == SourceKind::ARCHIVE {
-            Source::Archive
-        } else {
-            Source::Rest
-        };
+    /// Every candle of the batch is checked before any is filed, so a refused batch leaves
+    /// nothing behind.
+    fn check(&self, batch: &KlineBatch) -> Result<(), String> {
         let mut prev = i64::MIN;
         for k in batch.klines.iter() {
             check_kline(k, self.call.interval, self.call)?;
@@ -51,6 +55,26 @@ impl ChunkSink<'_> {
                 ));
             }
             prev = k.open_time;
+        }
+        Ok(())
+    }
+
+    /// The batch's coverage, clipped to the call's range.
+    fn covered(&self, batch: &KlineBatch) -> (i64, i64) {
+        (
+            batch.covered_start_ms.max(self.call.start_ms),
+            batch.covered_end_ms.min(self.call.end_ms),
+        )
+    }
+
+    fn file(&mut self, batch: KlineBatch) {
+        let source = if batch.source == SourceKind::ARCHIVE {
+            Source::Archive
+        } else {
+            Source::Rest
+        };
+        let (start, end) = self.covered(&batch);
+        for k in batch.klines.iter() {
             let buf = self
                 .periods
                 .entry(self.period.start_of(k.open_time))
@@ -59,10 +83,6 @@ impl ChunkSink<'_> {
             buf.source = Some(source);
         }
         // Split the coverage over the periods it touches.
-        let (start, end) = (
-            batch.covered_start_ms.max(self.call.start_ms),
-            batch.covered_end_ms.min(self.call.end_ms),
-        );
         let mut p = self.period.start_of(start);
         while p < end {
             let next = self.period.next(p);
@@ -71,7 +91,6 @@ impl ChunkSink<'_> {
             buf.source.get_or_insert(source);
             p = next;
         }
-        Ok(())
     }
 }
 
@@ -80,24 +99,31 @@ impl KlineSink for ChunkSink<'_> {
         if self.cancel.load(Ordering::Relaxed) {
             return SinkControl::STOP;
         }
-        // Named in the error: which source sent the bad batch, and for which range.
-        let what = format!(
-            "{} batch for {} .. {}",
-            if batch.source == SourceKind::ARCHIVE {
-                "archive"
-            } else {
-                "REST"
-            },
+        let Err(e) = self.check(&batch) else {
+            self.file(batch);
+            return SinkControl::CONTINUE;
+        };
+        let range = format!(
+            "{} .. {}",
             format_time(batch.covered_start_ms),
             format_time(batch.covered_end_ms)
         );
-        match self.accept(batch) {
-            Ok(()) => SinkControl::CONTINUE,
-            Err(e) => {
-                self.invalid = Some(format!("{what}: {e}"));
-                SinkControl::STOP
-            }
+        if batch.source == SourceKind::ARCHIVE {
+            // A file whose checksum matched but whose rows are wrong: not the end of the
+            // fetch, only of that file.
+            let (start_ms, end_ms) = self.covered(&batch);
+            let reason = format!("{UNUSABLE_ARCHIVE} for {range}: {e}");
+            tracing::warn!("{reason}");
+            self.refused.push(MissingRange {
+                start_ms,
+                end_ms,
+                reason: reason.into(),
+            });
+            return SinkControl::CONTINUE;
         }
+        // Named in the error: the page's range.
+        self.invalid = Some(format!("REST batch for {range}: {e}"));
+        SinkControl::STOP
     }
 
     fn progress(&mut self, done_ms: i64, total_ms: i64) {

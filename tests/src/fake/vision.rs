@@ -20,7 +20,7 @@
 //!
 //! Switches ([`FakeExchange::withhold_vision_file`], [`FakeExchange::corrupt_checksum`],
 //! [`FakeExchange::truncate_vision`], [`FakeExchange::garble_vision_row`],
-//! [`FakeExchange::mutate_vision_rows`]) apply to a zip file name on every market; faults
+//! [`FakeExchange::mutate_vision_rows`], [`FakeExchange::set_vision_cell`]) apply to a zip file name on every market; faults
 //! queued with `push_faults` on a Vision path, delays and the request log work as for REST.
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -62,6 +62,8 @@ pub(crate) struct VisionState {
     truncated: HashSet<String>,
     garbled: HashSet<String>,
     mutated: HashMap<String, RowFault>,
+    /// zip name -> (data row, column, new text) edits.
+    cells: HashMap<String, Vec<(usize, usize, String)>>,
     /// zip path -> bytes; oldest first for eviction.
     cache: HashMap<String, Arc<Vec<u8>>>,
     order: VecDeque<String>,
@@ -135,6 +137,16 @@ impl FakeExchange {
         st.vision.forget(zip_name);
     }
 
+    /// The zip's CSV data row `row` (0-based, a header row not counted) gets `value` in
+    /// column `column`: a well-formed file with one wrong value (a negative price, an
+    /// unaligned time); its CHECKSUM matches the edited file.
+    pub fn set_vision_cell(&self, zip_name: &str, row: usize, column: usize, value: &str) {
+        let mut st = self.shared.lock();
+        let edits = st.vision.cells.entry(zip_name.into()).or_default();
+        edits.push((row, column, value.into()));
+        st.vision.forget(zip_name);
+    }
+
     /// Every download of the zip sends its headers (correct Content-Length) and half its
     /// body, then closes the connection. For one truncated download, queue
     /// `Fault::Truncated` on the file's path with `push_faults` instead.
@@ -187,7 +199,7 @@ fn answer(shared: &Shared, req: &Request) -> Response {
     if !file.exists(now_ms()) {
         return no_such_key(key);
     }
-    let (withheld, corrupt, truncated, garbled, mutated, cached) = {
+    let (withheld, corrupt, truncated, garbled, mutated, cells, cached) = {
         let st = shared.lock();
         let v = &st.vision;
         (
@@ -196,6 +208,7 @@ fn answer(shared: &Shared, req: &Request) -> Response {
             v.truncated.contains(&file.zip_name),
             v.garbled.contains(&file.zip_name),
             v.mutated.get(&file.zip_name).copied(),
+            v.cells.get(&file.zip_name).cloned().unwrap_or_default(),
             v.cached(&file.zip_path),
         )
     };
@@ -203,7 +216,7 @@ fn answer(shared: &Shared, req: &Request) -> Response {
         return no_such_key(key);
     }
     let zip = cached.unwrap_or_else(|| {
-        let zip = Arc::new(file.build_zip(garbled, mutated));
+        let zip = Arc::new(file.build_zip(garbled, mutated, &cells));
         shared.lock().vision.remember(&file.zip_path, zip.clone());
         zip
     });
@@ -334,9 +347,14 @@ impl VisionFile {
         out
     }
 
-    fn build_zip(&self, garbled: bool, mutated: Option<RowFault>) -> Vec<u8> {
+    fn build_zip(
+        &self,
+        garbled: bool,
+        mutated: Option<RowFault>,
+        cells: &[(usize, usize, String)],
+    ) -> Vec<u8> {
         use zip::write::SimpleFileOptions;
-        let mut csv = self.csv();
+        let mut csv = edit_cells(&self.csv(), cells);
         if let Some(fault) = mutated {
             csv = fault.apply_csv(&csv);
         }
@@ -357,6 +375,25 @@ impl VisionFile {
         w.write_all(csv.as_bytes()).expect("in-memory zip");
         w.finish().expect("in-memory zip").into_inner()
     }
+}
+
+/// `csv` with each (data row, column, text) edit made; a header row is not counted.
+fn edit_cells(csv: &str, cells: &[(usize, usize, String)]) -> String {
+    if cells.is_empty() {
+        return csv.to_string();
+    }
+    let header = usize::from(csv.starts_with("open_time"));
+    let mut lines: Vec<String> = csv.lines().map(String::from).collect();
+    for (row, column, text) in cells {
+        if let Some(line) = lines.get_mut(row + header) {
+            let mut fields: Vec<&str> = line.split(',').collect();
+            if let Some(f) = fields.get_mut(*column) {
+                *f = text;
+            }
+            *line = fields.join(",");
+        }
+    }
+    lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
 /// `YYYY-MM-DD` (daily) or `YYYY-MM` (monthly): (start, end, even) of the period.
