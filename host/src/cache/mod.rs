@@ -234,3 +234,5 @@ impl Cache {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_trust;

@@ -115,14 +115,19 @@ impl Expect<'_> {
     }
 
     /// The identity without the `dsm.` prefix as schema metadata, for readers outside dsm.
-    fn schema_metadata(&self) -> HashMap<String, String> {
+    pub(super) fn schema_metadata(&self) -> HashMap<String, String> {
         self.identity()
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect()
     }
 
-    fn footer(&self, rows: usize, holes: &[(i64, i64)], seen_ms: i64) -> Vec<(String, String)> {
+    pub(super) fn footer(
+        &self,
+        rows: usize,
+        holes: &[(i64, i64)],
+        seen_ms: i64,
+    ) -> Vec<(String, String)> {
         debug_assert_eq!(IDENTITY.len(), self.identity().len());
         self.identity()
             .into_iter()
