@@ -58,6 +58,12 @@ pub struct DsmConfig {
     pub cache_enabled: bool,
     /// Which sources fetches use.
     pub source: SourceMode,
+    /// Candles the exchange did not have are asked for again on later fetches while the
+    /// hole was seen less than this long after its period ended (the exchange may still
+    /// publish them); after that the hole is final. Default 7 days.
+    pub hole_recheck_window: Duration,
+    /// Ask again for every recorded hole of the fetched range, however old.
+    pub recheck_holes: bool,
     /// Load plugin files that other users could have written (refused by default).
     pub allow_insecure_plugins: bool,
 }
@@ -83,6 +89,8 @@ impl DsmConfig {
             cache_dir: None,
             cache_enabled: true,
             source: SourceMode::Auto,
+            hole_recheck_window: Duration::from_secs(7 * 24 * 3600),
+            recheck_holes: false,
             allow_insecure_plugins: false,
         }
     }
@@ -175,6 +183,13 @@ impl DsmConfig {
                     "DSM_SOURCE={v:?} is not one of auto, cache, archive, rest"
                 ))
             })?;
+        }
+        if let Some(v) = get("DSM_HOLE_RECHECK_HOURS") {
+            let hours = parse_num("DSM_HOLE_RECHECK_HOURS", &v)?;
+            self.hole_recheck_window = Duration::from_secs(hours.saturating_mul(3600));
+        }
+        if let Some(v) = get("DSM_RECHECK_HOLES") {
+            self.recheck_holes = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = get("DSM_ALLOW_INSECURE_PLUGINS") {
             self.allow_insecure_plugins = matches!(v.as_str(), "1" | "true" | "yes");
@@ -270,6 +285,17 @@ impl DsmConfig {
     /// Which sources fetches use (default auto).
     pub fn source(mut self, source: SourceMode) -> Self {
         self.source = source;
+        self
+    }
+    /// How long after a period ends its holes (candles the exchange did not have) are asked
+    /// for again: the exchange may still publish them.
+    pub fn hole_recheck_window(mut self, v: Duration) -> Self {
+        self.hole_recheck_window = v;
+        self
+    }
+    /// Ask again for every hole of the range, however old.
+    pub fn recheck_holes(mut self, on: bool) -> Self {
+        self.recheck_holes = on;
         self
     }
     /// Load plugin files that other users could have written.
@@ -416,6 +442,8 @@ mod tests {
             ("DSM_CACHE_DIR", "/tmp/c"),
             ("DSM_NO_CACHE", "1"),
             ("DSM_SOURCE", "rest"),
+            ("DSM_HOLE_RECHECK_HOURS", "30"),
+            ("DSM_RECHECK_HOLES", "1"),
             ("DSM_BINANCE_SPOT_URL", "http://127.0.0.1:1"),
             ("DSM_OKX_URL", "http://ignored"),
             ("DSM_BINANCE_URL", "http://main"),
@@ -438,6 +466,8 @@ mod tests {
         assert_eq!(c.cache_dir, Some(PathBuf::from("/tmp/c")));
         assert!(!c.cache_enabled);
         assert_eq!(c.source, SourceMode::Rest);
+        assert_eq!(c.hole_recheck_window, Duration::from_secs(30 * 3600));
+        assert!(c.recheck_holes);
         assert_eq!(c.endpoints.len(), 2);
         assert_eq!(c.endpoints["spot"], "http://127.0.0.1:1");
         let mut c = c;

@@ -264,6 +264,11 @@ impl Dsm {
             cache: self.inner.cache.as_ref(),
             mode: self.inner.config.source,
             now: request::now_ms(),
+            hole_recheck_window_ms: i64::try_from(
+                self.inner.config.hole_recheck_window.as_millis(),
+            )
+            .unwrap_or(i64::MAX),
+            recheck_holes: self.inner.config.recheck_holes,
             cancel: self.inner.cancel.clone(),
         }
         .run(emit, progress)

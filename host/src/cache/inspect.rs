@@ -5,6 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::files::{self, TempState};
 use super::layout::{Period, SeriesKey, KLINES_DIR, TEMP_PREFIX};
 use super::store::{self, Expect};
 use super::{Cache, CacheError};
@@ -64,9 +65,24 @@ pub struct VerifyReport {
     pub files_checked: usize,
     /// Each bad file and what is wrong with it.
     pub bad: Vec<(PathBuf, String)>,
-    /// Temporary files of interrupted writes (a killed process): never read as data;
-    /// `dsm cache clear` removes them.
-    pub leftovers: Vec<PathBuf>,
+    /// Files of an older cache format: not used, fetched again and replaced (not damage).
+    pub outdated: Vec<(PathBuf, String)>,
+    /// Temporary files: writes in progress, or leftovers of killed processes (never read
+    /// as data).
+    pub leftovers: Vec<Leftover>,
+}
+
+/// A temporary file found in a series directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    /// The temporary file.
+    pub path: PathBuf,
+    /// Its size.
+    pub bytes: u64,
+    /// `Stale` ones were removed when the verify was asked to fix (`removed`).
+    pub state: TempState,
+    /// Whether this verify removed it.
+    pub removed: bool,
 }
 
 impl VerifyReport {
@@ -85,6 +101,8 @@ pub struct ClearReport {
     pub bytes: u64,
     /// Directories left empty and removed.
     pub dirs_removed: usize,
+    /// Temporary files of writes in progress in other processes, left alone.
+    pub in_use: Vec<PathBuf>,
 }
 
 /// A file in a series directory.
@@ -100,6 +118,8 @@ enum Entry {
     },
     Other {
         path: PathBuf,
+        /// What it is, for `verify`.
+        what: String,
     },
 }
 
@@ -136,6 +156,12 @@ impl Cache {
 
     /// Read and check every file of the matching series; report stray and temporary files.
     pub fn verify(&self, filter: &Filter) -> VerifyReport {
+        self.verify_and(filter, false)
+    }
+
+    /// [`Cache::verify`], removing stale temporary files when `fix` is set (never one a
+    /// live process is writing: see `files.rs`).
+    pub fn verify_and(&self, filter: &Filter, fix: bool) -> VerifyReport {
         let mut report = VerifyReport::default();
         for (key, dir, _) in self.series(filter) {
             let Ok(interval) = key.validate() else {
@@ -155,15 +181,26 @@ impl Cache {
                         match store::read(&path, &expect) {
                             Ok(Some(_)) => continue,
                             Ok(None) => (path, "vanished while being checked".into()),
+                            Err(CacheError::Outdated { path, message }) => {
+                                report.outdated.push((path, message));
+                                continue;
+                            }
                             Err(e) => (path, problem_of(e)),
                         }
                     }
                     // Never read as data: harmless, but worth cleaning up.
-                    Entry::Temp { path, .. } => {
-                        report.leftovers.push(path);
+                    Entry::Temp { path, bytes } => {
+                        let state = files::remove_if_stale(&path, fix);
+                        let removed = fix && state == TempState::Stale;
+                        report.leftovers.push(Leftover {
+                            path,
+                            bytes,
+                            state,
+                            removed,
+                        });
                         continue;
                     }
-                    Entry::Other { path } => (path, "not a cache file of this series".into()),
+                    Entry::Other { path, what } => (path, what),
                 };
                 report.bad.push((path, problem));
             }
@@ -178,8 +215,17 @@ impl Cache {
         for (_, dir, period) in self.series(filter) {
             for entry in entries(&dir, period) {
                 let (path, bytes) = match entry {
-                    Entry::Period { path, bytes, .. } | Entry::Temp { path, bytes } => {
-                        (path, bytes)
+                    Entry::Period { path, bytes, .. } => (path, bytes),
+                    Entry::Temp { path, bytes } => {
+                        // Removed inside the check, under the writer's lock.
+                        match files::remove_if_stale(&path, true) {
+                            TempState::Stale => {
+                                report.files_removed += 1;
+                                report.bytes += bytes;
+                            }
+                            TempState::InUse => report.in_use.push(path),
+                        }
+                        continue;
                     }
                     Entry::Other { .. } => continue,
                 };
@@ -190,6 +236,23 @@ impl Cache {
             report.dirs_removed += self.remove_empty_dirs(&dir);
         }
         Ok(report)
+    }
+
+    /// Remove the stale temporary files of one series (its writers are gone).
+    pub(crate) fn remove_stale_temps_of(&self, key: &SeriesKey) {
+        let Ok(period) = key.period() else {
+            return;
+        };
+        for entry in entries(&key.dir_under(&self.root), period) {
+            if let Entry::Temp { path, .. } = entry {
+                if files::remove_if_stale(&path, true) == TempState::Stale {
+                    tracing::info!(
+                        "cache: removed {} (left by a killed process)",
+                        path.display()
+                    );
+                }
+            }
+        }
     }
 
     /// Remove `dir` and its ancestors while they are empty, stopping below the root.
@@ -235,7 +298,7 @@ impl Cache {
 
 fn problem_of(e: CacheError) -> String {
     match e {
-        CacheError::Corrupt { message, .. } => message,
+        CacheError::Corrupt { message, .. } | CacheError::Outdated { message, .. } => message,
         CacheError::Io { source, .. } => source.to_string(),
         other => other.to_string(),
     }
@@ -256,7 +319,7 @@ fn rows_of(key: &SeriesKey, period: Period, start: i64, path: &Path) -> u64 {
         start,
     };
     match store::read(path, &expect) {
-        Ok(Some(rows)) => rows.len() as u64,
+        Ok(Some(p)) => p.rows.len() as u64,
         _ => 0,
     }
 }
@@ -296,7 +359,14 @@ fn entries(dir: &Path, period: Period) -> Vec<Entry> {
                     bytes: bytes(),
                     path,
                 },
-                _ => Entry::Other { path },
+                Some(_) => Entry::Other {
+                    path,
+                    what: format!("{} at a cache file's name, never read", files::kind_of(&t)),
+                },
+                None => Entry::Other {
+                    path,
+                    what: "not a cache file of this series".into(),
+                },
             }
         })
         .collect();

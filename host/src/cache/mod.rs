@@ -1,10 +1,13 @@
 //! The verified local cache: one Arrow IPC file per series and period,
 //! `{root}/{provider}/{market}/klines/{SYMBOL}/{interval}/{PERIOD}.arrow`.
 //!
-//! Only complete periods are written (the planner decides that), atomically. Every read checks
-//! the file (schema, rows sorted, unique, aligned, inside the period): a bad file is an error
-//! naming it, never data.
+//! Only complete periods are written (the planner decides that), atomically, with a
+//! checksum of the whole file, the series and period they belong to, and the candles the
+//! exchange did not have. Every read checks all of it and validates every candle as the
+//! network's are: a bad file is an error naming it, never data.
 
+mod files;
+mod format;
 mod inspect;
 mod layout;
 mod store;
@@ -13,8 +16,11 @@ use std::path::{Path, PathBuf};
 
 use dsm_sdk::Kline;
 
-pub use inspect::{ClearReport, Filter, SeriesSummary, VerifyReport};
+pub use files::TempState;
+pub use format::FORMAT_VERSION;
+pub use inspect::{ClearReport, Filter, Leftover, SeriesSummary, VerifyReport};
 pub use layout::{Period, SeriesKey, EXTENSION, KLINES_DIR, TEMP_PREFIX};
+pub use store::CachedPeriod;
 
 use crate::error::DsmError;
 use store::Expect;
@@ -43,6 +49,14 @@ pub enum CacheError {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.
+        message: String,
+    },
+    /// A file of another cache format (an older dsm): not used, fetched again and replaced.
+    #[error("cache file {} is not used: {message}", .path.display())]
+    Outdated {
+        /// The file.
+        path: PathBuf,
+        /// Why it is not used.
         message: String,
     },
     /// Data that must not be cached (empty, or not belonging to the file's period).
@@ -114,11 +128,11 @@ impl Cache {
         Ok(self.file_path(&expect))
     }
 
-    /// Whether the period's file exists (cheap: not read nor checked).
+    /// Whether something is at the period's path (cheap: not opened nor checked; whatever
+    /// it is, [`Cache::read`] says whether it is good).
     pub fn contains(&self, key: &SeriesKey, period_start: i64) -> bool {
         self.path(key, period_start)
-            .map(|p| p.is_file())
-            .unwrap_or(false)
+            .is_ok_and(|p| std::fs::symlink_metadata(p).is_ok())
     }
 
     /// The period's candles, checked; `Ok(None)` when there is no file.
@@ -127,37 +141,64 @@ impl Cache {
         key: &SeriesKey,
         period_start: i64,
     ) -> Result<Option<Vec<Kline>>, CacheError> {
+        Ok(self.read_period(key, period_start)?.map(|p| p.rows))
+    }
+
+    /// The period's candles and the candles the exchange did not have, checked (checksum,
+    /// identity, every candle validated); `Ok(None)` when there is no file.
+    pub fn read_period(
+        &self,
+        key: &SeriesKey,
+        period_start: i64,
+    ) -> Result<Option<CachedPeriod>, CacheError> {
         let expect = self.expect(key, period_start)?;
         store::read(&self.file_path(&expect), &expect)
     }
 
-    /// Store a complete period atomically, replacing any file there. Refuses an empty slice
-    /// and candles that are unaligned, unsorted, duplicated or outside the period.
+    /// Store a complete period atomically, replacing any file there, with the open times
+    /// without a row recorded as missing at the exchange now. Refuses an empty slice and
+    /// candles that are invalid, unaligned, unsorted, duplicated or outside the period.
     pub fn write(
         &self,
         key: &SeriesKey,
         period_start: i64,
         rows: &[Kline],
     ) -> Result<(), CacheError> {
+        self.write_seen(key, period_start, rows, crate::request::now_ms())
+    }
+
+    /// [`Cache::write`], with the missing candles recorded as seen at `seen_ms`.
+    pub fn write_seen(
+        &self,
+        key: &SeriesKey,
+        period_start: i64,
+        rows: &[Kline],
+        seen_ms: i64,
+    ) -> Result<(), CacheError> {
         let expect = self.expect(key, period_start)?;
-        store::write(&self.file_path(&expect), &expect, rows)
+        store::write(&self.file_path(&expect), &expect, rows, seen_ms)
     }
 
     /// Store several complete periods, each exactly as [`Cache::write`] does (its own
     /// temporary file, fsync, rename, directory fsync), with the files written on a few
     /// threads at once: a filesystem commits concurrent fsyncs together, so on a disk where
     /// one fsync takes milliseconds a month of days costs a few of them, not 62. One result
-    /// per period, in order.
+    /// per period, in order. Missing candles are recorded as seen at `seen_ms`. Stale
+    /// temporary files of the series (left by killed processes) are removed.
     pub fn write_many(
         &self,
         key: &SeriesKey,
         periods: &[(i64, &[Kline])],
+        seen_ms: i64,
     ) -> Vec<Result<(), CacheError>> {
         const THREADS: usize = 8;
+        if !periods.is_empty() {
+            self.remove_stale_temps_of(key);
+        }
         let write_all = |items: &[(i64, &[Kline])],
                          slots: &mut [Option<Result<(), CacheError>>]| {
             for ((start, rows), slot) in items.iter().zip(slots) {
-                *slot = Some(self.write(key, *start, rows));
+                *slot = Some(self.write_seen(key, *start, rows, seen_ms));
             }
         };
         let mut out: Vec<Option<Result<(), CacheError>>> = periods.iter().map(|_| None).collect();
@@ -179,7 +220,7 @@ impl Cache {
             // Periods whose thread could not be started.
             for (i, slot) in out.iter_mut().enumerate() {
                 if slot.is_none() {
-                    *slot = Some(self.write(key, periods[i].0, periods[i].1));
+                    *slot = Some(self.write_seen(key, periods[i].0, periods[i].1, seen_ms));
                 }
             }
         }
@@ -214,3 +255,5 @@ impl Cache {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_trust;

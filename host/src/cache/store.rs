@@ -1,23 +1,33 @@
-//! Reading and writing one cache file: Arrow IPC file format, checked on the way in and out,
-//! written atomically so that a reader never sees half a file.
+//! Reading and writing one cache file, checked on the way in and out, written atomically so
+//! that a reader never sees half a file. What a file holds is described in `format.rs`.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{self, BufReader};
+use std::io::{self, Cursor};
 use std::path::Path;
 
 use arrow_ipc::reader::FileReader;
-use arrow_ipc::writer::FileWriter;
 use dsm_sdk::Kline;
 
-use super::layout::{Period, SeriesKey, TEMP_PREFIX};
+use super::files::{self, TempFile};
+use super::format::{self, Footer, HOLES_KEY, HOLES_SEEN_KEY, IDENTITY, ROWS_KEY};
+use super::layout::{Period, SeriesKey, KLINES_DIR};
 use super::CacheError;
 use crate::columnar;
 use crate::interval::Interval;
+use crate::request::KlineRequest;
 use crate::timeparse::format_time;
+use crate::validate::check_kline;
 
-/// Footer metadata key holding the row count, so `cache ls` need not decode the data.
-pub const ROWS_KEY: &str = "dsm.rows";
+/// One cached period: its candles, and the open times the exchange had no candle for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedPeriod {
+    /// The candles, ascending by open time.
+    pub rows: Vec<Kline>,
+    /// Half-open ranges of open times without a candle at the source, sorted.
+    pub holes: Vec<(i64, i64)>,
+    /// When the source was asked and had no candle in `holes` (ms UTC).
+    pub holes_seen_ms: i64,
+}
 
 /// What a file must hold: the series and the period it is named for.
 pub(crate) struct Expect<'a> {
@@ -28,9 +38,21 @@ pub(crate) struct Expect<'a> {
 }
 
 impl Expect<'_> {
-    /// Sorted, unique open times aligned to the interval, all inside the period.
+    pub fn end(&self) -> i64 {
+        self.period.next(self.start)
+    }
+
+    /// Sorted, unique open times aligned to the interval, all inside the period, and every
+    /// candle passing the checks candles from the network pass.
     pub fn check_rows(&self, rows: &[Kline]) -> Result<(), String> {
-        let end = self.period.next(self.start);
+        let end = self.end();
+        let req = KlineRequest {
+            symbol: self.key.symbol.clone(),
+            interval_name: self.key.interval.clone(),
+            interval: self.interval,
+            start_ms: self.start,
+            end_ms: end,
+        };
         let mut prev: Option<i64> = None;
         for k in rows {
             // Formatted only on error: this loop runs over every cached candle.
@@ -49,9 +71,7 @@ impl Expect<'_> {
                     self.period.stem(self.start)
                 ));
             }
-            if k.close_time < k.open_time {
-                return Err(format!("candle at {} closes before it opens", at()));
-            }
+            check_kline(k, self.interval, &req)?;
             match prev {
                 Some(p) if p == k.open_time => return Err(format!("duplicate candle at {}", at())),
                 Some(p) if p > k.open_time => {
@@ -63,32 +83,91 @@ impl Expect<'_> {
         Ok(())
     }
 
-    /// Schema metadata naming the series, for readers outside dsm.
-    fn metadata(&self) -> HashMap<String, String> {
-        let k = self.key;
-        [
-            ("provider", &k.provider),
-            ("market", &k.market),
-            ("symbol", &k.symbol),
-            ("interval", &k.interval),
-        ]
-        .into_iter()
-        .map(|(name, v)| (name.to_string(), v.clone()))
-        .chain([("period".to_string(), self.period.stem(self.start))])
-        .collect()
+    /// The open times of the period without a row, as ranges (`rows` checked and sorted).
+    pub fn holes_of(&self, rows: &[Kline]) -> Vec<(i64, i64)> {
+        let iv = self.interval;
+        let end = self.end();
+        let mut holes: Vec<(i64, i64)> = Vec::new();
+        let mut next_row = rows.iter().map(|k| k.open_time).peekable();
+        let mut t = iv.ceil(self.start);
+        while t < end {
+            if next_row.next_if_eq(&t).is_none() {
+                match holes.last_mut() {
+                    Some(h) if h.1 == t => h.1 = iv.next(t),
+                    _ => holes.push((t, iv.next(t))),
+                }
+            }
+            t = iv.next(t);
+        }
+        holes
     }
 
-    /// A file copied into another series' directory is not that series' data.
-    fn check_metadata(&self, found: &arrow_schema::Metadata) -> Result<(), String> {
-        for (name, want) in self.metadata() {
-            match found.get(&name) {
+    /// The identity every file carries: `(name, value)` for the names in `IDENTITY`.
+    fn identity(&self) -> [(&'static str, String); 6] {
+        let k = self.key;
+        [
+            ("provider", k.provider.clone()),
+            ("market", k.market.clone()),
+            ("kind", KLINES_DIR.to_string()),
+            ("symbol", k.symbol.clone()),
+            ("interval", k.interval.clone()),
+            ("period", self.period.stem(self.start)),
+        ]
+    }
+
+    /// The identity without the `dsm.` prefix as schema metadata, for readers outside dsm.
+    pub(super) fn schema_metadata(&self) -> HashMap<String, String> {
+        self.identity()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+    }
+
+    pub(super) fn footer(
+        &self,
+        rows: usize,
+        holes: &[(i64, i64)],
+        seen_ms: i64,
+    ) -> Vec<(String, String)> {
+        debug_assert_eq!(IDENTITY.len(), self.identity().len());
+        self.identity()
+            .into_iter()
+            .map(|(k, v)| (format!("dsm.{k}"), v))
+            .chain([
+                (ROWS_KEY.to_string(), rows.to_string()),
+                (HOLES_KEY.to_string(), format::encode_holes(holes)),
+                (HOLES_SEEN_KEY.to_string(), seen_ms.to_string()),
+            ])
+            .collect()
+    }
+
+    /// A file copied into another series' directory is not that series' data; a file that
+    /// does not say what it is is not used either.
+    fn check_identity(&self, footer: &HashMap<String, String>) -> Result<(), String> {
+        for (name, want) in self.identity() {
+            match footer.get(&format!("dsm.{name}")) {
+                None => return Err(format!("the file does not say its {name}")),
                 Some(got) if *got != want => {
                     return Err(format!("file says {name} {got:?}, its path says {want:?}"))
                 }
-                _ => {}
+                Some(_) => {}
             }
         }
         Ok(())
+    }
+
+    /// The file's bytes, not checked (tests use it to write files with bad candles).
+    pub fn encode(
+        &self,
+        rows: &[Kline],
+        holes: &[(i64, i64)],
+        seen_ms: i64,
+    ) -> Result<Vec<u8>, String> {
+        format::encode(
+            self.schema_metadata(),
+            &self.footer(rows.len(), holes, seen_ms),
+            rows,
+        )
     }
 }
 
@@ -106,49 +185,93 @@ fn io_err(path: &Path, source: io::Error) -> CacheError {
     }
 }
 
-/// Read and check one file; `Ok(None)` when it does not exist.
-pub(crate) fn read(path: &Path, expect: &Expect) -> Result<Option<Vec<Kline>>, CacheError> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_err(path, e)),
-    };
-    let reader = FileReader::try_new(BufReader::new(file), None)
-        .map_err(|e| corrupt(path, format!("not a readable Arrow IPC file: {e}")))?;
-    let schema = reader.schema();
-    columnar::check_schema(&schema).map_err(|e| corrupt(path, e))?;
-    expect
-        .check_metadata(schema.metadata())
-        .map_err(|e| corrupt(path, e))?;
-    let claimed = reader.custom_metadata().get(ROWS_KEY).cloned();
-    let mut rows = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| corrupt(path, format!("unreadable record batch: {e}")))?;
-        rows.extend(columnar::from_record_batch(&batch).map_err(|e| corrupt(path, e))?);
-    }
-    if rows.is_empty() {
-        return Err(corrupt(path, "the file holds no candles"));
-    }
-    if let Some(n) = claimed.filter(|n| *n != rows.len().to_string()) {
-        return Err(corrupt(
-            path,
-            format!("footer says {n} rows, found {}", rows.len()),
-        ));
-    }
-    expect.check_rows(&rows).map_err(|e| corrupt(path, e))?;
-    Ok(Some(rows))
+/// A file's bytes; what is not a regular file (a FIFO, a device) is a bad file.
+fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, CacheError> {
+    files::read_regular(path).map_err(|e| match e.kind() {
+        io::ErrorKind::InvalidData => corrupt(path, e.to_string()),
+        _ => io_err(path, e),
+    })
 }
 
-/// The row count from the footer, without decoding the data (None for files without it).
+/// Read and check one file; `Ok(None)` when it does not exist.
+pub(crate) fn read(path: &Path, expect: &Expect) -> Result<Option<CachedPeriod>, CacheError> {
+    let Some(mut bytes) = read_bytes(path)? else {
+        return Ok(None);
+    };
+    let bad = |e: String| corrupt(path, e);
+    let footer = Footer::parse(&bytes).map_err(bad)?;
+    if let Some(why) = footer.outdated() {
+        return Err(CacheError::Outdated {
+            path: path.to_path_buf(),
+            message: why,
+        });
+    }
+    // Nothing of the file is trusted before this.
+    footer.check_checksum(&mut bytes).map_err(bad)?;
+    expect.check_identity(&footer.metadata).map_err(bad)?;
+    let meta = |key: &str| {
+        footer
+            .metadata
+            .get(key)
+            .ok_or_else(|| bad(format!("the file has no {key}")))
+    };
+    let claimed = meta(ROWS_KEY)?.clone();
+    let holes = format::decode_holes(meta(HOLES_KEY)?).map_err(bad)?;
+    let holes_seen_ms: i64 = meta(HOLES_SEEN_KEY)?
+        .parse()
+        .map_err(|_| bad(format!("{HOLES_SEEN_KEY} is not a time")))?;
+    let reader = FileReader::try_new(Cursor::new(bytes), None)
+        .map_err(|e| bad(format!("not a readable Arrow IPC file: {e}")))?;
+    columnar::check_schema(&reader.schema()).map_err(bad)?;
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(format!("unreadable record batch: {e}")))?;
+        rows.extend(columnar::from_record_batch(&batch).map_err(bad)?);
+    }
+    if rows.is_empty() {
+        return Err(bad("the file holds no candles".into()));
+    }
+    if claimed != rows.len().to_string() {
+        return Err(bad(format!(
+            "footer says {claimed} rows, found {}",
+            rows.len()
+        )));
+    }
+    expect.check_rows(&rows).map_err(bad)?;
+    if expect.holes_of(&rows) != holes {
+        return Err(bad(
+            "its candles and its record of what the exchange lacked disagree (the file lost \
+             or gained rows)"
+                .into(),
+        ));
+    }
+    Ok(Some(CachedPeriod {
+        rows,
+        holes,
+        holes_seen_ms,
+    }))
+}
+
+/// The row count from the footer, without decoding the data (None for unreadable files).
 pub(crate) fn footer_rows(path: &Path) -> Option<u64> {
-    let file = File::open(path).ok()?;
-    let reader = FileReader::try_new(BufReader::new(file), None).ok()?;
-    reader.custom_metadata().get(ROWS_KEY)?.parse().ok()
+    let bytes = files::read_regular(path).ok()??;
+    Footer::parse(&bytes)
+        .ok()?
+        .metadata
+        .get(ROWS_KEY)?
+        .parse()
+        .ok()
 }
 
 /// Write `rows` to `path` atomically: a temporary file in the same directory, written and
 /// fsynced, renamed over `path`, then the directory fsynced so the rename survives a crash.
-pub(crate) fn write(path: &Path, expect: &Expect, rows: &[Kline]) -> Result<(), CacheError> {
+/// The open times without a row are recorded as holes seen at `seen_ms`.
+pub(crate) fn write(
+    path: &Path,
+    expect: &Expect,
+    rows: &[Kline],
+    seen_ms: i64,
+) -> Result<(), CacheError> {
     let refuse = |message: String| CacheError::Refused {
         path: path.to_path_buf(),
         message,
@@ -157,35 +280,22 @@ pub(crate) fn write(path: &Path, expect: &Expect, rows: &[Kline]) -> Result<(), 
         return Err(refuse("no candles: empty answers are never cached".into()));
     }
     expect.check_rows(rows).map_err(refuse)?;
+    let holes = expect.holes_of(rows);
+    let bytes = expect
+        .encode(rows, &holes, seen_ms)
+        .map_err(|e| io_err(path, io::Error::other(e)))?;
     let dir = path.parent().expect("cache file paths have a directory");
     std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(
-            "{TEMP_PREFIX}{}-",
-            expect.period.stem(expect.start)
-        ))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| io_err(dir, e))?;
-    write_ipc(tmp.as_file(), expect, rows).map_err(|e| io_err(tmp.path(), e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| io_err(tmp.path(), e))?;
-    tmp.persist(path).map_err(|e| io_err(path, e.error))?;
+    let tmp =
+        TempFile::create(dir, &expect.period.stem(expect.start)).map_err(|e| io_err(dir, e))?;
+    let tmp_path = tmp.path().to_path_buf();
+    tmp.persist(&bytes, path)
+        .map_err(|e| io_err(&tmp_path, e))?;
     sync_dir(dir)
 }
 
-fn write_ipc(file: &File, expect: &Expect, rows: &[Kline]) -> io::Result<()> {
-    let schema = columnar::schema_with_metadata(expect.metadata());
-    let batch = columnar::to_record_batch_with(schema.clone(), rows);
-    let mut writer = FileWriter::try_new_buffered(file, &schema).map_err(io::Error::other)?;
-    writer.write_metadata(ROWS_KEY, rows.len().to_string());
-    writer.write(&batch).map_err(io::Error::other)?;
-    writer.finish().map_err(io::Error::other)
-}
-
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), CacheError> {
-    File::open(dir)
+    std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| io_err(dir, e))
 }

@@ -26,7 +26,17 @@ fn temp_cache() -> (tempfile::TempDir, Cache) {
     (dir, cache)
 }
 
-/// Write rows as an IPC file without any of the cache's checks.
+/// Write rows as a current-format file (checksum and identity right) without the cache's
+/// checks of the candles.
+fn write_unchecked(cache: &Cache, k: &SeriesKey, start: i64, rows: &[Kline]) {
+    let expect = cache.expect(k, start).unwrap();
+    let bytes = expect.encode(rows, &expect.holes_of(rows), 0).unwrap();
+    let path = cache.path(k, start).unwrap();
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+/// Write rows as a plain IPC file, as dsm's format 1 did (no version, no checksum).
 fn write_raw(path: &Path, rows: &[Kline]) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     let batch = columnar::to_record_batch(rows);
@@ -75,7 +85,7 @@ fn write_many_writes_each_period_as_write_does_and_reports_in_order() {
         .collect();
     // One bad period (empty) among good ones: refused alone, in its place.
     periods[7].1 = &[];
-    let results = cache.write_many(&k, &periods);
+    let results = cache.write_many(&k, &periods, 0);
     assert_eq!(results.len(), 31);
     for (i, (r, d)) in results.iter().zip(&days).enumerate() {
         if i == 7 {
@@ -92,7 +102,7 @@ fn write_many_writes_each_period_as_write_does_and_reports_in_order() {
         30,
         "no temporary files left"
     );
-    assert!(cache.write_many(&k, &[]).is_empty());
+    assert!(cache.write_many(&k, &[], 0).is_empty());
 }
 
 #[test]
@@ -144,7 +154,8 @@ fn file_has_the_documented_schema() {
     assert!(schema.fields().iter().all(|f| !f.is_nullable()));
     assert_eq!(schema.metadata()["symbol"], "BTCUSDT");
     assert_eq!(schema.metadata()["interval"], "1h");
-    assert_eq!(reader.custom_metadata()[store::ROWS_KEY], "24");
+    assert_eq!(reader.custom_metadata()[format::ROWS_KEY], "24");
+    assert_eq!(reader.custom_metadata()[format::FORMAT_KEY], FORMAT_VERSION);
 }
 
 #[test]
@@ -244,12 +255,14 @@ fn damaged_cache() -> (tempfile::TempDir, Cache, Vec<&'static str>) {
     fs::write(p(2024, 1, 3), b"garbage").unwrap();
     let mut unsorted = minutes_of(day(2024, 1, 4));
     unsorted.swap(5, 6);
-    write_raw(&p(2024, 1, 4), &unsorted);
+    write_unchecked(&cache, &k, day(2024, 1, 4), &unsorted);
     let mut dup = minutes_of(day(2024, 1, 5));
     dup[7] = dup[6];
-    write_raw(&p(2024, 1, 5), &dup);
+    write_unchecked(&cache, &k, day(2024, 1, 5), &dup);
     // Rows of another day under this day's name.
-    write_raw(&p(2024, 1, 6), &minutes_of(day(2024, 1, 7)));
+    write_unchecked(&cache, &k, day(2024, 1, 6), &minutes_of(day(2024, 1, 7)));
+    // A file of dsm's first format: not damage, only not used.
+    write_raw(&p(2024, 1, 9), &minutes_of(day(2024, 1, 9)));
     let dir = p(2024, 1, 1).parent().unwrap().to_path_buf();
     fs::write(
         dir.join(format!("{TEMP_PREFIX}2024-01-08-abc.tmp")),
@@ -270,12 +283,14 @@ fn damaged_cache() -> (tempfile::TempDir, Cache, Vec<&'static str>) {
 fn verify_flags_every_kind_of_bad_file() {
     let (_d, cache, expected) = damaged_cache();
     let report = cache.verify(&Filter::default());
-    assert_eq!(report.files_checked, 6);
+    assert_eq!(report.files_checked, 7);
     assert_eq!(
         report.leftovers.len(),
         1,
         "the temp file is a leftover, not a bad file"
     );
+    assert_eq!(report.outdated.len(), 1, "{:?}", report.outdated);
+    assert!(report.outdated[0].0.ends_with("2024-01-09.arrow"));
     let names: Vec<String> = report
         .bad
         .iter()

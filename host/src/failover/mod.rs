@@ -18,11 +18,12 @@ use dsm_sdk::{
     SourceKind,
 };
 
-use crate::cache::{Cache, Period, SeriesKey};
+use crate::cache::{Cache, CacheError, CachedPeriod, Period, SeriesKey};
 use crate::error::{DsmError, Result};
 use crate::interval::{Interval, MINUTE};
 use crate::report::{FetchSummary, PeriodBatch, Source, SourceMode};
 use crate::request::KlineRequest;
+use crate::timeparse::format_time;
 use gaps::{expected_gaps, Reasons};
 use sink::{ChunkSink, PeriodBuf, UNUSABLE_ARCHIVE};
 
@@ -36,6 +37,11 @@ pub struct Failover<'a> {
     pub cache: Option<&'a Cache>,
     pub mode: SourceMode,
     pub now: i64,
+    /// Candles a source lacked are asked for again while the hole was seen less than this
+    /// long (ms) after its period ended: the exchange may still publish them.
+    pub hole_recheck_window_ms: i64,
+    /// Ask again for every hole of the range, however old.
+    pub recheck_holes: bool,
     pub cancel: Arc<AtomicBool>,
 }
 
@@ -62,18 +68,14 @@ impl Failover<'_> {
         let mut i = 0;
         while i < starts.len() {
             self.check_cancelled()?;
-            if let Some(rows) = self.read_cached(&key, starts[i], &mut summary) {
-                let mut buf = PeriodBuf {
-                    rows,
-                    covered: full(period, starts[i]),
-                    source: Some(Source::Cache),
-                };
+            if let Some(cached) = self.read_cached(&key, period, starts[i], &mut summary) {
+                let (mut buf, reasons) = from_cache(period, starts[i], cached);
                 self.settle(period, starts[i], &mut buf);
                 self.finish_period(
                     period,
                     starts[i],
                     buf,
-                    &Reasons::default(),
+                    &reasons,
                     false,
                     None,
                     &mut summary,
@@ -94,23 +96,52 @@ impl Failover<'_> {
         Ok(summary)
     }
 
-    /// The cached period, or None (absent, cache off or not read in this mode, or a bad
-    /// file, which is noted and fetched again).
+    /// The cached period, or None (absent, cache off or not read in this mode, a bad or
+    /// old-format file, which is noted and fetched again, or holes to ask for again).
     fn read_cached(
         &self,
         key: &SeriesKey,
+        period: Period,
         start: i64,
         summary: &mut FetchSummary,
-    ) -> Option<Vec<dsm_sdk::Kline>> {
+    ) -> Option<CachedPeriod> {
         let cache = self.cache.filter(|_| self.mode.reads_cache())?;
-        match cache.read(key, start) {
-            Ok(rows) => rows,
+        match cache.read_period(key, start) {
+            Ok(Some(c)) if self.recheck(period, start, &c) => {
+                tracing::info!(
+                    "{key} {}: asking again for candles the exchange lacked at {}",
+                    period.stem(start),
+                    format_time(c.holes_seen_ms)
+                );
+                None
+            }
+            Ok(cached) => cached,
+            Err(e @ CacheError::Outdated { .. }) => {
+                tracing::info!("{e}; fetching that period again");
+                None
+            }
             Err(e) => {
                 tracing::warn!("{e}; fetching that period again");
                 summary.notes.push(format!("{e}; fetched again"));
                 None
             }
         }
+    }
+
+    /// Whether the cached period's holes inside the request are to be asked for again:
+    /// always with `recheck_holes`, else while they were seen soon after the period ended.
+    fn recheck(&self, period: Period, start: i64, c: &CachedPeriod) -> bool {
+        let network = self.mode.uses_rest() || self.mode.uses_archive();
+        let (lo, hi) = (
+            start.max(self.req.start_ms),
+            period.next(start).min(self.req.end_ms),
+        );
+        let wanted = c.holes.iter().any(|&(s, e)| s < hi && lo < e);
+        let recent = c.holes_seen_ms
+            < period
+                .next(start)
+                .saturating_add(self.hole_recheck_window_ms);
+        network && wanted && (self.recheck_holes || recent)
     }
 
     /// End (exclusive index) of the chunk of uncached periods starting at `i`.
@@ -185,7 +216,7 @@ impl Failover<'_> {
                     .filter(|(_, _, cacheable)| *cacheable)
                     .map(|(p, buf, _)| (*p, buf.rows.as_slice()))
                     .collect();
-                cache.write_many(key, &todo).into_iter()
+                cache.write_many(key, &todo, self.now).into_iter()
             }
             None => Vec::new().into_iter(),
         };
@@ -398,8 +429,27 @@ fn period_starts(period: Period, start: i64, end: i64) -> Vec<i64> {
     out
 }
 
-fn full(period: Period, p: i64) -> ranges::RangeSet {
-    let mut r = ranges::RangeSet::default();
-    r.add(p, period.next(p));
-    r
+/// A cached period as the failover's buffer: covered but for the holes, which are gaps
+/// saying when the exchange was asked.
+fn from_cache(period: Period, p: i64, cached: CachedPeriod) -> (PeriodBuf, Reasons) {
+    let mut covered = ranges::RangeSet::default();
+    let mut reasons = Reasons::default();
+    let mut at = p;
+    let seen = format_time(cached.holes_seen_ms);
+    for &(s, e) in &cached.holes {
+        covered.add(at, s);
+        reasons.add(
+            s,
+            e,
+            format!("the exchange has no candle here (it had none when asked at {seen}; cached)"),
+        );
+        at = e;
+    }
+    covered.add(at, period.next(p));
+    let buf = PeriodBuf {
+        rows: cached.rows,
+        covered,
+        source: Some(Source::Cache),
+    };
+    (buf, reasons)
 }
