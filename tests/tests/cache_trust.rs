@@ -60,6 +60,17 @@ fn a_damaged_day_is_a_gap_offline_and_fetched_again_online() {
         note.contains("2024-01-02.arrow") && note.contains("checksum"),
         "{note}"
     );
+    // Cut short (rows lost): damage, never "the exchange has no candle here".
+    std::fs::write(&file, &good[..good.len() * 2 / 3]).unwrap();
+    let offline = manager(c, SourceMode::Cache)
+        .fetch_market_data("TEST", "1h", JAN1, JAN1 + 3 * DAY)
+        .unwrap();
+    assert_eq!(offline.rows.len(), 48);
+    let reason = &offline.summary.gaps[0].reason;
+    assert!(
+        reason.contains("not in the cache") && !reason.contains("exchange"),
+        "{reason}"
+    );
 
     let online = manager(c, SourceMode::Auto)
         .fetch_market_data("TEST", "1h", JAN1, JAN1 + 3 * DAY)
@@ -353,4 +364,28 @@ fn the_cli_rechecks_all_gaps_when_asked() {
     let out = dsm_no_hang(&plain, None);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(!stderr(&out).contains("testplug fetch"), "{}", stderr(&out));
+}
+
+#[test]
+fn asking_again_never_costs_what_the_cache_has() {
+    let cache = tempfile::tempdir().unwrap();
+    let c = cache.path();
+    let day = yesterday();
+    // A cached day with a hole seen just now, of a symbol whose plugin calls fail (PANIC:
+    // testplug panics; the host turns it into a provider error).
+    let key = dsm_core::cache::SeriesKey::new("testplug", "spot", "PANIC", "1h").unwrap();
+    let rows: Vec<_> = testplug_klines(H, day, day + DAY)
+        .into_iter()
+        .filter(|k| k.open_time != day + 10 * H)
+        .collect();
+    dsm_core::cache::Cache::new(c)
+        .write_seen(&key, day, &rows, dsm_core::request::now_ms())
+        .unwrap();
+    let got = manager(c, SourceMode::Auto)
+        .fetch_market_data("PANIC", "1h", day, day + DAY)
+        .unwrap();
+    assert_eq!(got.rows, rows, "served from the cache");
+    let note = got.summary.notes.join("\n");
+    assert!(note.contains("could not ask again"), "{note}");
+    assert_eq!(got.summary.gaps.len(), 1);
 }
