@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use dsm_core::cache::{Cache, Filter};
+use dsm_core::cache::{Cache, Filter, TempState};
 use dsm_core::DsmError;
 
 use crate::cli::{CacheArgs, CacheCommand, Cli, FilterArgs};
@@ -11,7 +11,7 @@ pub fn run(cli: &Cli, args: &CacheArgs) -> Result<ExitCode, DsmError> {
     let cache = Cache::new(cli.cache_dir.clone().unwrap_or_else(Cache::default_dir));
     match &args.command {
         CacheCommand::Ls(f) => ls(&cache, &filter(f)),
-        CacheCommand::Verify(f) => verify(&cache, &filter(f)),
+        CacheCommand::Verify(v) => verify(&cache, &filter(&v.filter), v.fix),
         CacheCommand::Clear(f) => clear(&cache, &filter(f)),
     }
 }
@@ -52,15 +52,33 @@ fn ls(cache: &Cache, filter: &Filter) -> Result<ExitCode, DsmError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(cache: &Cache, filter: &Filter) -> Result<ExitCode, DsmError> {
-    let report = cache.verify(filter);
+fn verify(cache: &Cache, filter: &Filter, fix: bool) -> Result<ExitCode, DsmError> {
+    let report = cache.verify_and(filter, fix);
     for (path, why) in &report.bad {
         println!("BAD {}: {why}", path.display());
     }
+    for (path, why) in &report.outdated {
+        println!(
+            "OLD {}: {why}; fetched again when next asked for",
+            path.display()
+        );
+    }
+    for l in &report.leftovers {
+        let what = match (&l.state, l.removed) {
+            (TempState::InUse, _) => "being written by a running dsm; left alone",
+            (TempState::Stale, true) => "left by a killed process; removed",
+            (TempState::Stale, false) => {
+                "left by a killed process; `dsm cache verify --fix` or the next fetch removes it"
+            }
+        };
+        println!("TEMP {} ({} bytes): {what}", l.path.display(), l.bytes);
+    }
     println!(
-        "{} files checked, {} bad",
+        "{} files checked, {} bad, {} of an older format, {} temporary",
         report.files_checked,
-        report.bad.len()
+        report.bad.len(),
+        report.outdated.len(),
+        report.leftovers.len()
     );
     Ok(if report.is_ok() {
         ExitCode::SUCCESS
@@ -71,6 +89,9 @@ fn verify(cache: &Cache, filter: &Filter) -> Result<ExitCode, DsmError> {
 
 fn clear(cache: &Cache, filter: &Filter) -> Result<ExitCode, DsmError> {
     let report = cache.clear(filter)?;
+    for path in &report.in_use {
+        println!("kept {}: being written by a running dsm", path.display());
+    }
     println!(
         "removed {} files ({} bytes) from {}",
         report.files_removed,

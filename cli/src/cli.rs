@@ -67,8 +67,9 @@ pub struct CacheArgs {
 pub enum CacheCommand {
     /// What is cached, per provider/market/symbol/interval: periods, rows, bytes, range.
     Ls(FilterArgs),
-    /// Check every cache file (readable, schema, rows sorted, unique, aligned); exit 1 if bad.
-    Verify(FilterArgs),
+    /// Check every cache file (checksum, identity, every candle); list temporary files;
+    /// exit 1 if a file is bad.
+    Verify(VerifyArgs),
     /// Remove cached files matching the filters (all when none is given).
     Clear(FilterArgs),
 }
@@ -83,6 +84,15 @@ pub struct FilterArgs {
     pub symbol: Option<String>,
     #[arg(short, long)]
     pub interval: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Remove stale temporary files (of killed processes; never one being written).
+    #[arg(long)]
+    pub fix: bool,
 }
 
 #[derive(Args, Debug)]
@@ -129,6 +139,11 @@ pub struct FetchArgs {
     /// Neither read nor write the cache.
     #[arg(long)]
     pub no_cache: bool,
+
+    /// Ask the exchange again for every candle it lacked before, however old the hole
+    /// (recent ones are asked again anyway; DSM_RECHECK_HOLES=1).
+    #[arg(long)]
+    pub recheck_gaps: bool,
 
     /// Write to this file instead of stdout (written whole, or not at all).
     #[arg(short, long, value_name = "FILE")]

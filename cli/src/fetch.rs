@@ -69,6 +69,7 @@ fn config(cli: &Cli, args: &FetchArgs) -> Result<DsmConfig, DsmError> {
     if args.no_cache {
         config.cache_enabled = false;
     }
+    config.recheck_holes |= args.recheck_gaps;
     if let Some(s) = &args.source {
         config.source = SourceMode::parse(s).expect("clap checked the value");
     }

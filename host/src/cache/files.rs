@@ -40,16 +40,23 @@ pub(crate) fn kind_of(ft: &std::fs::FileType) -> &'static str {
     }
 }
 
-/// Open `path` for reading without blocking (a FIFO opens at once), and only if it is a
-/// regular file: `Ok(None)` when nothing is there, `Err(InvalidData)` saying what was found.
+/// Open `path` for reading without blocking (a FIFO opens at once) or following a symbolic
+/// link (as `cache verify` and `clear` never do), and only if it is a regular file:
+/// `Ok(None)` when nothing is there, `Err(InvalidData)` saying what was found.
 pub(crate) fn open_regular(path: &Path) -> io::Result<Option<File>> {
     let file = match OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
         .open(path)
     {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a symbolic link is there, not a regular file; never followed",
+            ))
+        }
         Err(e) => return Err(e),
     };
     let meta = file.metadata()?;

@@ -24,7 +24,8 @@ pub const ROWS_KEY: &str = "dsm.rows";
 /// Ranges of open times `start-end` (ms, half-open, comma separated) the exchange had no
 /// candle for when the period was fetched.
 pub const HOLES_KEY: &str = "dsm.holes";
-/// When the holes were seen (ms since the epoch).
+/// When the holes were seen (ms since the epoch; 0 when there are none, so that the same
+/// candles always make the same bytes).
 pub const HOLES_SEEN_KEY: &str = "dsm.holes_seen";
 /// The identity keys every file must carry (prefixed `dsm.` in the footer).
 pub const IDENTITY: [&str; 6] = ["provider", "market", "kind", "symbol", "interval", "period"];

@@ -281,6 +281,8 @@ pub(crate) fn write(
     }
     expect.check_rows(rows).map_err(refuse)?;
     let holes = expect.holes_of(rows);
+    // Without holes the time means nothing: 0 keeps a file a function of its candles.
+    let seen_ms = if holes.is_empty() { 0 } else { seen_ms };
     let bytes = expect
         .encode(rows, &holes, seen_ms)
         .map_err(|e| io_err(path, io::Error::other(e)))?;

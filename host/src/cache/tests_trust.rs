@@ -274,6 +274,11 @@ fn a_fifo_at_a_cache_path_is_never_opened_for_reading() {
     // A fetch replaces it with the period.
     cache.write(&k, start, &sample(start, HOUR, 24)).unwrap();
     assert!(cache.read(&k, start).unwrap().is_some());
+    // Nor is a symbolic link followed (it could point at a device, or anywhere).
+    let next = cache.path(&k, start + DAY).unwrap();
+    std::os::unix::fs::symlink(&path, &next).unwrap();
+    let msg = cache.read(&k, start + DAY).unwrap_err().to_string();
+    assert!(msg.contains("symbolic link"), "{msg}");
 }
 
 fn mkfifo(path: &Path) {

@@ -68,24 +68,20 @@ impl Failover<'_> {
         let mut i = 0;
         while i < starts.len() {
             self.check_cancelled()?;
-            if let Some(cached) = self.read_cached(&key, period, starts[i], &mut summary) {
-                let (mut buf, reasons) = from_cache(period, starts[i], cached);
-                self.settle(period, starts[i], &mut buf);
-                self.finish_period(
-                    period,
-                    starts[i],
-                    buf,
-                    &reasons,
-                    false,
-                    None,
-                    &mut summary,
-                    emit,
-                )?;
-                i += 1;
-            } else {
-                let j = self.chunk_end(&key, period, &starts, i);
-                self.fetch_chunk(&key, period, &starts[i..j], &mut summary, emit, progress)?;
-                i = j;
+            match self.read_cached(&key, starts[i], &mut summary) {
+                Some(c) if self.recheck(period, starts[i], &c) => {
+                    self.recheck_period(&key, period, starts[i], c, &mut summary, emit, progress)?;
+                    i += 1;
+                }
+                Some(c) => {
+                    self.serve_cached(period, starts[i], c, &mut summary, emit)?;
+                    i += 1;
+                }
+                None => {
+                    let j = self.chunk_end(&key, period, &starts, i);
+                    self.fetch_chunk(&key, period, &starts[i..j], &mut summary, emit, progress)?;
+                    i = j;
+                }
             }
             let done = starts.get(i).copied().unwrap_or(self.req.end_ms);
             progress(
@@ -96,25 +92,16 @@ impl Failover<'_> {
         Ok(summary)
     }
 
-    /// The cached period, or None (absent, cache off or not read in this mode, a bad or
-    /// old-format file, which is noted and fetched again, or holes to ask for again).
+    /// The cached period, or None (absent, cache off or not read in this mode, or a bad or
+    /// old-format file, which is noted and fetched again).
     fn read_cached(
         &self,
         key: &SeriesKey,
-        period: Period,
         start: i64,
         summary: &mut FetchSummary,
     ) -> Option<CachedPeriod> {
         let cache = self.cache.filter(|_| self.mode.reads_cache())?;
         match cache.read_period(key, start) {
-            Ok(Some(c)) if self.recheck(period, start, &c) => {
-                tracing::info!(
-                    "{key} {}: asking again for candles the exchange lacked at {}",
-                    period.stem(start),
-                    format_time(c.holes_seen_ms)
-                );
-                None
-            }
             Ok(cached) => cached,
             Err(e @ CacheError::Outdated { .. }) => {
                 tracing::info!("{e}; fetching that period again");
@@ -128,10 +115,57 @@ impl Failover<'_> {
         }
     }
 
+    fn serve_cached(
+        &self,
+        period: Period,
+        p: i64,
+        cached: CachedPeriod,
+        summary: &mut FetchSummary,
+        emit: &mut Emit<'_>,
+    ) -> Result<()> {
+        let (mut buf, reasons) = from_cache(period, p, cached);
+        self.settle(period, p, &mut buf);
+        self.finish_period(period, p, buf, &reasons, false, None, summary, emit)
+    }
+
+    /// Fetch a cached period with holes again, alone; when the sources fail, what is
+    /// cached is served (with a note): asking again never costs data the cache has.
+    #[allow(clippy::too_many_arguments)]
+    fn recheck_period(
+        &self,
+        key: &SeriesKey,
+        period: Period,
+        p: i64,
+        cached: CachedPeriod,
+        summary: &mut FetchSummary,
+        emit: &mut Emit<'_>,
+        progress: &mut Progress<'_>,
+    ) -> Result<()> {
+        let stem = period.stem(p);
+        let seen = format_time(cached.holes_seen_ms);
+        tracing::info!("{key} {stem}: asking again for candles the exchange lacked at {seen}");
+        match self.fetch_chunk(key, period, &[p], summary, emit, progress) {
+            Err(DsmError::Provider { error, .. }) if error.kind == ErrorKind::CANCELLED => {
+                Err(self.provider_error(error))
+            }
+            Err(e @ (DsmError::Provider { .. } | DsmError::InvalidData { .. })) => {
+                let why = format!(
+                    "{key} {stem}: could not ask again for the candles missing since {seen} \
+                     ({e}); served from the cache"
+                );
+                tracing::warn!("{why}");
+                summary.notes.push(why);
+                self.serve_cached(period, p, cached, summary, emit)
+            }
+            other => other,
+        }
+    }
+
     /// Whether the cached period's holes inside the request are to be asked for again:
     /// always with `recheck_holes`, else while they were seen soon after the period ended.
     fn recheck(&self, period: Period, start: i64, c: &CachedPeriod) -> bool {
-        let network = self.mode.uses_rest() || self.mode.uses_archive();
+        // Only where REST can fill in what the archive (published once) lacks.
+        let network = self.mode.uses_rest() && self.mode.reads_cache();
         let (lo, hi) = (
             start.max(self.req.start_ms),
             period.next(start).min(self.req.end_ms),

@@ -1,5 +1,11 @@
 //! A dsm plugin for tests: no network; candles computed from their open time. The symbol
 //! `PANIC` makes `fetch` panic, so tests can prove a panic never crosses the boundary.
+//! Symbols starting `HOLE` play an exchange that publishes late: the first call for such a
+//! symbol in a process lacks the candles opening at 10:00 and 11:00 UTC of every day; later
+//! calls have them.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
 
 use dsm_sdk::{
     plugin::{Host, Plugin, Sink},
@@ -37,9 +43,12 @@ impl Plugin for TestProvider {
         let step = interval_ms(req.interval.as_str())
             .ok_or_else(|| ProviderError::new(ErrorKind::INVALID_INTERVAL, "bad interval"))?;
         let first = (req.start_ms + step - 1).div_euclid(step) * step;
+        let late = req.symbol.starts_with("HOLE") && first_call(req.symbol.as_str());
+        let hour_of_day = |t: i64| t.rem_euclid(86_400_000) / 3_600_000;
         let klines: Vec<Kline> = (0..)
             .map(|i| first + i * step)
             .take_while(|t| *t < req.end_ms)
+            .filter(|t| !(late && step < 86_400_000 && matches!(hour_of_day(*t), 10 | 11)))
             .map(|t| {
                 let p = (t / step % 1000) as f64 + 100.0;
                 Kline {
@@ -70,6 +79,14 @@ impl Plugin for TestProvider {
             missing: Default::default(),
         })
     }
+}
+
+/// Whether this is the process's first call for `symbol`.
+fn first_call(symbol: &str) -> bool {
+    static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    seen.get_or_insert_with(HashSet::new)
+        .insert(symbol.to_string())
 }
 
 dsm_sdk::export_provider! {
