@@ -22,6 +22,7 @@ pub fn want(level: LogLevel) {
         });
         let layer = tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_filter(filter);
         // An embedding program may have installed its own subscriber: keep that one.
         let _ = tracing_subscriber::registry().with(layer).try_init();

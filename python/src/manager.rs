@@ -90,12 +90,14 @@ impl Manager {
         d.set_item("concurrency", c.concurrency)?;
         d.set_item("log_level", c.log_level.0)?;
         d.set_item("log_http", c.log_http)?;
-        d.set_item("cache_dir", dsm.config().cache_dir.clone())?;
+        let text = |p: &std::path::Path| p.to_string_lossy().into_owned();
+        d.set_item("cache_dir", c.cache_dir.as_deref().map(text))?;
         d.set_item("cache_enabled", c.cache_enabled)?;
         d.set_item("source", format!("{:?}", c.source).to_lowercase())?;
         d.set_item("endpoints", c.endpoints.clone())?;
-        d.set_item("plugin_dirs", c.plugin_dirs.clone())?;
-        d.set_item("plugin_path", dsm.plugin_path())?;
+        let dirs: Vec<String> = c.plugin_dirs.iter().map(|p| text(p)).collect();
+        d.set_item("plugin_dirs", dirs)?;
+        d.set_item("plugin_path", text(dsm.plugin_path()))?;
         Ok(d)
     }
 
