@@ -143,7 +143,9 @@ class DSMManager:
                 yield PeriodData(batch)
             summary = stream.summary()
             if summary is not None:
-                report = _report.from_summary(*summary)
+                report = _report.from_summary(
+                    *summary, provider=stream.provider, market_type=stream.market,
+                    symbol=stream.symbol, interval=stream.interval)
                 self.last_report = report
                 _report.remember(report)
         finally:

@@ -208,9 +208,13 @@ enum StreamItem {
 pub struct Stream {
     rx: Mutex<Option<Receiver<StreamItem>>>,
     summary: Mutex<Option<FetchSummary>>,
+    #[pyo3(get)]
     provider: String,
+    #[pyo3(get)]
     market: String,
+    #[pyo3(get)]
     symbol: String,
+    #[pyo3(get)]
     interval: String,
     /// The `Dsm` this stream's fetch runs on, and its manager (to cancel on Ctrl-C).
     dsm: Dsm,

@@ -109,6 +109,7 @@ def test_iter_market_data_yields_one_arrow_batch_per_day(dsm_env):
     assert pa.Table.from_batches([b.to_pyarrow() for b in batches]).equals(whole.combine_chunks())
     assert batches[0].to_polars().height == 1440 and batches[0].to_pandas().index.name == "open_time"
     assert m.last_report.sources[0][1] == "cache" and m.last_report.gaps == []
+    assert (m.last_report.symbol, m.last_report.interval) == ("BTCUSDT", "1m")
 
 
 def test_breaking_out_of_a_stream_ends_it(dsm_env):
