@@ -2,10 +2,19 @@
 pyarrow, polars and pandas. Each library is imported only when its output is asked for."""
 
 
+def _need(module, what):
+    try:
+        return __import__(module)
+    except ImportError as e:
+        raise ImportError(
+            f"{what} needs {module}, which is not installed: pip install {module} "
+            "(return_polars=True needs only polars; fetch_table() needs none)"
+        ) from e
+
+
 def to_pyarrow(obj):
     """A pyarrow.Table (from a stream) or RecordBatch (from a period batch)."""
-    import pyarrow as pa
-
+    pa = _need("pyarrow", "an Arrow or pandas result")
     if hasattr(obj, "__arrow_c_array__"):
         return pa.record_batch(obj)
     return pa.table(obj)
@@ -13,13 +22,12 @@ def to_pyarrow(obj):
 
 def to_polars(obj):
     """A polars.DataFrame, through the Arrow C stream (polars does not need pyarrow)."""
-    import polars as pl
-
-    return pl.DataFrame(obj)
+    return _need("polars", "return_polars=True").DataFrame(obj)
 
 
 def to_pandas(obj):
     """A pandas.DataFrame indexed by open_time (UTC), through pyarrow (no copy per row)."""
+    _need("pandas", "a pandas result (the default)")
     df = to_pyarrow(obj).to_pandas()
     return df.set_index("open_time")
 

@@ -119,3 +119,23 @@ def test_breaking_out_of_a_stream_ends_it(dsm_env):
     stream.close()
     assert len(first) == 1440
     assert len(m.fetch_market_data("BTCUSDT", "1m", "2024-01-01", "2024-01-02")) == 1440
+
+
+def test_a_missing_library_is_named_and_arrow_needs_none(fresh):
+    out = fresh(
+        """
+import json, sys
+sys.modules["pyarrow"] = None  # as if not installed: importing it raises ImportError
+import dsm
+m = dsm.DSMManager.create("BINANCE", "SPOT")
+try:
+    m.fetch_market_data("BTCUSDT", "1h", "2024-01-01", "2024-01-02")
+    error = None
+except ImportError as e:
+    error = str(e)
+table = m.fetch_table("BTCUSDT", "1h", "2024-01-01", "2024-01-02")
+print(json.dumps({"error": error, "rows": len(table), "capsule": type(table.__arrow_c_stream__()).__name__}))
+"""
+    )
+    assert "pip install pyarrow" in out["error"], out
+    assert out["rows"] == 24 and out["capsule"] == "PyCapsule"
