@@ -42,10 +42,11 @@ def fake_url():
     proc.wait()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def dsm_env(fake_url, tmp_path, monkeypatch):
     """This process's environment (and so every child's) pointed at the fake exchange and
-    a temporary cache; returns the environment as a dict."""
+    a temporary cache, for every test (none may reach another host or the user's cache);
+    returns the environment as a dict."""
     for var in ENDPOINT_VARS:
         monkeypatch.setenv(var, fake_url)
     monkeypatch.setenv("DSM_CACHE_DIR", str(tmp_path / "cache"))

@@ -118,3 +118,39 @@ if __name__ == "__main__":
     )
     out = fresh(f"import runpy; runpy.run_path({str(script)!r}, run_name='__main__')")
     assert out == [96, 48]
+
+
+def test_ctrl_c_interrupts_a_stream_too(fresh, fake_url, tmp_path):
+    """As above with iter_market_data: January's 31 day batches arrive, the wait for
+    February (held) is interrupted, and the manager streams again afterwards."""
+    out = fresh(
+        f"""
+import json, os, signal, threading, time
+from proxy import Proxy
+import dsm
+proxy = Proxy({fake_url!r}, hold=lambda path: "2024-02" in path)
+m = dsm.DSMManager.create("BINANCE", "SPOT", endpoints={{"vision": proxy.url}}, cache_dir={str(tmp_path / "s")!r})
+days = []
+def interrupt():
+    proxy.held.wait(120)
+    for _ in range(1200):  # until every January day is consumed: the reader then waits on February
+        if len(days) == 31:
+            break
+        time.sleep(0.1)
+    os.kill(os.getpid(), signal.SIGINT)
+result = "finished"
+try:
+    for day in m.iter_market_data("BTCUSDT", "1m", "2024-01-01", "2024-02-03"):
+        days.append(day.period_start.day)
+        if len(days) == 1:
+            threading.Thread(target=interrupt, daemon=True).start()
+except KeyboardInterrupt:
+    result = "interrupted"
+still_held = not proxy.released.is_set()
+proxy.release()
+again = [len(d) for d in m.iter_market_data("BTCUSDT", "1m", "2024-01-30", "2024-02-02")]
+print(json.dumps({{"result": result, "held": still_held, "days": days, "again": again}}))
+"""
+    )
+    assert out["result"] == "interrupted" and out["held"] is True, out
+    assert out["days"] == list(range(1, 32)) and out["again"] == [1440] * 3, out
