@@ -5,7 +5,7 @@
 use std::sync::mpsc::Receiver;
 use std::sync::Mutex;
 
-use dsm_core::{Dsm, DsmConfig, DsmError, FetchSummary, PeriodBatch};
+use dsm_core::{Dsm, DsmConfig, DsmError, FetchSummary};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -116,12 +116,17 @@ impl Manager {
         dsm.request(&symbol, &interval, start, end)
             .map_err(|e| to_py(py, e))?;
         let worker = dsm.clone();
+        // The columns are built on the worker too, so the GIL is held only to hand over.
         let result = wait::run(
             py,
-            move || worker.fetch_market_data(&symbol, &interval, start, end),
+            move || {
+                worker
+                    .fetch_market_data(&symbol, &interval, start, end)
+                    .map(Table::new)
+            },
             || self.cancel_and_renew(&dsm),
         )?;
-        result.map(Table::new).map_err(|e| to_py(py, e))
+        result.map_err(|e| to_py(py, e))
     }
 
     /// The same fetch as an iterator of period batches (bounded memory).
@@ -142,13 +147,22 @@ impl Manager {
             .fetch_stream(&symbol, &interval, start, end)
             .map_err(|e| to_py(py, e))?;
         // FetchStream blocks in `next`; a forwarding thread lets the Python side wait with
-        // a timeout (for Ctrl-C). Dropping the receiver ends both threads.
+        // a timeout (for Ctrl-C), and builds each batch's columns without the GIL.
+        // Dropping the receiver ends both threads.
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let names = (
+            dsm.provider().to_string(),
+            dsm.market().id.clone(),
+            req.symbol.clone(),
+            req.interval_name.clone(),
+        );
         std::thread::Builder::new()
             .name("dsm-python-stream".into())
             .spawn(move || {
                 let mut stream = stream;
-                for item in stream.by_ref() {
+                let (provider, market, symbol, interval) = &names;
+                let columns = |p| Batch::new(p, provider, market, symbol, interval);
+                for item in stream.by_ref().map(|r| r.map(columns)) {
                     let failed = item.is_err();
                     if tx.send(StreamItem::Batch(item)).is_err() || failed {
                         return;
@@ -199,7 +213,7 @@ impl Manager {
 }
 
 enum StreamItem {
-    Batch(Result<PeriodBatch, DsmError>),
+    Batch(Result<Batch, DsmError>),
     Done(FetchSummary),
 }
 
@@ -248,13 +262,7 @@ impl Stream {
         match item? {
             Some(StreamItem::Batch(Ok(b))) => {
                 *self.rx.lock().unwrap_or_else(|p| p.into_inner()) = Some(rx);
-                Ok(Some(Batch::new(
-                    b,
-                    &self.provider,
-                    &self.market,
-                    &self.symbol,
-                    &self.interval,
-                )))
+                Ok(Some(b))
             }
             Some(StreamItem::Batch(Err(e))) => Err(to_py(py, e)),
             Some(StreamItem::Done(s)) => {
