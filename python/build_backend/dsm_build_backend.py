@@ -35,6 +35,11 @@ def _cargo(*args):
 
 
 def _build_plugins(profile):
+    if not os.path.exists(os.path.join(WORKSPACE, "plugins", "binance", "Cargo.toml")):
+        raise SystemExit(
+            "dsm build: the plugin crates are not beside python/ (plugins/*): build the wheel "
+            "from a clone of the dsm repository (pip install ./python), not from an sdist"
+        )
     target = json.loads(_cargo("metadata", "--format-version", "1", "--no-deps"))["target_directory"]
     args = ["build", "--profile", profile]
     for crate in PLUGIN_CRATES:
