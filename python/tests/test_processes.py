@@ -154,3 +154,29 @@ print(json.dumps({{"result": result, "held": still_held, "days": days, "again": 
     )
     assert out["result"] == "interrupted" and out["held"] is True, out
     assert out["days"] == list(range(1, 32)) and out["again"] == [1440] * 3, out
+
+
+def test_cancel_from_another_thread_stops_a_fetch_and_the_manager_stays_usable(fake_url):
+    import threading
+
+    import pytest
+
+    import dsm
+    from proxy import Proxy
+
+    proxy = Proxy(fake_url, hold=lambda path: "2024-01-02" in path)
+    try:
+        m = dsm.DSMManager.create("BINANCE", "SPOT", endpoints={"vision": proxy.url}, use_cache=False)
+
+        def cancel():
+            proxy.held.wait(60)
+            m.cancel()
+
+        threading.Thread(target=cancel, daemon=True).start()
+        with pytest.raises(dsm.CancelledError):
+            m.fetch_market_data("BTCUSDT", "1h", "2024-01-01", "2024-01-03")
+        assert not proxy.released.is_set()  # cancelled while the answer was still held
+        proxy.release()
+        assert len(m.fetch_market_data("BTCUSDT", "1h", "2024-01-01", "2024-01-03")) == 48
+    finally:
+        proxy.close()
