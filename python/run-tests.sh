@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The Python package's tests: a venv under the target dir, the test tools, the package
+# installed from this tree (the dev profile, reusing the workspace's target dir), pytest.
+# Run `cargo build --workspace` first: the tests start target/debug/fake-exchange and
+# compare with target/debug/dsm. Extra arguments go to pytest (e.g. -k fork).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+VENV="$TARGET/python-venv"
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+fi
+export PATH="$VENV/bin:$PATH"
+pip install -q --disable-pip-version-check maturin pytest pandas polars pyarrow numpy scipy
+# No build isolation: maturin comes from the venv, so nothing is fetched for the build.
+pip install -q --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall \
+    --config-settings profile=dev "$ROOT/python"
+# From the tests' directory, so that python/dsm (the source) does not shadow the install.
+cd "$ROOT/python/tests"
+DSM_TARGET_DIR="$TARGET/debug" python -m pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,278 @@
+//! Results as Arrow through the Arrow PyCapsule interface (`__arrow_c_stream__`,
+//! `__arrow_c_array__`): pyarrow, polars and pandas take the columns without a copy per
+//! row, and none of them is needed to call dsm.
+
+use std::ffi::CString;
+use std::sync::Arc;
+
+use arrow_array::ffi::to_ffi;
+use arrow_array::ffi_stream::FFI_ArrowArrayStream;
+use arrow_array::{Array, RecordBatch, RecordBatchIterator, StructArray};
+use arrow_schema::{Field, Schema, SchemaRef};
+use dsm_core::{FetchSummary, Klines, PeriodBatch};
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyTuple};
+
+/// dsm's column names -> the names the reference Python system used (open_time is the
+/// same); a column not listed keeps its name.
+const REFERENCE_NAMES: &[(&str, &str)] = &[
+    ("quote_volume", "quote_asset_volume"),
+    ("trades", "count"),
+    ("taker_buy_base_volume", "taker_buy_volume"),
+];
+
+/// `batch` with the reference column names and `metadata` on its schema.
+fn renamed(batch: RecordBatch, metadata: &[(&str, &str)]) -> RecordBatch {
+    let fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let name = REFERENCE_NAMES
+                .iter()
+                .find(|(dsm, _)| dsm == f.name())
+                .map_or(f.name().as_str(), |(_, reference)| reference);
+            f.as_ref().clone().with_name(name)
+        })
+        .collect();
+    let metadata: std::collections::HashMap<String, String> = metadata
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let schema = Arc::new(Schema::new(fields).with_metadata(metadata));
+    RecordBatch::try_new(schema, batch.columns().to_vec())
+        .expect("renaming keeps the columns' types")
+}
+
+fn stream_capsule<'py>(
+    py: Python<'py>,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> PyResult<Bound<'py, PyCapsule>> {
+    let reader = RecordBatchIterator::new(batches.into_iter().map(Ok), schema);
+    let stream = FFI_ArrowArrayStream::new(Box::new(reader));
+    // The consumer moves the stream out (leaving a released one); dropping the capsule
+    // releases whatever is still there.
+    PyCapsule::new(
+        py,
+        stream,
+        Some(CString::new("arrow_array_stream").unwrap()),
+    )
+}
+
+/// The whole result of a fetch: one record batch of candles and the fetch's report.
+#[pyclass(frozen, module = "dsm._native")]
+pub struct Table {
+    batch: RecordBatch,
+    summary: FetchSummary,
+    #[pyo3(get)]
+    provider: String,
+    #[pyo3(get)]
+    market: String,
+    #[pyo3(get)]
+    symbol: String,
+    #[pyo3(get)]
+    interval: String,
+    /// The range served, `[start_ms, end_ms)`, the end clipped to the time of the fetch.
+    #[pyo3(get)]
+    start_ms: i64,
+    #[pyo3(get)]
+    end_ms: i64,
+}
+
+impl Table {
+    pub fn new(k: Klines) -> Table {
+        let meta = [
+            ("provider", k.provider.as_str()),
+            ("market", k.market.as_str()),
+            ("symbol", k.symbol.as_str()),
+            ("interval", k.interval.as_str()),
+        ];
+        let batch = renamed(k.to_record_batch(), &meta);
+        Table {
+            batch,
+            provider: k.provider,
+            market: k.market,
+            symbol: k.symbol,
+            interval: k.interval,
+            start_ms: k.start_ms,
+            end_ms: k.end_ms,
+            summary: k.summary,
+        }
+    }
+}
+
+#[pymethods]
+impl Table {
+    /// The candles as an Arrow C stream (one batch), for pyarrow, polars or any consumer.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let _ = requested_schema; // the schema is fixed; consumers cast if they want another
+        stream_capsule(py, self.batch.schema(), vec![self.batch.clone()])
+    }
+
+    #[getter]
+    fn num_rows(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    fn __len__(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    /// Missing candles: a list of (start_ms, end_ms, reason), never filled.
+    #[getter]
+    fn gaps(&self) -> Vec<(i64, i64, String)> {
+        gaps(&self.summary)
+    }
+
+    /// (period start ms, "cache" | "archive" | "rest") for every period that served candles.
+    #[getter]
+    fn sources(&self) -> Vec<(i64, &'static str)> {
+        sources(&self.summary)
+    }
+
+    /// HTTP requests the plugin made, retries included.
+    #[getter]
+    fn requests(&self) -> u64 {
+        self.summary.requests
+    }
+
+    /// Periods this fetch wrote to the cache.
+    #[getter]
+    fn cached_periods(&self) -> u32 {
+        self.summary.cached_periods
+    }
+
+    /// Things worth knowing that did not stop the fetch.
+    #[getter]
+    fn notes(&self) -> Vec<String> {
+        self.summary.notes.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<dsm Table {} {} {} {}: {} rows, {} gaps>",
+            self.provider,
+            self.market,
+            self.symbol,
+            self.interval,
+            self.batch.num_rows(),
+            self.summary.gaps.len()
+        )
+    }
+}
+
+pub fn gaps(s: &FetchSummary) -> Vec<(i64, i64, String)> {
+    s.gaps
+        .iter()
+        .map(|g| (g.start_ms, g.end_ms, g.reason.clone()))
+        .collect()
+}
+
+pub fn sources(s: &FetchSummary) -> Vec<(i64, &'static str)> {
+    s.sources.iter().map(|(t, src)| (*t, src.name())).collect()
+}
+
+/// One period's candles (a UTC day; a month for intervals of a day or more) of a stream.
+#[pyclass(frozen, module = "dsm._native")]
+pub struct Batch {
+    batch: RecordBatch,
+    /// Start of the period, ms UTC.
+    #[pyo3(get)]
+    period_start: i64,
+    /// "cache", "archive" or "rest".
+    #[pyo3(get)]
+    source: &'static str,
+    /// Whether this fetch wrote the period to the cache.
+    #[pyo3(get)]
+    cached: bool,
+}
+
+impl Batch {
+    pub fn new(
+        p: PeriodBatch,
+        provider: &str,
+        market: &str,
+        symbol: &str,
+        interval: &str,
+    ) -> Batch {
+        let klines = Klines {
+            provider: provider.to_string(),
+            market: market.to_string(),
+            symbol: symbol.to_string(),
+            interval: interval.to_string(),
+            start_ms: p.period_start,
+            end_ms: p.period_start,
+            rows: p.rows,
+            summary: FetchSummary::default(),
+        };
+        let meta = [
+            ("provider", provider),
+            ("market", market),
+            ("symbol", symbol),
+            ("interval", interval),
+        ];
+        Batch {
+            batch: renamed(klines.to_record_batch(), &meta),
+            period_start: p.period_start,
+            source: p.source.name(),
+            cached: p.cached,
+        }
+    }
+}
+
+#[pymethods]
+impl Batch {
+    /// The period's candles as an Arrow C array (a struct array) with its schema.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_array__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let _ = requested_schema;
+        let data = StructArray::from(self.batch.clone()).into_data();
+        let (array, _) =
+            to_ffi(&data).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+        // The struct's own schema, with the batch's metadata (to_ffi's has none).
+        let schema = arrow_schema::ffi::FFI_ArrowSchema::try_from(self.batch.schema().as_ref())
+            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+        let schema = PyCapsule::new(py, schema, Some(CString::new("arrow_schema").unwrap()))?;
+        let array = PyCapsule::new(py, array, Some(CString::new("arrow_array").unwrap()))?;
+        PyTuple::new(py, [schema.into_any(), array.into_any()])
+    }
+
+    /// The same candles as an Arrow C stream of one batch.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let _ = requested_schema;
+        stream_capsule(py, self.batch.schema(), vec![self.batch.clone()])
+    }
+
+    #[getter]
+    fn num_rows(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    fn __len__(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<dsm Batch period_start={} source={} rows={}>",
+            self.period_start,
+            self.source,
+            self.batch.num_rows()
+        )
+    }
+}
