@@ -55,3 +55,99 @@ fn progress_on_a_terminal_only() {
         stderr(&piped)
     );
 }
+
+/// Binance spot 1m from REST on the fake, `days` days from 2024-01-01, run under `script`.
+fn binance_1m_on_a_terminal(fake_url: &str, dir: &std::path::Path, end: &str) -> Command {
+    let line = format!(
+        "exec {} fetch -p binance -m spot -s BTCUSDT -i 1m --start 2024-01-01 --end {end} \
+         --source rest --no-cache -o {}",
+        dsm_bin().display(),
+        dir.join("out.csv").display()
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .env_remove("DSM_PLUGIN_PATH")
+        .env_remove("DSM_LOG")
+        .env("DSM_CACHE_DIR", dir.join("cache"));
+    for k in [
+        "DSM_BINANCE_URL",
+        "DSM_BINANCE_UM_URL",
+        "DSM_BINANCE_CM_URL",
+        "DSM_BINANCE_VISION_URL",
+        "DSM_OKX_URL",
+        "DSM_BYBIT_URL",
+    ] {
+        cmd.env(k, fake_url);
+    }
+    cmd
+}
+
+#[test]
+fn percent_and_eta_move_within_a_period() {
+    let fake = dsm_tests::fake::FakeExchange::start();
+    let dir = tempfile::tempdir().unwrap();
+    // Two days of 1m are three pages of 1000 candles: 1000 and 2000 of 2880 minutes come
+    // before either day is complete.
+    let tty = binance_1m_on_a_terminal(&fake.url(), dir.path(), "2024-01-03")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&tty.stdout).replace('\r', "\n");
+    assert!(tty.status.success(), "{screen}");
+    let lines: Vec<&str> = screen.lines().collect();
+    for pct in [" 34%  0/2 days", " 69%  0/2 days", "100%  2/2 days"] {
+        assert!(
+            lines.iter().any(|l| l.contains(pct)),
+            "{pct:?} in:\n{screen}"
+        );
+    }
+    let mid = lines.iter().find(|l| l.contains(" 34%")).unwrap();
+    assert!(mid.contains("ETA ") && !mid.contains("ETA --"), "{mid}");
+    assert!(lines
+        .iter()
+        .any(|l| l.contains("  0%") && l.contains("ETA --")));
+}
+
+#[test]
+fn the_line_is_redrawn_every_second_while_nothing_arrives() {
+    let fake = dsm_tests::fake::FakeExchange::start();
+    // Every answer is held (for longer than the test lives).
+    fake.set_delay("/api/v3/klines", std::time::Duration::from_secs(3600));
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = binance_1m_on_a_terminal(&fake.url(), dir.path(), "2024-01-02")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pty = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pty.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    // Wait for the event (two seconds of redraws with nothing received), however long the
+    // machine takes to get there.
+    let mut screen = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !screen.contains("elapsed 0:02") {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(bytes) => screen.push_str(&String::from_utf8_lossy(&bytes)),
+            Err(_) => break,
+        }
+    }
+    let _ = child.kill(); // the pty closes: dsm gets SIGHUP
+    let _ = child.wait();
+    let screen = screen.replace('\r', "\n");
+    for tick in ["elapsed 0:00", "elapsed 0:01", "elapsed 0:02"] {
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains("  0%  0/1 days") && l.contains(tick)),
+            "{tick:?} while waiting:\n{screen}"
+        );
+    }
+}
