@@ -15,7 +15,7 @@ use crate::dest::{final_mode, Dest};
 
 pub enum OutputSink {
     Text(TextSink),
-    Columnar(ColumnarSink),
+    Columnar(Box<ColumnarSink>),
 }
 
 impl OutputSink {
@@ -29,7 +29,9 @@ impl OutputSink {
                     "--format {format} needs an output file (-o FILE, or -o - for stdout)"
                 ))
             })?;
-            return Ok(OutputSink::Columnar(ColumnarSink::create(dest, kind)?));
+            return Ok(OutputSink::Columnar(Box::new(ColumnarSink::create(
+                dest, kind,
+            )?)));
         }
         let format = Format::parse(format).ok_or_else(|| {
             DsmError::InvalidInput(format!(

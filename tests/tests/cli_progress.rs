@@ -151,3 +151,38 @@ fn the_line_is_redrawn_every_second_while_nothing_arrives() {
         );
     }
 }
+
+/// The library's request-level progress, which the line above is drawn from: within each
+/// plugin call, counted in the whole request (here two calls, one per month).
+#[test]
+fn stream_progress_counts_within_the_whole_request() {
+    let fake = dsm_tests::fake::FakeExchange::start();
+    let cache = tempfile::tempdir().unwrap();
+    let dsm = binance_on_fake(
+        &fake,
+        "spot",
+        cache.path(),
+        dsm_core::SourceMode::Rest,
+        5000,
+    );
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let stream = dsm
+        .fetch_stream_with_progress("BTCUSDT", "1m", "2024-01-31", "2024-02-02", move |d, t| {
+            log.lock().unwrap().push((d, t))
+        })
+        .unwrap();
+    assert_eq!(
+        stream.map(|b| b.unwrap().rows.len()).sum::<usize>(),
+        2 * 1440
+    );
+    let seen = seen.lock().unwrap().clone();
+    const MIN: i64 = 60_000;
+    let total = 2880 * MIN;
+    assert!(seen.iter().all(|(_, t)| *t == total), "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "{seen:?}");
+    // The second call's first page: 1000 minutes into February, 2440 into the request.
+    for done in [1000 * MIN, 1440 * MIN, 2440 * MIN, total] {
+        assert!(seen.iter().any(|(d, _)| *d == done), "{done}: {seen:?}");
+    }
+}
