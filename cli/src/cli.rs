@@ -147,7 +147,14 @@ pub struct FetchArgs {
     pub format: String,
 
     /// Sources to use: auto (cache, then archive, then REST), cache (offline), archive, rest.
-    #[arg(long, env = "DSM_SOURCE", default_value = "auto", value_parser = ["auto", "cache", "archive", "rest"])]
+    #[arg(
+        long,
+        env = "DSM_SOURCE",
+        hide_env_values = true,
+        ignore_case = true,
+        default_value = "auto",
+        value_parser = ["auto", "cache", "archive", "rest"]
+    )]
     pub source: String,
 
     /// Neither read nor write the cache.
