@@ -64,7 +64,9 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
             dir.path().join("o.csv").display()
         );
         let mut cmd = Command::new("script");
-        cmd.args(["-qec", &line, "/dev/null"]);
+        // The typescript goes into the test's directory, not /dev/null.
+        let typescript = dir.path().join("typescript");
+        cmd.args(["-qec", &line]).arg(&typescript);
         env(&mut cmd, &fake.url(), dir.path()); // a fresh cache: the day is fetched
         if let Some(v) = no_color {
             cmd.env("NO_COLOR", v);

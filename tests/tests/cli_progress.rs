@@ -32,8 +32,10 @@ fn progress_on_a_terminal_only() {
     args.extend(["-o".to_string(), out_file.display().to_string()]);
     // `script` runs the command on a pseudo-terminal (util-linux, in every Debian).
     let line = format!("{} {}", dsm_bin().display(), args.join(" "));
+    // The typescript goes into the test's directory, not /dev/null.
     let tty = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
+        .args(["-qec", &line])
+        .arg(dir.path().join("typescript"))
         .output()
         .expect("script(1)");
     assert!(tty.status.success(), "{}", stderr(&tty));
@@ -65,7 +67,8 @@ fn binance_1m_on_a_terminal(fake_url: &str, dir: &std::path::Path, end: &str) ->
         dir.join("out.csv").display()
     );
     let mut cmd = Command::new("script");
-    cmd.args(["-qec", &line, "/dev/null"])
+    cmd.args(["-qec", &line])
+        .arg(dir.join("typescript")) // in the test's directory, not /dev/null
         .env_remove("DSM_PLUGIN_PATH")
         .env_remove("DSM_LOG")
         .env("DSM_CACHE_DIR", dir.join("cache"));

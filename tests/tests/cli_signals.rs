@@ -25,11 +25,12 @@ fn okx(start: &str, end: &str) -> Vec<String> {
     .to_vec()
 }
 
-/// The output's temporary file (`.out.csv.XXXX.tmp`) once it holds `bytes` or more.
-fn temp_output_with(dir: &Path, bytes: u64) -> bool {
+/// Whether the output's temporary file (`.out.csv.XXXX.tmp`) holds `lines` full lines.
+fn temp_output_with(dir: &Path, lines: usize) -> bool {
     std::fs::read_dir(dir).unwrap().flatten().any(|e| {
         e.file_name().to_string_lossy().starts_with(".out.csv.")
-            && e.metadata().is_ok_and(|m| m.len() >= bytes)
+            && std::fs::read(e.path())
+                .is_ok_and(|b| b.iter().filter(|c| **c == b'\n').count() >= lines)
     })
 }
 
@@ -64,9 +65,9 @@ fn interrupted_by(signal: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Three cached days of 24 CSV rows are well over 3 * 24 * 60 bytes.
+    // The header and three cached days of 24 rows (each day is flushed as it is written).
     wait_until("the cached days reach the temporary output", || {
-        temp_output_with(dir.path(), 3 * 24 * 60)
+        temp_output_with(dir.path(), 1 + 3 * 24)
     });
     wait_until("a request is held by the fake", || {
         !fake.requests().is_empty()
