@@ -161,17 +161,30 @@ fn draw(st: &mut State) {
         clock(Duration::from_secs_f64(left))
     };
     let rate = st.rows as f64 / elapsed.as_secs_f64().max(1e-3);
-    // \x1b[K clears what a longer previous line left (a terminal, so ANSI is fine).
-    eprint!(
-        "\r{pct:>3}%  {}/{} {}  {}  {} candles  {rate:.0}/s  elapsed {}  ETA {eta}\x1b[K",
+    // Most important first: a narrow terminal cuts from the end.
+    let mut line = format!(
+        "{pct:>3}%  {}/{} {}  ETA {eta}  elapsed {}  {} candles  {rate:.0}/s  {}",
         st.done,
         st.total,
         st.unit,
-        st.last,
+        clock(elapsed),
         st.rows,
-        clock(elapsed)
+        st.last,
     );
+    if let Some(cols) = terminal_columns() {
+        line.truncate(cols.saturating_sub(1)); // ASCII only
+    }
+    // \x1b[K clears what a longer previous line left (a terminal, so ANSI is fine).
+    eprint!("\r{line}\x1b[K");
     let _ = std::io::stderr().flush();
+}
+
+/// The width of the terminal on stderr, when it says.
+fn terminal_columns() -> Option<usize> {
+    // SAFETY: TIOCGWINSZ only writes a winsize into `ws`.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(libc::STDERR_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
+    (ok && ws.ws_col > 0).then_some(usize::from(ws.ws_col))
 }
 
 /// m:ss, or h:mm:ss past an hour.
