@@ -19,10 +19,10 @@ pub fn run(cli: &Cli, args: &FetchArgs) -> Result<ExitCode, DsmError> {
     let dsm = Dsm::create_with_config(config(cli, args)?)?;
     let start = dsm_core::timeparse::parse_time(&args.start)?;
     let end = dsm_core::timeparse::parse_time(&args.end)?;
-    // Check the whole request, the cache and the output before touching the plugin.
+    // Check the whole request, the output and the cache before touching the plugin.
     let req = dsm.request(&args.symbol, &args.interval, start, end)?;
-    check_cache_dir(&dsm)?;
     let mut out = OutputSink::open(&args.format, args.output.as_deref())?;
+    check_cache_dir(&dsm)?;
     let mut progress = Progress::new(&req, !cli.quiet);
 
     interrupt::install();
