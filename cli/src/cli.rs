@@ -4,6 +4,27 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// The heading global options are listed under in every command's help.
+const GLOBAL: &str = "Global options";
+
+/// The end of `dsm fetch --help`.
+const FETCH_AFTER_HELP: &str = "\
+Exit codes:
+  0    every requested candle was written
+  1    error (network, exchange, plugin, cache, output)
+  2    bad usage (unknown symbol, interval, market or option)
+  3    finished with gaps: candles the exchange does not have, listed on stderr
+  130  interrupted (Ctrl-C or SIGTERM): nothing written, completed periods stay cached
+
+Examples:
+  dsm fetch -p binance -m spot -s BTCUSDT -i 1h --start 2024-01-01 --end 2024-02-01 -o btc.csv
+  dsm fetch -p okx -m swap -s BTC-USDT-SWAP -i 1m --start 2024-03-01T12:00:00Z --end 2024-03-02 -f jsonl
+  dsm fetch -p bybit -m linear -s ETHUSDT -i 1d --start 2023-01-01 --end 2024-01-01 -f parquet -o eth.parquet
+  dsm fetch -p binance -m spot -s BTCUSDT -i 1h --start 2024-01-01 --end 2024-02-01 --source cache
+
+-o writes a file whole at the end (a temporary file beside it, renamed; a replaced file keeps
+its mode, a new one gets the umask's); a FIFO or device is written as it is; -o - is stdout.";
+
 /// Command-line arguments of `dsm`.
 #[derive(Parser, Debug)]
 #[command(
@@ -13,7 +34,7 @@ use clap::{Args, Parser, Subcommand};
              Each exchange is a plugin file (libdsm_<id>.so), opened only when it is used."
 )]
 #[command(
-    after_help = "Exit codes: 0 ok, 1 error, 2 bad usage, 3 finished with gaps (listed on stderr).\n\nExamples:\n  \
+    after_help = "Exit codes: 0 ok, 1 error, 2 bad usage, 3 finished with gaps (listed on stderr), 130 interrupted.\n\nExamples:\n  \
     dsm providers\n  \
     dsm cache ls\n  \
     dsm fetch -p binance -m spot -s BTCUSDT -i 1h --start 2024-01-01 --end 2024-01-08\n  \
@@ -22,23 +43,23 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     /// Also search this directory for plugins, before the default ones (repeatable;
     /// DSM_PLUGIN_PATH takes a colon-separated list).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DIR")]
     pub plugin_dir: Vec<PathBuf>,
 
     /// More logging on stderr (-v info, -vv debug, -vvv trace with HTTP); DSM_LOG overrides.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, help_heading = GLOBAL, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
     /// Only errors on stderr (no progress line).
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 
     /// Load plugin files that other users could have written (refused by default).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub allow_insecure_plugins: bool,
 
     /// Cache directory (default: DSM_CACHE_DIR, else $XDG_CACHE_HOME/dsm, else ~/.cache/dsm).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -50,6 +71,7 @@ pub enum Command {
     /// List the providers found, their markets and intervals (loads no plugin).
     Providers(ProvidersArgs),
     /// Fetch klines for one symbol and interval over [start, end).
+    #[command(after_help = FETCH_AFTER_HELP)]
     Fetch(FetchArgs),
     /// Inspect or clear the local cache.
     Cache(CacheArgs),
@@ -76,12 +98,16 @@ pub enum CacheCommand {
 
 #[derive(Args, Debug)]
 pub struct FilterArgs {
+    /// Only this provider, e.g. binance.
     #[arg(short, long)]
     pub provider: Option<String>,
+    /// Only this market, e.g. spot, um.
     #[arg(short, long)]
     pub market: Option<String>,
+    /// Only this symbol, e.g. BTCUSDT (any case).
     #[arg(short, long)]
     pub symbol: Option<String>,
+    /// Only this interval, e.g. 1h.
     #[arg(short, long)]
     pub interval: Option<String>,
 }
@@ -133,8 +159,15 @@ pub struct FetchArgs {
     pub format: String,
 
     /// Sources to use: auto (cache, then archive, then REST), cache (offline), archive, rest.
-    #[arg(long, value_parser = ["auto", "cache", "archive", "rest"])]
-    pub source: Option<String>,
+    #[arg(
+        long,
+        env = "DSM_SOURCE",
+        hide_env_values = true,
+        ignore_case = true,
+        default_value = "auto",
+        value_parser = ["auto", "cache", "archive", "rest"]
+    )]
+    pub source: String,
 
     /// Neither read nor write the cache.
     #[arg(long)]
@@ -145,7 +178,8 @@ pub struct FetchArgs {
     #[arg(long)]
     pub recheck_gaps: bool,
 
-    /// Write to this file instead of stdout (written whole, or not at all).
+        /// Write to this file instead of stdout (a file is written whole, or not at all; - is
+    /// stdout).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 

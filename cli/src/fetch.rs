@@ -2,39 +2,54 @@
 //! the failover to stdout or a file. Exit 3 when it finished with gaps.
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use dsm_core::{Dsm, DsmConfig, DsmError, LogLevel, SourceMode};
+use dsm_core::cache::SeriesKey;
+use dsm_core::request::KlineRequest;
+use dsm_core::{Dsm, DsmConfig, DsmError, FetchSummary, LogLevel, SourceMode};
 
 use crate::cli::{Cli, FetchArgs};
-use crate::progress::Progress;
+use crate::interrupt;
+use crate::progress::{self, Progress};
 use crate::sink::OutputSink;
 
 pub fn run(cli: &Cli, args: &FetchArgs) -> Result<ExitCode, DsmError> {
     let dsm = Dsm::create_with_config(config(cli, args)?)?;
     let start = dsm_core::timeparse::parse_time(&args.start)?;
     let end = dsm_core::timeparse::parse_time(&args.end)?;
-    // Check the whole request before touching the plugin or the output file.
+    // Check the whole request, the output and the cache before touching the plugin.
     let req = dsm.request(&args.symbol, &args.interval, start, end)?;
     let mut out = OutputSink::open(&args.format, args.output.as_deref())?;
+    check_cache_dir(&dsm)?;
     let mut progress = Progress::new(&req, !cli.quiet);
-    let mut stream = dsm.fetch_stream(&args.symbol, &args.interval, start, end)?;
-    for batch in stream.by_ref() {
-        let batch = batch?;
-        out.write(&batch.rows)?;
-        progress.period_done(&batch);
-    }
+
+    interrupt::install();
+    let done = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let dsm = dsm.clone();
+        interrupt::watch(done.clone(), move || dsm.cancel())
+    };
+    let result = stream(&dsm, &req, &mut out, &mut progress);
+    done.store(true, Ordering::SeqCst);
+    let _ = watcher.join();
     progress.finish();
-    let summary = stream.summary().cloned().unwrap_or_default();
+    if interrupt::interrupted() {
+        drop(out); // removes the temporary output
+        eprintln!("{}", interrupted_message(&dsm, &req));
+        return Ok(ExitCode::from(interrupt::EXIT_CODE));
+    }
+    let summary = result?;
     out.finish()?;
     tracing::info!(
-        "{} {} {} {}: {} periods cached, {} requests",
+        "{} {} {} {}: {} cached, {}",
         dsm.provider(),
         dsm.market().id,
         req.symbol,
         req.interval_name,
-        summary.cached_periods,
-        summary.requests
+        plural(summary.cached_periods as u64, "period"),
+        plural(summary.requests, "request"),
     );
     for note in &summary.notes {
         eprintln!("note: {note}");
@@ -42,11 +57,92 @@ pub fn run(cli: &Cli, args: &FetchArgs) -> Result<ExitCode, DsmError> {
     if summary.gaps.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    eprintln!("finished with {} gap(s):", summary.gaps.len());
+    eprintln!(
+        "finished with {}:",
+        plural(summary.gaps.len() as u64, "gap")
+    );
     for gap in &summary.gaps {
         eprintln!("  gap {gap}");
     }
     Ok(ExitCode::from(3))
+}
+
+/// Period batches into the output as they come; the fetch's summary at the end.
+fn stream(
+    dsm: &Dsm,
+    req: &KlineRequest,
+    out: &mut OutputSink,
+    progress: &mut Progress,
+) -> Result<FetchSummary, DsmError> {
+    let mut stream = dsm.fetch_stream_with_progress(
+        &req.symbol,
+        &req.interval_name,
+        req.start_ms,
+        req.end_ms,
+        progress.reporter(),
+    )?;
+    for batch in stream.by_ref() {
+        let batch = batch?;
+        out.write(&batch.rows)?;
+        progress.period_done(&batch);
+    }
+    Ok(stream.summary().cloned().unwrap_or_default())
+}
+
+/// A cache that cannot be written is found before fetching, not as a note after it.
+fn check_cache_dir(dsm: &Dsm) -> Result<(), DsmError> {
+    let Some(cache) = dsm.cache() else {
+        return Ok(());
+    };
+    if dsm.config().source == SourceMode::Cache {
+        return Ok(()); // only read: an absent directory is an empty cache
+    }
+    let root = cache.root();
+    std::fs::create_dir_all(root)
+        .and_then(|_| tempfile::tempfile_in(root).map(drop))
+        .map_err(|e| {
+            DsmError::io(
+                format!(
+                    "cannot write to the cache directory {} (choose another with --cache-dir \
+                     DIR or DSM_CACHE_DIR, or fetch with --no-cache)",
+                    root.display()
+                ),
+                e,
+            )
+        })
+}
+
+fn interrupted_message(dsm: &Dsm, req: &KlineRequest) -> String {
+    let periods = progress::periods(req);
+    let unit = progress::unit(req);
+    let Some(cache) = dsm.cache() else {
+        return format!(
+            "interrupted: nothing kept (the cache is off); {} {unit} were requested",
+            periods.len()
+        );
+    };
+    let key = SeriesKey::new(
+        dsm.provider(),
+        &dsm.market().id,
+        &req.symbol,
+        &req.interval_name,
+    );
+    let cached = key
+        .map(|key| periods.iter().filter(|p| cache.contains(&key, **p)).count())
+        .unwrap_or(0);
+    format!(
+        "interrupted: {cached} of {} {unit} cached; run the same command again to resume",
+        periods.len()
+    )
+}
+
+/// "1 period", "2 periods".
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn config(cli: &Cli, args: &FetchArgs) -> Result<DsmConfig, DsmError> {
@@ -70,9 +166,7 @@ fn config(cli: &Cli, args: &FetchArgs) -> Result<DsmConfig, DsmError> {
         config.cache_enabled = false;
     }
     config.recheck_holes |= args.recheck_gaps;
-    if let Some(s) = &args.source {
-        config.source = SourceMode::parse(s).expect("clap checked the value");
-    }
+    config.source = SourceMode::parse(&args.source).expect("clap checked the value");
     if let Some(ms) = args.timeout_ms {
         config.request_timeout = Duration::from_millis(ms);
     }

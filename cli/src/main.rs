@@ -1,13 +1,17 @@
-//! The `dsm` command line: list providers, fetch klines.
+//! The `dsm` command line: list providers, fetch klines, inspect the cache.
 
 mod cache_cmd;
 mod cli;
+mod dest;
 mod fetch;
+mod interrupt;
 mod plugin_cmd;
 mod progress;
 mod providers;
+mod report;
 mod sink;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -24,7 +28,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("{}", report::error_paragraph(&err));
             ExitCode::from(if err.is_usage() { 2 } else { 1 })
         }
     }
@@ -44,6 +48,27 @@ fn init_logging(verbose: u8, quiet: bool) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR"),
+        ))
         .with_target(false)
         .init();
+}
+
+/// Colour only on a terminal, and never when NO_COLOR is set to anything but "" (no-color.org).
+fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn colour_on_a_terminal_without_no_color_only() {
+        use super::colour;
+        assert!(colour(true, None));
+        assert!(colour(true, Some("".into())));
+        assert!(!colour(true, Some("1".into())));
+        assert!(!colour(false, None));
+    }
 }

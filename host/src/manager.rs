@@ -136,7 +136,8 @@ impl Dsm {
         self.fetch_with_progress(symbol, interval, start, end, &mut |_, _| {})
     }
 
-    /// As [`Dsm::fetch_market_data`], calling `progress(done_ms, total_ms)` as it goes.
+    /// As [`Dsm::fetch_market_data`], calling `progress(done_ms, total_ms)` as it goes
+    /// (`done_ms` of the requested `total_ms`, request by request).
     pub fn fetch_with_progress(
         &self,
         symbol: &str,
@@ -168,6 +169,21 @@ impl Dsm {
         start: impl IntoMillis,
         end: impl IntoMillis,
     ) -> Result<FetchStream> {
+        self.fetch_stream_with_progress(symbol, interval, start, end, |_, _| {})
+    }
+
+    /// As [`Dsm::fetch_stream`], calling `progress(done_ms, total_ms)` on the fetch thread
+    /// as requests complete (not only when a period is ready): `done_ms` of the requested
+    /// `total_ms` are fetched or read. `done_ms` can step back when a second source fills
+    /// what the first did not have.
+    pub fn fetch_stream_with_progress(
+        &self,
+        symbol: &str,
+        interval: &str,
+        start: impl IntoMillis,
+        end: impl IntoMillis,
+        mut progress: impl FnMut(i64, i64) + Send + 'static,
+    ) -> Result<FetchStream> {
         let req = self.request(symbol, interval, start, end)?;
         let this = self.clone();
         let (tx, rx) = std::sync::mpsc::sync_channel(2);
@@ -180,7 +196,7 @@ impl Dsm {
                         tx.send(StreamMsg::Batch(batch))
                             .map_err(|_| stream_dropped())
                     },
-                    &mut |_, _| {},
+                    &mut progress,
                 );
                 let _ = tx.send(StreamMsg::Done(done));
             })

@@ -346,6 +346,7 @@ impl Failover<'_> {
             period,
             periods: bufs,
             cancel: self.cancel.clone(),
+            whole: (self.req.start_ms, self.req.end_ms),
             on_progress: progress,
             invalid: None,
             refused: Vec::new(),

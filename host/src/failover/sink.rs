@@ -30,6 +30,9 @@ pub struct ChunkSink<'a> {
     pub period: Period,
     pub periods: &'a mut BTreeMap<i64, PeriodBuf>,
     pub cancel: Arc<AtomicBool>,
+    /// The whole request `[start, end)`: plugins report progress within their call, the
+    /// caller wants it within the request.
+    pub whole: (i64, i64),
     pub on_progress: &'a mut dyn FnMut(i64, i64),
     /// The first validation failure of a REST batch; the call is stopped when one occurs.
     pub invalid: Option<String>,
@@ -126,7 +129,9 @@ impl KlineSink for ChunkSink<'_> {
         SinkControl::STOP
     }
 
-    fn progress(&mut self, done_ms: i64, total_ms: i64) {
-        (self.on_progress)(done_ms, total_ms);
+    fn progress(&mut self, done_ms: i64, _call_total_ms: i64) {
+        let (start, end) = self.whole;
+        let done = (self.call.start_ms - start + done_ms.max(0)).clamp(0, end - start);
+        (self.on_progress)(done, end - start);
     }
 }

@@ -246,7 +246,7 @@ impl HttpClient {
                 }
             };
             self.host.log(
-                LogLevel::WARN,
+                LogLevel::INFO,
                 &format!("GET {url}: {reason}; retrying in {} ms", wait.as_millis()),
             );
             sleep_cancellable(&self.host, wait).await?;

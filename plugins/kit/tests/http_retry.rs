@@ -142,7 +142,7 @@ async fn five_xx_is_retried_then_succeeds() {
     let (c, th) = client(3);
     let r = c.get(&format!("{base}/flaky"), None).await.unwrap();
     assert_eq!((r.status, r.attempts), (200, 3));
-    assert_eq!(th.lines(LogLevel::WARN).len(), 2);
+    assert_eq!(th.lines(LogLevel::INFO).len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
