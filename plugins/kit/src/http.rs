@@ -8,11 +8,14 @@
 //! - 429 and 418 wait out Retry-After when it is at most `max_retry_after_ms`; these waits
 //!   do not use the retry budget above but have their own bound of `retries + 1` waits;
 //!   a longer Retry-After, or one wait too many, is `RATE_LIMITED` with `retry_after_ms`;
-//! - every other status (2xx, 3xx, other 4xx) is returned to the caller, body read in full,
-//!   for the exchange-specific mapping;
-//! - redirects: up to [`MAX_REDIRECTS`] are followed; a loop (an address visited again), a
-//!   longer chain, or a downgrade from https to http is a `NETWORK` error naming the URL,
-//!   not retried (the same answer would come again).
+//! - every other status (2xx, other 4xx, a 3xx without Location) is returned to the
+//!   caller, body read in full, for the exchange-specific mapping;
+//! - bodies: at most [`MAX_BODY_BYTES`] (or [`Policy::max_body`]) after decompression; a
+//!   larger one is `INTEGRITY`, not retried;
+//! - redirects: up to [`MAX_REDIRECTS`] are followed, see [`redirect_refusal`]; a refused
+//!   one (a loop, a longer chain, a scheme other than http(s), https down to http, another
+//!   origin over plain http) is a `NETWORK` error naming the URL, not retried (the same
+//!   answer would come again).
 //!
 //! [`HttpClient::get_with`] adds a [`Policy`]: a request-rate limit ([`RateLimiter`],
 //! admitted per attempt, right before sending), exchange "slow down" answers that are not
@@ -34,7 +37,13 @@ use crate::limit::{Concurrency, RateLimiter, WeightGate};
 /// mirror or CDN may redirect once or twice. More is a misconfiguration or a loop.
 pub const MAX_REDIRECTS: usize = 5;
 
-/// Why a redirect is not followed (see [`redirect_policy`]).
+/// The most bytes of one response body, counted after decompression, unless
+/// [`Policy::max_body`] says otherwise. The largest real REST page (1500 Binance futures
+/// klines) is about 300 KB; 16 MiB is some fifty times that, yet a lying Content-Length, an
+/// endless chunked body or a gzip bomb cannot exhaust memory.
+pub const MAX_BODY_BYTES: u64 = 16 << 20;
+
+/// Why a redirect is not followed (see [`redirect_refusal`]).
 #[derive(Debug)]
 struct RedirectRefused(String);
 
@@ -46,29 +55,51 @@ impl std::fmt::Display for RedirectRefused {
 
 impl std::error::Error for RedirectRefused {}
 
-/// Follow at most [`MAX_REDIRECTS`], never to an address already visited, never from
-/// https down to http.
 fn redirect_policy() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
-        let next = attempt.url().clone();
-        if attempt.previous().contains(&next) {
-            let why = format!("redirect loop: {next} redirects back to an address already visited");
-            return attempt.error(RedirectRefused(why));
+        match redirect_refusal(attempt.previous(), attempt.url()) {
+            Some(why) => attempt.error(RedirectRefused(why)),
+            None => attempt.follow(),
         }
-        if attempt.previous().len() > MAX_REDIRECTS {
-            let why = format!("more than {MAX_REDIRECTS} redirects (the last to {next})");
-            return attempt.error(RedirectRefused(why));
-        }
-        let downgrade = attempt
-            .previous()
-            .last()
-            .is_some_and(|prev| prev.scheme() == "https" && next.scheme() == "http");
-        if downgrade {
-            let why = format!("refusing a redirect from https down to {next}");
-            return attempt.error(RedirectRefused(why));
-        }
-        attempt.follow()
     })
+}
+
+/// Why the redirect to `next` is refused, `None` to follow it. `previous`: the addresses
+/// requested so far, the one that answered with this redirect last. Followed: at most
+/// [`MAX_REDIRECTS`], to http(s) only, never back to an address visited, never from https
+/// down to http, and to another origin only over https (a mirror or CDN).
+pub fn redirect_refusal(previous: &[reqwest::Url], next: &reqwest::Url) -> Option<String> {
+    let from = previous
+        .last()
+        .map_or_else(|| "?".to_string(), |u| u.to_string());
+    if !matches!(next.scheme(), "http" | "https") {
+        return Some(format!(
+            "refusing a redirect from {from} to {next}: only http and https are followed"
+        ));
+    }
+    if previous.contains(next) {
+        return Some(format!(
+            "redirect loop: {next} redirects back to an address already visited"
+        ));
+    }
+    if previous.len() > MAX_REDIRECTS {
+        return Some(format!(
+            "more than {MAX_REDIRECTS} redirects (the last to {next})"
+        ));
+    }
+    let prev = previous.last()?;
+    if prev.scheme() == "https" && next.scheme() == "http" {
+        return Some(format!(
+            "refusing a redirect from https down to http: {from} to {next}"
+        ));
+    }
+    if prev.origin() != next.origin() && next.scheme() != "https" {
+        return Some(format!(
+            "refusing a redirect from {from} to another origin over plain http ({next}): \
+             only https mirrors are followed"
+        ));
+    }
+    None
 }
 
 /// A response the caller handles: success or a status the client does not retry.
@@ -117,8 +148,9 @@ pub struct Policy<'a> {
     /// The wait after a throttling answer that names none (no Retry-After), e.g. the
     /// exchange's rate window; `None` uses the exponential backoff.
     pub throttle_wait_ms: Option<u64>,
-    /// Refuse a body larger than this many bytes: `INTEGRITY`, not retried (refused from
-    /// its Content-Length, or as soon as it grows past the cap).
+    /// Refuse a body larger than this many bytes, counted after decompression
+    /// (`None`: [`MAX_BODY_BYTES`]): `INTEGRITY`, not retried (refused from its
+    /// Content-Length, or as soon as it grows past the cap).
     pub max_body: Option<u64>,
     /// Counts every attempt (retries included), also when the call ends in an error.
     pub counter: Option<&'a AtomicU64>,
@@ -317,13 +349,16 @@ impl HttpClient {
             self.host.log(LogLevel::DEBUG, &format!("GET {url}"));
         }
         let started = Instant::now();
-        let raw = cancellable(&self.host, self.send(url, policy.max_body)).await?;
+        let max_body = policy.max_body.unwrap_or(MAX_BODY_BYTES);
+        let raw = cancellable(&self.host, self.send(url, max_body)).await?;
         let raw = raw.map_err(|e| match e {
             SendError::Http(e) if e.is_redirect() => Failed::Final(map_reqwest(url, e)),
             SendError::Http(e) => Failed::Retry(map_reqwest(url, e)),
-            SendError::TooLarge(size) => {
-                Failed::Final(too_large(url, size, policy.max_body.unwrap_or(0)))
-            }
+            SendError::TooLarge(size) => Failed::Final(too_large(url, size, max_body)),
+            SendError::Redirect(why) => Failed::Final(ProviderError::new(
+                ErrorKind::NETWORK,
+                format!("GET {url} failed: {why}"),
+            )),
         })?;
         if let Some(w) = policy.weight {
             w.gate.observe(&raw.headers);
@@ -342,22 +377,20 @@ impl HttpClient {
         Ok(raw)
     }
 
-    async fn send(&self, url: &str, max_body: Option<u64>) -> Result<Raw, SendError> {
+    /// Send and read the body, at most `max` bytes of it (decompressed: reqwest decodes gzip
+    /// as the chunks arrive, and then reports no Content-Length).
+    async fn send(&self, url: &str, max: u64) -> Result<Raw, SendError> {
         let mut resp = self.client.get(url).send().await?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let Some(max) = max_body else {
-            let body = resp.bytes().await?.to_vec();
-            return Ok(Raw {
-                status,
-                headers,
-                body,
-            });
-        };
+        if let Some(why) = unfollowed_redirect(&resp) {
+            return Err(SendError::Redirect(why));
+        }
         if let Some(len) = resp.content_length().filter(|&len| len > max) {
             return Err(SendError::TooLarge(len));
         }
         let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+        // Checked before each append: chunks are small, so memory stays bounded by `max`.
         while let Some(chunk) = resp.chunk().await? {
             let size = (body.len() + chunk.len()) as u64;
             if size > max {
@@ -390,6 +423,31 @@ enum SendError {
     Http(reqwest::Error),
     /// The body is at least this large, over [`Policy::max_body`].
     TooLarge(u64),
+    /// A redirect reqwest did not follow (e.g. to `file://`), and why.
+    Redirect(String),
+}
+
+/// Why `resp`, a redirect reqwest handed back instead of following, is refused: reqwest
+/// returns some targets (e.g. `file://`) without asking [`redirect_policy`].
+fn unfollowed_redirect(resp: &reqwest::Response) -> Option<String> {
+    if !resp.status().is_redirection() {
+        return None;
+    }
+    let location = resp.headers().get(reqwest::header::LOCATION)?;
+    let location = String::from_utf8_lossy(location.as_bytes());
+    let why = match resp.url().join(&location) {
+        Ok(next) => redirect_refusal(std::slice::from_ref(resp.url()), &next),
+        Err(e) => Some(format!(
+            "refusing a redirect from {} to {location:?}: not a valid address ({e})",
+            resp.url()
+        )),
+    };
+    Some(why.unwrap_or_else(|| {
+        format!(
+            "refusing a redirect from {} to {location:?}: not followed",
+            resp.url()
+        )
+    }))
 }
 
 impl From<reqwest::Error> for SendError {
@@ -401,7 +459,11 @@ impl From<reqwest::Error> for SendError {
 fn too_large(url: &str, size: u64, max: u64) -> ProviderError {
     ProviderError::new(
         ErrorKind::INTEGRITY,
-        format!("GET {url}: refusing a body of {size}+ bytes, over the {max}-byte limit"),
+        format!(
+            "GET {url}: refusing a body of {size}+ bytes (after decompression), over the \
+             {max}-byte limit; no real answer is that large, so the server (or a proxy) is \
+             broken or hostile"
+        ),
     )
 }
 
