@@ -32,7 +32,7 @@ fn progress_on_a_terminal_only() {
     args.extend(["-o".to_string(), out_file.display().to_string()]);
     // `script` runs the command on a pseudo-terminal (util-linux, in every Debian).
     let line = format!("{} {}", dsm_bin().display(), args.join(" "));
-    let tty = Command::new("script")
+    let tty = on_loopback(&mut Command::new("script"), NOWHERE)
         .args(["-qec", &line, "/dev/null"])
         .output()
         .expect("script(1)");

@@ -152,7 +152,8 @@ fn the_cli_exits_1_with_the_page_and_cause_and_writes_no_file() {
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("out.csv");
     let url = fake.url();
-    let out = run_dsm(
+    let out = run_dsm_on(
+        &url,
         &[
             "fetch",
             "-p",
@@ -172,7 +173,7 @@ fn the_cli_exits_1_with_the_page_and_cause_and_writes_no_file() {
             "-o",
             out_file.to_str().unwrap(),
         ],
-        &[("DSM_BINANCE_SPOT_URL", &url)],
+        &[],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
