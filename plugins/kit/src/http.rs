@@ -12,7 +12,7 @@
 //!   caller, body read in full, for the exchange-specific mapping;
 //! - bodies: at most [`MAX_BODY_BYTES`] (or [`Policy::max_body`]) after decompression; a
 //!   larger one is `INTEGRITY`, not retried;
-//! - redirects: up to [`MAX_REDIRECTS`] are followed, see [`redirect_refusal`]; a refused
+//! - redirects: see [`crate::redirect`] (at most [`crate::redirect::MAX_REDIRECTS`]); a refused
 //!   one (a loop, a longer chain, a scheme other than http(s), https down to http, another
 //!   origin over plain http) is a `NETWORK` error naming the URL, not retried (the same
 //!   answer would come again).
@@ -32,75 +32,13 @@ pub use reqwest::header::HeaderMap;
 use crate::backoff::{retry_after_ms, Backoff};
 use crate::cancel::{cancellable, check, sleep_cancellable};
 use crate::limit::{Concurrency, RateLimiter, WeightGate};
-
-/// Redirects followed for one request. Exchanges and their archives answer directly; a
-/// mirror or CDN may redirect once or twice. More is a misconfiguration or a loop.
-pub const MAX_REDIRECTS: usize = 5;
+use crate::redirect::{redirect_policy, unfollowed_redirect};
 
 /// The most bytes of one response body, counted after decompression, unless
 /// [`Policy::max_body`] says otherwise. The largest real REST page (1500 Binance futures
 /// klines) is about 300 KB; 16 MiB is some fifty times that, yet a lying Content-Length, an
 /// endless chunked body or a gzip bomb cannot exhaust memory.
 pub const MAX_BODY_BYTES: u64 = 16 << 20;
-
-/// Why a redirect is not followed (see [`redirect_refusal`]).
-#[derive(Debug)]
-struct RedirectRefused(String);
-
-impl std::fmt::Display for RedirectRefused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for RedirectRefused {}
-
-fn redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        match redirect_refusal(attempt.previous(), attempt.url()) {
-            Some(why) => attempt.error(RedirectRefused(why)),
-            None => attempt.follow(),
-        }
-    })
-}
-
-/// Why the redirect to `next` is refused, `None` to follow it. `previous`: the addresses
-/// requested so far, the one that answered with this redirect last. Followed: at most
-/// [`MAX_REDIRECTS`], to http(s) only, never back to an address visited, never from https
-/// down to http, and to another origin only over https (a mirror or CDN).
-pub fn redirect_refusal(previous: &[reqwest::Url], next: &reqwest::Url) -> Option<String> {
-    let from = previous
-        .last()
-        .map_or_else(|| "?".to_string(), |u| u.to_string());
-    if !matches!(next.scheme(), "http" | "https") {
-        return Some(format!(
-            "refusing a redirect from {from} to {next}: only http and https are followed"
-        ));
-    }
-    if previous.contains(next) {
-        return Some(format!(
-            "redirect loop: {next} redirects back to an address already visited"
-        ));
-    }
-    if previous.len() > MAX_REDIRECTS {
-        return Some(format!(
-            "more than {MAX_REDIRECTS} redirects (the last to {next})"
-        ));
-    }
-    let prev = previous.last()?;
-    if prev.scheme() == "https" && next.scheme() == "http" {
-        return Some(format!(
-            "refusing a redirect from https down to http: {from} to {next}"
-        ));
-    }
-    if prev.origin() != next.origin() && next.scheme() != "https" {
-        return Some(format!(
-            "refusing a redirect from {from} to another origin over plain http ({next}): \
-             only https mirrors are followed"
-        ));
-    }
-    None
-}
 
 /// A response the caller handles: success or a status the client does not retry.
 #[derive(Debug)]
@@ -425,29 +363,6 @@ enum SendError {
     TooLarge(u64),
     /// A redirect reqwest did not follow (e.g. to `file://`), and why.
     Redirect(String),
-}
-
-/// Why `resp`, a redirect reqwest handed back instead of following, is refused: reqwest
-/// returns some targets (e.g. `file://`) without asking [`redirect_policy`].
-fn unfollowed_redirect(resp: &reqwest::Response) -> Option<String> {
-    if !resp.status().is_redirection() {
-        return None;
-    }
-    let location = resp.headers().get(reqwest::header::LOCATION)?;
-    let location = String::from_utf8_lossy(location.as_bytes());
-    let why = match resp.url().join(&location) {
-        Ok(next) => redirect_refusal(std::slice::from_ref(resp.url()), &next),
-        Err(e) => Some(format!(
-            "refusing a redirect from {} to {location:?}: not a valid address ({e})",
-            resp.url()
-        )),
-    };
-    Some(why.unwrap_or_else(|| {
-        format!(
-            "refusing a redirect from {} to {location:?}: not followed",
-            resp.url()
-        )
-    }))
 }
 
 impl From<reqwest::Error> for SendError {

@@ -8,7 +8,7 @@ mod common;
 use std::io::Write;
 
 use common::{client, Server};
-use dsm_plugin_kit::http::{redirect_refusal, MAX_REDIRECTS};
+use dsm_plugin_kit::redirect::{redirect_refusal, MAX_REDIRECTS};
 use dsm_sdk::ErrorKind;
 use reqwest::Url;
 
