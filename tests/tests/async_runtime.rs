@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use dsm_core::{Dsm, DsmConfig};
+use dsm_core::{Dsm, DsmConfig, SourceMode};
 use dsm_tests::fake::{expected_klines, FakeExchange, Market};
 
 #[tokio::test(flavor = "current_thread")]
@@ -15,9 +15,9 @@ async fn fetch_async_inside_a_single_threaded_runtime_leaves_it_free() {
     let fake = FakeExchange::start();
     fake.set_delay("/api/v3/klines", Duration::from_millis(400));
     let dsm = Dsm::create_with_config(
-        DsmConfig::new("binance", "spot")
+        config_on(DsmConfig::new("binance", "spot"), &fake.url())
             .plugin_dir(target_dir())
-            .endpoint("spot", &fake.url())
+            .source(SourceMode::Rest) // the delayed path: the fetch must await it
             .cache_enabled(false),
     )
     .unwrap();

@@ -13,14 +13,9 @@ const MIN: i64 = 60_000;
 const DAY: i64 = 86_400_000;
 
 fn manager(fake: &FakeExchange, market: &str, cache: &Path, source: SourceMode) -> Dsm {
-    let url = fake.url();
     Dsm::create_with_config(
-        DsmConfig::new("binance", market)
+        config_on(DsmConfig::new("binance", market), &fake.url())
             .plugin_dir(target_dir())
-            .endpoint("spot", &url)
-            .endpoint("um", &url)
-            .endpoint("cm", &url)
-            .endpoint("vision", &url)
             .cache_dir(cache)
             .source(source),
     )
@@ -300,7 +295,8 @@ fn cli_reports_gaps_with_exit_3() {
     let fake = FakeExchange::start();
     let url = fake.url();
     fake.withhold_vision_file("BTCUSDT-1h-2024-06-02.zip");
-    let out = run_dsm(
+    let out = run_dsm_on(
+        &url,
         &[
             "fetch",
             "-p",
@@ -318,10 +314,7 @@ fn cli_reports_gaps_with_exit_3() {
             "--source",
             "archive",
         ],
-        &[
-            ("DSM_BINANCE_VISION_URL", &url),
-            ("DSM_BINANCE_SPOT_URL", &url),
-        ],
+        &[],
     );
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let err = stderr(&out);

@@ -13,12 +13,8 @@ const DAY: i64 = 86_400_000;
 const JAN1: i64 = 1_704_067_200_000; // 2024-01-01
 
 fn config(fake: &FakeExchange, market: &str) -> DsmConfig {
-    let url = fake.url();
-    DsmConfig::new("binance", market)
+    config_on(DsmConfig::new("binance", market), &fake.url())
         .plugin_dir(target_dir())
-        .endpoint("spot", &url)
-        .endpoint("um", &url)
-        .endpoint("cm", &url)
         .backoff(Duration::from_millis(10), Duration::from_millis(50))
         .source(SourceMode::Rest)
         .cache_enabled(false)
@@ -90,7 +86,10 @@ fn coin_m_windows_stay_within_200_days() {
 #[test]
 fn monthly_candles_and_the_one_call_api() {
     let fake = FakeExchange::start();
-    std::env::set_var("DSM_BINANCE_SPOT_URL", fake.url());
+    let endpoints = endpoint_env(&fake.url());
+    for (var, url) in &endpoints {
+        std::env::set_var(var, url);
+    }
     std::env::set_var("DSM_PLUGIN_PATH", target_dir());
     std::env::set_var("DSM_NO_CACHE", "1");
     let got = dsm_core::fetch_market_data(
@@ -102,10 +101,20 @@ fn monthly_candles_and_the_one_call_api() {
         "2024-01-01",
     )
     .unwrap();
-    std::env::remove_var("DSM_BINANCE_SPOT_URL");
+    for (var, _) in &endpoints {
+        std::env::remove_var(var);
+    }
     assert_eq!(got.len(), 48);
     assert!(got.rows == expected_klines(Market::Spot, "BTCUSDT", "1M", 1_577_836_800_000, JAN1));
-    assert!(fake.requests().iter().all(|r| r.path == "/api/v3/klines"));
+    // From the archive's monthly files (auto), REST for what they lack: all from the fake.
+    let monthly = "/data/spot/monthly/klines/BTCUSDT/1mo/";
+    for r in fake.requests() {
+        assert!(
+            r.path == "/api/v3/klines" || r.path.starts_with(monthly),
+            "{}",
+            r.path
+        );
+    }
 }
 
 #[test]

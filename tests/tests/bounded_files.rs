@@ -46,10 +46,8 @@ fn descriptors_are_bounded_during_a_fetch_and_released_after() {
         })
     };
     let dsm = Dsm::create_with_config(
-        DsmConfig::new("binance", "spot")
+        config_on(DsmConfig::new("binance", "spot"), &url)
             .plugin_dir(target_dir())
-            .endpoint("spot", &url)
-            .endpoint("vision", &url)
             .cache_dir(cache.path())
             .source(SourceMode::Auto)
             .concurrency(4)

@@ -15,9 +15,8 @@ const JAN1: i64 = 1_704_067_200_000; // 2024-01-01
 const KLINE: &str = "/v5/market/kline";
 
 fn config(fake: &FakeExchange, market: &str) -> DsmConfig {
-    DsmConfig::new("bybit", market)
+    config_on(DsmConfig::new("bybit", market), &fake.url())
         .plugin_dir(target_dir())
-        .endpoint("rest", &fake.url())
         .backoff(Duration::from_millis(10), Duration::from_millis(50))
         .source(SourceMode::Rest)
         .cache_enabled(false)

@@ -85,7 +85,7 @@ fn providers_never_maps_a_plugin_file_strace() {
         eprintln!("strace not installed; skipped");
         return;
     }
-    let out = Command::new("strace")
+    let out = on_loopback(&mut Command::new("strace"), NOWHERE)
         .args(["-f", "-e", "trace=openat,mmap,close", "--"])
         .arg(dsm_bin())
         .arg("providers")

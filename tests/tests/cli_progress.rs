@@ -33,7 +33,7 @@ fn progress_on_a_terminal_only() {
     // `script` runs the command on a pseudo-terminal (util-linux, in every Debian).
     let line = format!("{} {}", dsm_bin().display(), args.join(" "));
     // The typescript goes into the test's directory, not /dev/null.
-    let tty = Command::new("script")
+    let tty = on_loopback(&mut Command::new("script"), NOWHERE)
         .args(["-qec", &line])
         .arg(dir.path().join("typescript"))
         .output()

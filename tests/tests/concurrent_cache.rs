@@ -37,12 +37,10 @@ fn two_processes_filling_one_cache_agree_and_leave_it_valid() {
         .to_vec()
     };
     let spawn = |out: &str, source: &str| {
-        Command::new(dsm_bin())
+        on_loopback(&mut Command::new(dsm_bin()), &url)
             .args(args(out, source))
             .env_remove("DSM_PLUGIN_PATH")
             .env("DSM_CACHE_DIR", &cache)
-            .env("DSM_BINANCE_SPOT_URL", &url)
-            .env("DSM_BINANCE_VISION_URL", &url)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

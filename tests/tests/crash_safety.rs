@@ -42,7 +42,7 @@ fn killed_fetches_leave_a_valid_cache_and_a_rerun_completes_it() {
     ];
     let mut seed = 0x9E37_79B9_7F4A_7C15u64;
     for round in 0..25 {
-        let mut child = Command::new(dsm_bin())
+        let mut child = on_loopback(&mut Command::new(dsm_bin()), NOWHERE)
             .args(fetch)
             .env_remove("DSM_PLUGIN_PATH")
             .stdout(Stdio::null())

@@ -1,12 +1,13 @@
-//! SIGKILL at random points of a large fetch with the real Binance plugin (monthly and
+//! SIGKILL at varied points of a large fetch with the real Binance plugin (monthly and
 //! daily archive files, a month's daily fallback, REST pages) against the fake exchange:
 //! after every kill `dsm cache verify` passes, and a rerun completes the cache with every
-//! day exactly once.
+//! day exactly once. Each kill lands mid-run whatever the machine's speed: the fake answers
+//! a varied number of requests, then holds the next one until the process is killed.
 
 mod common;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use dsm_tests::fake::{expected_klines, FakeExchange, Market};
@@ -34,6 +35,8 @@ fn killed_binance_fetches_leave_a_valid_cache_and_a_rerun_completes_it() {
     let days = ((ms(end) - ms(start)) / DAY) as usize;
     let cache = tempfile::tempdir().unwrap();
     let c = cache.path().to_str().unwrap().to_string();
+    let out = tempfile::tempdir().unwrap();
+    let out_csv = out.path().join("candles.csv").to_str().unwrap().to_string();
     let fetch = |source: &str| -> Vec<String> {
         [
             "--cache-dir",
@@ -60,33 +63,41 @@ fn killed_binance_fetches_leave_a_valid_cache_and_a_rerun_completes_it() {
     };
     let command = |source: &str| {
         let mut cmd = Command::new(dsm_bin());
-        cmd.args(fetch(source))
-            .env_remove("DSM_PLUGIN_PATH")
-            .env("DSM_BINANCE_SPOT_URL", &url)
-            .env("DSM_BINANCE_VISION_URL", &url);
+        on_loopback(&mut cmd, &url)
+            .args(fetch(source))
+            .env_remove("DSM_PLUGIN_PATH");
         cmd
     };
 
     let mut seed = 0x2545_F491_4F6C_DD1Du64;
-    let mut killed_mid_run = 0;
     for round in 0..16 {
+        // A run makes some 80 requests from an empty cache (2 per archive file, REST pages)
+        // and 4 rounds of at most 11 answers fill at most 24 of its days before the clear
+        // below: request `pass + 1` always comes, and the process waits for it when killed.
+        let pass = (next(&mut seed) % 12) as usize;
+        fake.hold_after(pass);
         let mut child = command("auto")
-            .args(["-o", "/dev/null"])
+            .args(["-o", &out_csv])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // A whole run from an empty cache takes ~1.3 s in debug builds.
-        let at = Duration::from_millis(10 + next(&mut seed) % 1300);
-        let started = Instant::now();
-        let mut finished = false;
-        while started.elapsed() < at && !finished {
-            finished = child.try_wait().unwrap().is_some();
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        let _ = child.kill(); // SIGKILL (a no-op if it already finished)
+        let held = loop {
+            if fake.wait_held(Duration::from_millis(20)) {
+                break true;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break false;
+            }
+        };
+        let _ = child.kill(); // SIGKILL
         child.wait().unwrap();
-        killed_mid_run += usize::from(!finished);
+        fake.release();
+        assert!(
+            held,
+            "round {round}: the run ended before its request {}",
+            pass + 1
+        );
         let verify = run_dsm(&["--cache-dir", &c, "cache", "verify"], &[]);
         assert!(
             verify.status.success(),
@@ -104,11 +115,6 @@ fn killed_binance_fetches_leave_a_valid_cache_and_a_rerun_completes_it() {
             assert!(cache_files(cache.path()).is_empty());
         }
     }
-    assert!(
-        killed_mid_run >= 10,
-        "only {killed_mid_run} kills landed mid-run"
-    );
-
     // The rerun completes the cache; then the cache alone serves every candle exactly once.
     let out = command("auto").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));

@@ -21,9 +21,8 @@ fn dropping_a_manager_ends_its_threads_and_keeps_the_library() {
     let fake = FakeExchange::start();
     let before = thread_names().len();
     let dsm = Dsm::create_with_config(
-        DsmConfig::new("binance", "spot")
+        config_on(DsmConfig::new("binance", "spot"), &fake.url())
             .plugin_dir(target_dir())
-            .endpoint("spot", &fake.url())
             .cache_enabled(false),
     )
     .unwrap();

@@ -208,10 +208,8 @@ fn vision_downloads_in_flight_never_exceed_the_concurrency() {
     }
     let url = fake.url();
     let dsm = dsm_core::Dsm::create_with_config(
-        dsm_core::DsmConfig::new("binance", "spot")
+        config_on(dsm_core::DsmConfig::new("binance", "spot"), &url)
             .plugin_dir(target_dir())
-            .endpoint("vision", &url)
-            .endpoint("spot", &url)
             .cache_dir(cache.path())
             .source(SourceMode::Archive)
             .concurrency(3),

@@ -146,13 +146,47 @@ fn an_endless_redirect_is_a_network_error_naming_the_url_and_is_not_retried() {
 }
 
 #[test]
+fn a_gzip_bomb_is_refused_at_the_body_cap_and_not_retried() {
+    let fake = FakeExchange::start();
+    fake.push_faults(KLINES, (0..5).map(|_| Fault::GzipBomb));
+    let message = failed(&fake, 10_000, ErrorKind::INTEGRITY);
+    assert!(
+        message.contains("(after decompression), over the 16777216-byte limit"),
+        "{message}"
+    );
+    assert_eq!(rest_requests(&fake), 1, "refused once, not retried");
+}
+
+#[test]
+fn redirects_to_other_schemes_or_other_origins_over_http_are_refused_once() {
+    let other_origin = format!("{NOWHERE}{KLINES}");
+    for (location, why) in [
+        ("ftp://127.0.0.1/klines", "only http and https are followed"),
+        ("file:///etc/passwd", "only http and https are followed"),
+        (other_origin.as_str(), "another origin over plain http"),
+    ] {
+        let fake = FakeExchange::start();
+        fake.push_faults(KLINES, (0..5).map(|_| Fault::Redirect(location.into())));
+        let message = failed(&fake, 2_000, ErrorKind::NETWORK);
+        assert!(message.contains("refusing a redirect"), "{message}");
+        assert!(message.contains(why), "{location}: {message}");
+        assert_eq!(
+            rest_requests(&fake),
+            1,
+            "{location}: refused once, not retried"
+        );
+    }
+}
+
+#[test]
 fn the_cli_exits_1_with_the_page_and_cause_and_writes_no_file() {
     let fake = FakeExchange::start();
     fake.push_faults(KLINES, [Fault::Rows(RowFault::NonNumeric)]);
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("out.csv");
     let url = fake.url();
-    let out = run_dsm(
+    let out = run_dsm_on(
+        &url,
         &[
             "fetch",
             "-p",
@@ -172,7 +206,7 @@ fn the_cli_exits_1_with_the_page_and_cause_and_writes_no_file() {
             "-o",
             out_file.to_str().unwrap(),
         ],
-        &[("DSM_BINANCE_SPOT_URL", &url)],
+        &[],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);

@@ -54,7 +54,8 @@ impl Sandbox {
         let cache = self.p("cache");
         let url = self.fake.url();
         let (home, xdg_cache, xdg_data) = (self.p("home"), self.p("xdg-cache"), self.p("xdg-data"));
-        run_dsm(
+        run_dsm_on(
+            &url,
             &[
                 "fetch",
                 "-p",
@@ -77,10 +78,6 @@ impl Sandbox {
                 ("HOME", home.to_str().unwrap()),
                 ("XDG_CACHE_HOME", xdg_cache.to_str().unwrap()),
                 ("XDG_DATA_HOME", xdg_data.to_str().unwrap()),
-                ("DSM_BINANCE_SPOT_URL", &url),
-                ("DSM_BINANCE_UM_URL", &url),
-                ("DSM_BINANCE_CM_URL", &url),
-                ("DSM_BINANCE_VISION_URL", &url),
             ],
         )
     }

@@ -16,16 +16,11 @@ const JAN1: i64 = 1_704_067_200_000;
 const END: i64 = JAN1 + 2 * 86_400_000;
 
 fn manager(fake: &FakeExchange, provider: &str, market: &str) -> Dsm {
-    let url = fake.url();
-    let mut c = DsmConfig::new(provider, market)
+    let c = config_on(DsmConfig::new(provider, market), &fake.url())
         .plugin_dir(target_dir())
         .backoff(Duration::from_millis(10), Duration::from_millis(50))
         .source(SourceMode::Rest)
         .cache_enabled(false);
-    c = match provider {
-        "binance" => c.endpoint("spot", &url),
-        _ => c.endpoint("rest", &url),
-    };
     Dsm::create_with_config(c).unwrap()
 }
 

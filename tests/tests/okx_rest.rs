@@ -16,9 +16,8 @@ const JAN1: i64 = 1_704_067_200_000; // 2024-01-01
 const HISTORY: &str = "/api/v5/market/history-candles";
 
 fn config(fake: &FakeExchange, market: &str) -> DsmConfig {
-    DsmConfig::new("okx", market)
+    config_on(DsmConfig::new("okx", market), &fake.url())
         .plugin_dir(target_dir())
-        .endpoint("rest", &fake.url())
         .backoff(Duration::from_millis(10), Duration::from_millis(50))
         .source(SourceMode::Rest)
         .cache_enabled(false)

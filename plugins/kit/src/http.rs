@@ -8,11 +8,14 @@
 //! - 429 and 418 wait out Retry-After when it is at most `max_retry_after_ms`; these waits
 //!   do not use the retry budget above but have their own bound of `retries + 1` waits;
 //!   a longer Retry-After, or one wait too many, is `RATE_LIMITED` with `retry_after_ms`;
-//! - every other status (2xx, 3xx, other 4xx) is returned to the caller, body read in full,
-//!   for the exchange-specific mapping;
-//! - redirects: up to [`MAX_REDIRECTS`] are followed; a loop (an address visited again), a
-//!   longer chain, or a downgrade from https to http is a `NETWORK` error naming the URL,
-//!   not retried (the same answer would come again).
+//! - every other status (2xx, other 4xx, a 3xx without Location) is returned to the
+//!   caller, body read in full, for the exchange-specific mapping;
+//! - bodies: at most [`MAX_BODY_BYTES`] (or [`Policy::max_body`]) after decompression; a
+//!   larger one is `INTEGRITY`, not retried;
+//! - redirects: see [`crate::redirect`] (at most [`crate::redirect::MAX_REDIRECTS`]); a refused
+//!   one (a loop, a longer chain, a scheme other than http(s), https down to http, another
+//!   origin over plain http) is a `NETWORK` error naming the URL, not retried (the same
+//!   answer would come again).
 //!
 //! [`HttpClient::get_with`] adds a [`Policy`]: a request-rate limit ([`RateLimiter`],
 //! admitted per attempt, right before sending), exchange "slow down" answers that are not
@@ -29,47 +32,13 @@ pub use reqwest::header::HeaderMap;
 use crate::backoff::{retry_after_ms, Backoff};
 use crate::cancel::{cancellable, check, sleep_cancellable};
 use crate::limit::{Concurrency, RateLimiter, WeightGate};
+use crate::redirect::{redirect_policy, unfollowed_redirect};
 
-/// Redirects followed for one request. Exchanges and their archives answer directly; a
-/// mirror or CDN may redirect once or twice. More is a misconfiguration or a loop.
-pub const MAX_REDIRECTS: usize = 5;
-
-/// Why a redirect is not followed (see [`redirect_policy`]).
-#[derive(Debug)]
-struct RedirectRefused(String);
-
-impl std::fmt::Display for RedirectRefused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for RedirectRefused {}
-
-/// Follow at most [`MAX_REDIRECTS`], never to an address already visited, never from
-/// https down to http.
-fn redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let next = attempt.url().clone();
-        if attempt.previous().contains(&next) {
-            let why = format!("redirect loop: {next} redirects back to an address already visited");
-            return attempt.error(RedirectRefused(why));
-        }
-        if attempt.previous().len() > MAX_REDIRECTS {
-            let why = format!("more than {MAX_REDIRECTS} redirects (the last to {next})");
-            return attempt.error(RedirectRefused(why));
-        }
-        let downgrade = attempt
-            .previous()
-            .last()
-            .is_some_and(|prev| prev.scheme() == "https" && next.scheme() == "http");
-        if downgrade {
-            let why = format!("refusing a redirect from https down to {next}");
-            return attempt.error(RedirectRefused(why));
-        }
-        attempt.follow()
-    })
-}
+/// The most bytes of one response body, counted after decompression, unless
+/// [`Policy::max_body`] says otherwise. The largest real REST page (1500 Binance futures
+/// klines) is about 300 KB; 16 MiB is some fifty times that, yet a lying Content-Length, an
+/// endless chunked body or a gzip bomb cannot exhaust memory.
+pub const MAX_BODY_BYTES: u64 = 16 << 20;
 
 /// A response the caller handles: success or a status the client does not retry.
 #[derive(Debug)]
@@ -117,8 +86,9 @@ pub struct Policy<'a> {
     /// The wait after a throttling answer that names none (no Retry-After), e.g. the
     /// exchange's rate window; `None` uses the exponential backoff.
     pub throttle_wait_ms: Option<u64>,
-    /// Refuse a body larger than this many bytes: `INTEGRITY`, not retried (refused from
-    /// its Content-Length, or as soon as it grows past the cap).
+    /// Refuse a body larger than this many bytes, counted after decompression
+    /// (`None`: [`MAX_BODY_BYTES`]): `INTEGRITY`, not retried (refused from its
+    /// Content-Length, or as soon as it grows past the cap).
     pub max_body: Option<u64>,
     /// Counts every attempt (retries included), also when the call ends in an error.
     pub counter: Option<&'a AtomicU64>,
@@ -317,13 +287,16 @@ impl HttpClient {
             self.host.log(LogLevel::DEBUG, &format!("GET {url}"));
         }
         let started = Instant::now();
-        let raw = cancellable(&self.host, self.send(url, policy.max_body)).await?;
+        let max_body = policy.max_body.unwrap_or(MAX_BODY_BYTES);
+        let raw = cancellable(&self.host, self.send(url, max_body)).await?;
         let raw = raw.map_err(|e| match e {
             SendError::Http(e) if e.is_redirect() => Failed::Final(map_reqwest(url, e)),
             SendError::Http(e) => Failed::Retry(map_reqwest(url, e)),
-            SendError::TooLarge(size) => {
-                Failed::Final(too_large(url, size, policy.max_body.unwrap_or(0)))
-            }
+            SendError::TooLarge(size) => Failed::Final(too_large(url, size, max_body)),
+            SendError::Redirect(why) => Failed::Final(ProviderError::new(
+                ErrorKind::NETWORK,
+                format!("GET {url} failed: {why}"),
+            )),
         })?;
         if let Some(w) = policy.weight {
             w.gate.observe(&raw.headers);
@@ -342,22 +315,20 @@ impl HttpClient {
         Ok(raw)
     }
 
-    async fn send(&self, url: &str, max_body: Option<u64>) -> Result<Raw, SendError> {
+    /// Send and read the body, at most `max` bytes of it (decompressed: reqwest decodes gzip
+    /// as the chunks arrive, and then reports no Content-Length).
+    async fn send(&self, url: &str, max: u64) -> Result<Raw, SendError> {
         let mut resp = self.client.get(url).send().await?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let Some(max) = max_body else {
-            let body = resp.bytes().await?.to_vec();
-            return Ok(Raw {
-                status,
-                headers,
-                body,
-            });
-        };
+        if let Some(why) = unfollowed_redirect(&resp) {
+            return Err(SendError::Redirect(why));
+        }
         if let Some(len) = resp.content_length().filter(|&len| len > max) {
             return Err(SendError::TooLarge(len));
         }
         let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+        // Checked before each append: chunks are small, so memory stays bounded by `max`.
         while let Some(chunk) = resp.chunk().await? {
             let size = (body.len() + chunk.len()) as u64;
             if size > max {
@@ -390,6 +361,8 @@ enum SendError {
     Http(reqwest::Error),
     /// The body is at least this large, over [`Policy::max_body`].
     TooLarge(u64),
+    /// A redirect reqwest did not follow (e.g. to `file://`), and why.
+    Redirect(String),
 }
 
 impl From<reqwest::Error> for SendError {
@@ -401,7 +374,11 @@ impl From<reqwest::Error> for SendError {
 fn too_large(url: &str, size: u64, max: u64) -> ProviderError {
     ProviderError::new(
         ErrorKind::INTEGRITY,
-        format!("GET {url}: refusing a body of {size}+ bytes, over the {max}-byte limit"),
+        format!(
+            "GET {url}: refusing a body of {size}+ bytes (after decompression), over the \
+             {max}-byte limit; no real answer is that large, so the server (or a proxy) is \
+             broken or hostile"
+        ),
     )
 }
 

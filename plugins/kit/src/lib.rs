@@ -1,7 +1,8 @@
 //! dsm-plugin-kit: what every dsm plugin links statically.
 //!
 //! - [`Core`]: a provider's settings, host services, lazy runtime and HTTP client;
-//! - [`http`]: GET with timeouts, retries, backoff, Retry-After, request counting, logging;
+//! - [`http`]: GET with timeouts, retries, backoff, Retry-After, body caps, request counting,
+//!   logging; [`redirect`]: which redirects it follows;
 //! - [`limit`]: concurrency and a used-weight-per-minute gate;
 //! - [`window`] and [`ordered`]: split a range into one-page windows, fetch them
 //!   concurrently and deliver in order;
@@ -30,6 +31,7 @@ pub mod limit;
 pub mod ordered;
 pub mod pager;
 pub mod parse;
+pub mod redirect;
 pub mod request;
 pub mod runtime;
 pub mod symbol;

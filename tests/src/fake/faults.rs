@@ -38,6 +38,11 @@ pub enum Fault {
     Rows(RowFault),
     /// HTTP 302 whose Location is the request's own URL: an endless redirect.
     RedirectLoop,
+    /// HTTP 302 to this Location (another scheme, another origin).
+    Redirect(String),
+    /// HTTP 200 with `Content-Encoding: gzip` and a 64 KiB body that inflates to 64 MiB of
+    /// zeros: a gzip bomb.
+    GzipBomb,
 }
 
 /// How rows are damaged, in a REST page or a Vision CSV. Each alters the second row (the
@@ -166,6 +171,10 @@ impl Fault {
                 };
                 Some(Response::empty(302).header("Location", target))
             }
+            Fault::Redirect(location) => {
+                Some(Response::empty(302).header("Location", location.clone()))
+            }
+            Fault::GzipBomb => Some(gzip_bomb()),
             Fault::Delay(_)
             | Fault::Truncated
             | Fault::Reset
@@ -188,6 +197,23 @@ impl Fault {
             _ => {}
         }
     }
+}
+
+/// A gzip member whose deflate data inflates to 64 MiB of zeros (no trailer: a client
+/// must give up long before the end).
+fn gzip_bomb() -> Response {
+    let mut piece = Vec::with_capacity(8 << 10);
+    flate2::Compress::new(flate2::Compression::best(), false)
+        .compress_vec(&vec![0u8; 1 << 20], &mut piece, flate2::FlushCompress::Full)
+        .expect("deflate");
+    // Header: magic, deflate, no flags, no mtime, no extra flags, unknown OS. Each piece ends
+    // on a full flush, so copies of it in a row are one valid deflate stream.
+    let mut body = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    for _ in 0..64 {
+        body.extend_from_slice(&piece);
+    }
+    Response::bytes(200, "application/json;charset=UTF-8", body)
+        .header("Content-Encoding", "gzip".into())
 }
 
 /// Binance's error shape: {"code":-1121,"msg":"Invalid symbol."}.

@@ -124,6 +124,7 @@ pub(crate) async fn accept_loop(
 async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
     let mut buf = Vec::new();
     while let Some(req) = read_request(&mut stream, &mut buf).await {
+        shared.gate.enter().await;
         {
             let mut st = shared.lock();
             st.in_flight += 1;

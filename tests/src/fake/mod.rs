@@ -5,6 +5,7 @@ mod binance_rest;
 mod bybit;
 mod candles;
 mod faults;
+mod gate;
 mod grid;
 mod http;
 mod log;
@@ -110,6 +111,23 @@ impl FakeExchange {
     /// Delays every response on `path` before its headers; `Duration::ZERO` clears.
     pub fn set_delay(&self, path: &str, delay: Duration) {
         self.shared.lock().set_delay(path, delay);
+    }
+
+    /// Lets `n` more requests through, then holds every later one unanswered (not logged
+    /// yet) until [`FakeExchange::release`]: the client is then certainly mid-run.
+    pub fn hold_after(&self, n: usize) {
+        self.shared.gate.hold_after(n);
+    }
+
+    /// Waits up to `timeout` for a request to be held (see [`FakeExchange::hold_after`]);
+    /// whether one is.
+    pub fn wait_held(&self, timeout: Duration) -> bool {
+        self.shared.gate.wait_held(timeout)
+    }
+
+    /// Answers the held requests and lets every later one through.
+    pub fn release(&self) {
+        self.shared.gate.release();
     }
 
     /// Overrides the per-minute weight limit for paths starting with `path_prefix`

@@ -122,12 +122,15 @@ impl State {
     }
 }
 
-/// The state behind a mutex that survives a panicking test thread.
+/// The state behind a mutex that survives a panicking test thread, and the request gate.
 #[derive(Default)]
-pub(crate) struct Shared(Mutex<State>);
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    pub(crate) gate: super::gate::Gate,
+}
 
 impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -161,3 +161,24 @@ async fn works_inside_a_tokio_test() {
     assert!(body.starts_with(&format!("[[{T},")), "{body}");
     drop(fx);
 }
+
+#[test]
+fn held_requests_are_answered_only_after_release() {
+    let fx = FakeExchange::start();
+    fx.hold_after(1);
+    assert_eq!(get(&fx, KLINES).status, 200, "the first passes");
+    std::thread::scope(|s| {
+        let held = s.spawn(|| raw_get(&fx, KLINES));
+        // The bound only ends a broken test; the event itself is the held request.
+        assert!(fx.wait_held(Duration::from_secs(30)), "the second is held");
+        assert_eq!(fx.requests().len(), 1, "not answered, not logged yet");
+        fx.release();
+        let answer = held.join().unwrap();
+        assert!(
+            answer.starts_with(b"HTTP/1.1 200 OK"),
+            "answered after release"
+        );
+    });
+    assert_eq!(fx.requests().len(), 2);
+    assert_eq!(get(&fx, KLINES).status, 200, "the gate is open again");
+}

@@ -113,11 +113,67 @@ pub fn is_mapped(id: &str) -> bool {
     mapped_plugins().contains(&format!("libdsm_{id}.so"))
 }
 
-/// Run the built `dsm` with `args`, no inherited plugin path, a fresh empty cache
-/// directory (unless `env` sets DSM_CACHE_DIR), and extra env.
+/// Every endpoint (manifest key) of every provider. Tests point all of them at 127.0.0.1
+/// through the helpers below, never only the one they mean to use: a forgotten one would
+/// resolve and reach the real exchange. `every_endpoint_is_listed` checks this against the
+/// built plugins' manifests.
+pub const ENDPOINTS: &[(&str, &[&str])] = &[
+    ("binance", &["spot", "um", "cm", "vision"]),
+    ("okx", &["rest"]),
+    ("bybit", &["rest"]),
+];
+
+/// Where endpoints point when a test names no server: a loopback port nothing listens on,
+/// so a request is refused at once.
+pub const NOWHERE: &str = "http://127.0.0.1:9";
+
+/// The environment pointing every endpoint of every provider at `url`
+/// (`DSM_<PROVIDER>_<KEY>_URL`).
+pub fn endpoint_env(url: &str) -> Vec<(String, String)> {
+    ENDPOINTS
+        .iter()
+        .flat_map(|(provider, keys)| keys.iter().map(move |key| (provider, key)))
+        .map(|(provider, key)| (endpoint_var(provider, key), url.to_string()))
+        .collect()
+}
+
+fn endpoint_var(provider: &str, key: &str) -> String {
+    format!("DSM_{provider}_{key}_URL").to_ascii_uppercase()
+}
+
+/// `cmd` with every endpoint of every provider at `url`.
+pub fn on_loopback<'a>(cmd: &'a mut Command, url: &str) -> &'a mut Command {
+    cmd.envs(endpoint_env(url))
+}
+
+/// `config` with every endpoint of its provider at `url`.
+pub fn config_on(config: dsm_core::DsmConfig, url: &str) -> dsm_core::DsmConfig {
+    let keys = ENDPOINTS
+        .iter()
+        .find(|(p, _)| *p == config.provider)
+        .map_or(&[][..], |(_, keys)| *keys);
+    keys.iter().fold(config, |c, key| c.endpoint(key, url))
+}
+
+/// Run the built `dsm` with `args`, no inherited plugin path, every endpoint at
+/// [`NOWHERE`], a fresh empty cache directory (unless `env` sets DSM_CACHE_DIR), and extra
+/// env.
 pub fn run_dsm(args: &[&str], env: &[(&str, &str)]) -> Output {
+    run_dsm_on(NOWHERE, args, env)
+}
+
+/// [`run_dsm`] with every endpoint of every provider at `url`.
+pub fn run_dsm_on(url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let cache = tempfile::tempdir().expect("tempdir");
     let mut cmd = Command::new(dsm_bin());
+    for (provider, keys) in ENDPOINTS {
+        // `DSM_<PROVIDER>_URL` in `env` sets the first endpoint: its own variable would win.
+        let main = format!("DSM_{provider}_URL").to_ascii_uppercase();
+        let skip = usize::from(env.iter().any(|(k, _)| *k == main));
+        for key in &keys[skip..] {
+            cmd.env(endpoint_var(provider, key), url);
+        }
+    }
     cmd.args(args)
         .env_remove("DSM_PLUGIN_PATH")
         .env_remove("DSM_LOG")
@@ -180,14 +236,10 @@ pub fn binance_on_fake(
     source: dsm_core::SourceMode,
     timeout_ms: u64,
 ) -> dsm_core::Dsm {
-    let url = fake.url();
+    let config = config_on(dsm_core::DsmConfig::new("binance", market), &fake.url());
     dsm_core::Dsm::create_with_config(
-        dsm_core::DsmConfig::new("binance", market)
+        config
             .plugin_dir(target_dir())
-            .endpoint("spot", &url)
-            .endpoint("um", &url)
-            .endpoint("cm", &url)
-            .endpoint("vision", &url)
             .cache_dir(cache)
             .source(source)
             .retries(3)
