@@ -178,7 +178,7 @@ pub struct FetchArgs {
     #[arg(long)]
     pub recheck_gaps: bool,
 
-        /// Write to this file instead of stdout (a file is written whole, or not at all; - is
+    /// Write to this file instead of stdout (a file is written whole, or not at all; - is
     /// stdout).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
