@@ -97,6 +97,12 @@ fn new(args: &NewArgs) -> Result<ExitCode, DsmError> {
     write("Cargo.toml", fill(CARGO_TOML))?;
     write("manifest.json", fill(MANIFEST))?;
     write("src/lib.rs", fill(LIB_RS))?;
+    if !deps.contains("path = ") {
+        eprintln!(
+            "note: Cargo.toml names dsm-sdk and dsm-plugin-kit by version; until they are on \
+             crates.io, pass --dsm-src with a dsm checkout to depend on it by path"
+        );
+    }
     println!(
         "wrote {}: build it with `cargo build --release` there, check it with \
          `dsm plugin check target/release/libdsm_{id}.so`, and copy that file into a plugin \
