@@ -199,7 +199,12 @@ fn check_here(cli: &Cli, args: &CheckArgs) -> Result<ExitCode, DsmError> {
             .allow_insecure_plugins(cli.allow_insecure_plugins)
             .retries(1);
         let dsm = match Dsm::create_with_config(config) {
-            Ok(d) => d,
+            Ok(d) if same_file(d.plugin_path(), &args.file) => d,
+            Ok(d) => {
+                let other = d.plugin_path().display();
+                report.fail(format!("market {}: dsm chose {other} instead", market.id));
+                continue;
+            }
             Err(e) => {
                 report.fail(format!("market {}: no manager: {e}", market.id));
                 continue;
@@ -234,6 +239,12 @@ fn check_here(cli: &Cli, args: &CheckArgs) -> Result<ExitCode, DsmError> {
         }
     }
     Ok(report.exit())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a.canonicalize()
+        .ok()
+        .is_some_and(|a| b.canonicalize().is_ok_and(|b| a == b))
 }
 
 /// The manifest as discovery sees it: permissions, SDK version, id matching the file name.
