@@ -97,6 +97,12 @@ fn new(args: &NewArgs) -> Result<ExitCode, DsmError> {
     write("Cargo.toml", fill(CARGO_TOML))?;
     write("manifest.json", fill(MANIFEST))?;
     write("src/lib.rs", fill(LIB_RS))?;
+    if !deps.contains("path = ") {
+        eprintln!(
+            "note: Cargo.toml names dsm-sdk and dsm-plugin-kit by version; until they are on \
+             crates.io, pass --dsm-src with a dsm checkout to depend on it by path"
+        );
+    }
     println!(
         "wrote {}: build it with `cargo build --release` there, check it with \
          `dsm plugin check target/release/libdsm_{id}.so`, and copy that file into a plugin \
@@ -193,7 +199,12 @@ fn check_here(cli: &Cli, args: &CheckArgs) -> Result<ExitCode, DsmError> {
             .allow_insecure_plugins(cli.allow_insecure_plugins)
             .retries(1);
         let dsm = match Dsm::create_with_config(config) {
-            Ok(d) => d,
+            Ok(d) if same_file(d.plugin_path(), &args.file) => d,
+            Ok(d) => {
+                let other = d.plugin_path().display();
+                report.fail(format!("market {}: dsm chose {other} instead", market.id));
+                continue;
+            }
             Err(e) => {
                 report.fail(format!("market {}: no manager: {e}", market.id));
                 continue;
@@ -228,6 +239,12 @@ fn check_here(cli: &Cli, args: &CheckArgs) -> Result<ExitCode, DsmError> {
         }
     }
     Ok(report.exit())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a.canonicalize()
+        .ok()
+        .is_some_and(|a| b.canonicalize().is_ok_and(|b| a == b))
 }
 
 /// The manifest as discovery sees it: permissions, SDK version, id matching the file name.

@@ -312,7 +312,15 @@ impl DsmConfig {
     /// At manager creation: add the `DSM_*_URL` endpoints of the process environment (any
     /// preset), then resolve `MAIN_ENDPOINT` to the manifest's first endpoint key.
     pub(crate) fn resolve_endpoints(&mut self, endpoint_keys: &[String]) {
-        self.add_env_endpoints(std::env::vars());
+        self.resolve_endpoints_with(endpoint_keys, std::env::vars());
+    }
+
+    fn resolve_endpoints_with(
+        &mut self,
+        endpoint_keys: &[String],
+        vars: impl Iterator<Item = (String, String)>,
+    ) {
+        self.add_env_endpoints(vars);
         self.resolve_main_endpoint(endpoint_keys);
     }
 
@@ -488,6 +496,38 @@ mod tests {
         let pc = c.provider_config();
         assert_eq!(pc.endpoint("spot"), Some("http://127.0.0.1:1"));
         assert_eq!(pc.request_timeout_ms, 1234);
+    }
+
+    #[test]
+    fn every_preset_takes_env_endpoints_and_code_wins() {
+        let vars = || {
+            [
+                ("DSM_BINANCE_URL", "http://127.0.0.1:1"),
+                ("DSM_BINANCE_VISION_URL", "http://127.0.0.1:2"),
+                ("DSM_RETRIES", "9"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+        };
+        let keys = ["spot".to_string(), "um".into(), "vision".into()];
+        for preset in [
+            DsmConfig::new,
+            DsmConfig::for_production,
+            DsmConfig::for_development,
+        ] {
+            let mut c = preset("binance", "spot").endpoint("vision", "http://127.0.0.1:3");
+            let retries = c.retries;
+            c.resolve_endpoints_with(&keys, vars());
+            assert_eq!(
+                c.endpoints["spot"], "http://127.0.0.1:1",
+                "env fills the main one"
+            );
+            assert_eq!(
+                c.endpoints["vision"], "http://127.0.0.1:3",
+                "code wins over env"
+            );
+            assert_eq!(c.retries, retries, "tuning only through from_env");
+        }
     }
 
     #[test]

@@ -56,8 +56,7 @@ fn run(args: &[String]) -> Result<(), String> {
             };
             install(&built, &prefix)?;
             println!(
-                "installed {} and {} plugin(s) under {}",
-                "bin/dsm",
+                "installed bin/dsm and {} plugin(s) under {}",
                 built.plugins.len(),
                 prefix.display()
             );
