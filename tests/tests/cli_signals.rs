@@ -48,7 +48,7 @@ fn interrupted_by(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let first = okx("2024-01-01", "2024-01-04");
     let args: Vec<&str> = first.iter().map(String::as_str).collect();
-    let o = run(dsm(&fake.url(), cache.path(), &args).stdout(Stdio::null()));
+    let o = run(&mut dsm(&fake.url(), cache.path(), &args));
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(cache_files(cache.path()).len(), 3);
 

@@ -41,7 +41,7 @@ fn two_processes_filling_one_cache_agree_and_leave_it_valid() {
             .args(args(out, source))
             .env_remove("DSM_PLUGIN_PATH")
             .env("DSM_CACHE_DIR", &cache)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap()

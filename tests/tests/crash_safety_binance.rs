@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -76,10 +76,12 @@ fn killed_binance_fetches_leave_a_valid_cache_and_a_rerun_completes_it() {
         // below: request `pass + 1` always comes, and the process waits for it when killed.
         let pass = (next(&mut seed) % 12) as usize;
         fake.hold_after(pass);
+        // Its messages go to a file in the test's directory, not /dev/null.
+        let log = std::fs::File::create(out.path().join("dsm.log")).unwrap();
         let mut child = command("auto")
             .args(["-o", &out_csv])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
             .spawn()
             .unwrap();
         let held = loop {

@@ -3,6 +3,8 @@
 //! Symbols starting `HOLE` play an exchange that publishes late: the first call for such a
 //! symbol in a process lacks the candles opening at 10:00 and 11:00 UTC of every day; later
 //! calls have them.
+//! `DSM_TESTPLUG_PAUSE_FROM` (ms): a fetch starting at or after that time never answers, so
+//! a test can kill the host at a point it is certainly in the middle of its run.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -40,6 +42,7 @@ impl Plugin for TestProvider {
             panic!("testplug was asked to panic");
         }
         self.host.log(LogLevel::INFO, "testplug fetch");
+        pause_if_asked(req.start_ms)?;
         let step = interval_ms(req.interval.as_str())
             .ok_or_else(|| ProviderError::new(ErrorKind::INVALID_INTERVAL, "bad interval"))?;
         let first = (req.start_ms + step - 1).div_euclid(step) * step;
@@ -79,6 +82,23 @@ impl Plugin for TestProvider {
             missing: Default::default(),
         })
     }
+}
+
+/// Waits for the test to kill the process when `DSM_TESTPLUG_PAUSE_FROM` is at or before
+/// `start_ms`; then fails, so a process a failed test left behind ends by itself.
+fn pause_if_asked(start_ms: i64) -> Result<(), ProviderError> {
+    let from = std::env::var("DSM_TESTPLUG_PAUSE_FROM").ok();
+    if from
+        .and_then(|v| v.parse::<i64>().ok())
+        .is_some_and(|f| f <= start_ms)
+    {
+        std::thread::sleep(std::time::Duration::from_secs(300));
+        return Err(ProviderError::new(
+            ErrorKind::TIMEOUT,
+            "paused for DSM_TESTPLUG_PAUSE_FROM and never killed",
+        ));
+    }
+    Ok(())
 }
 
 /// Whether this is the process's first call for `symbol`.
