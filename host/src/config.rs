@@ -69,27 +69,29 @@ pub struct DsmConfig {
 }
 
 impl DsmConfig {
-    /// Defaults for interactive use: 30 s timeout, 3 retries, pool 10, warnings logged.
+    /// Defaults for interactive use: the SDK's `ProviderConfig::default()` (30 s timeout,
+    /// 3 retries, pool 10, warnings logged), the one place they are written.
     pub fn new(provider: &str, market: &str) -> Self {
+        let d = ProviderConfig::default();
         DsmConfig {
             provider: provider.to_string(),
             market: market.to_string(),
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
-            retries: 3,
-            backoff_base: Duration::from_millis(200),
-            backoff_max: Duration::from_secs(10),
-            max_retry_after: Duration::from_secs(300),
-            pool_size: 10,
-            concurrency: 4,
-            log_level: LogLevel::WARN,
-            log_http: false,
+            connect_timeout: Duration::from_millis(d.connect_timeout_ms),
+            request_timeout: Duration::from_millis(d.request_timeout_ms),
+            retries: d.retries,
+            backoff_base: Duration::from_millis(d.backoff_base_ms),
+            backoff_max: Duration::from_millis(d.backoff_max_ms),
+            max_retry_after: Duration::from_millis(d.max_retry_after_ms),
+            pool_size: d.pool_size,
+            concurrency: d.concurrency,
+            log_level: d.log_level,
+            log_http: d.log_http,
             endpoints: BTreeMap::new(),
             plugin_dirs: Vec::new(),
             cache_dir: None,
             cache_enabled: true,
             source: SourceMode::Auto,
-            hole_recheck_window: Duration::from_secs(7 * 24 * 3600),
+            hole_recheck_window: Duration::from_millis(7 * dsm_sdk::time::DAY_MS as u64),
             recheck_holes: false,
             allow_insecure_plugins: false,
         }
@@ -418,6 +420,14 @@ pub fn parse_level(value: &str) -> Result<LogLevel> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn defaults_are_the_sdks() {
+        let c = DsmConfig::new("binance", "spot");
+        assert_eq!(c.provider_config(), ProviderConfig::default());
+        assert_eq!(c.request_timeout, Duration::from_secs(30));
+        assert_eq!(c.hole_recheck_window, Duration::from_secs(7 * 24 * 3600));
+    }
 
     #[test]
     fn presets_carry_the_designed_values() {

@@ -57,21 +57,12 @@ impl IntoMillis for SystemTime {
     }
 }
 
-/// The current time in milliseconds UTC.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub use dsm_sdk::time::now_ms;
 
 /// Normalize a symbol: uppercase, `^[A-Z0-9_-]{1,30}$` (no path or URL injection).
 pub fn normalize_symbol(symbol: &str) -> Result<String> {
     let s = symbol.trim().to_ascii_uppercase();
-    let ok = (1..=30).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if ok {
+    if dsm_sdk::symbol::is_valid_symbol(&s) {
         Ok(s)
     } else {
         Err(DsmError::InvalidInput(format!(

@@ -1,5 +1,7 @@
 //! Parsing the times users type: a date, an RFC 3339 time (naive = UTC) or integer ms.
 
+use dsm_sdk::calendar::days_in_month;
+
 use crate::error::{DsmError, Result};
 use crate::interval::{civil_from_days, days_from_civil, DAY};
 
@@ -41,7 +43,7 @@ pub fn parse_time(s: &str) -> Result<i64> {
             YEARS.end()
         )));
     }
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month as u32) {
+    if !(1..=12).contains(&month) || day < 1 || day > i64::from(days_in_month(year, month as u32)) {
         return Err(bad("no such date"));
     }
     let date_ms = days_from_civil(year, month as u32, day as u32) * DAY;
@@ -63,15 +65,6 @@ fn num(s: &str) -> Option<i64> {
     } else {
         None
     }
-}
-
-fn days_in_month(y: i64, m: u32) -> i64 {
-    let next = if m == 12 {
-        days_from_civil(y + 1, 1, 1)
-    } else {
-        days_from_civil(y, m + 1, 1)
-    };
-    next - days_from_civil(y, m, 1)
 }
 
 /// Split `12:00:00+02:00` into the clock and the zone's offset in ms (`Z`/none = 0).

@@ -7,9 +7,12 @@
 pub mod calendar;
 pub mod config;
 pub mod error;
+pub mod interval;
 pub mod manifest;
 pub mod module;
 pub mod plugin;
+pub mod symbol;
+pub mod time;
 pub mod types;
 
 pub use abi_stable;

@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use dsm_sdk::calendar::{day_start, month_start, next_month_start};
+use dsm_sdk::symbol::{is_symbol_byte, SYMBOL_MAX_LEN};
+
 use crate::interval::{civil_from_days, days_from_civil, Interval, DAY};
 
 use super::CacheError;
@@ -28,13 +31,9 @@ impl Period {
 
     /// The start of the period containing `t_ms`.
     pub fn start_of(self, t_ms: i64) -> i64 {
-        let day = t_ms.div_euclid(DAY);
         match self {
-            Period::Day => day * DAY,
-            Period::Month => {
-                let (y, m, _) = civil_from_days(day);
-                days_from_civil(y, m, 1) * DAY
-            }
+            Period::Day => day_start(t_ms),
+            Period::Month => month_start(t_ms),
         }
     }
 
@@ -42,11 +41,7 @@ impl Period {
     pub fn next(self, start_ms: i64) -> i64 {
         match self {
             Period::Day => start_ms + DAY,
-            Period::Month => {
-                let (y, m, _) = civil_from_days(start_ms.div_euclid(DAY));
-                let (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-                days_from_civil(y, m, 1) * DAY
-            }
+            Period::Month => next_month_start(start_ms),
         }
     }
 
@@ -186,12 +181,10 @@ impl std::fmt::Display for SeriesKey {
 
 /// `^[A-Z0-9_-]{1,30}$`, as for requests.
 pub(crate) fn check_symbol(symbol: &str) -> Result<(), CacheError> {
-    check_name("symbol", symbol, |b| {
-        b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
-    })?;
-    if symbol.len() > 30 {
+    check_name("symbol", symbol, is_symbol_byte)?;
+    if symbol.len() > SYMBOL_MAX_LEN {
         return Err(CacheError::InvalidKey(format!(
-            "symbol {symbol:?} is longer than 30"
+            "symbol {symbol:?} is longer than {SYMBOL_MAX_LEN}"
         )));
     }
     Ok(())

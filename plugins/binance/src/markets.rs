@@ -1,9 +1,11 @@
-//! Binance's three kline markets and what differs between them.
+//! Binance's three kline markets and what differs between them. What the manifest lists
+//! (aliases, intervals, page sizes, symbol examples) is read from it, not repeated here.
 
-const FUTURES_INTERVALS: &[&str] = &[
-    "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M",
-];
-const DAY_MS: i64 = 86_400_000;
+use dsm_plugin_kit::manifest::EmbeddedManifest;
+use dsm_sdk::time::DAY_MS;
+use dsm_sdk::MarketInfo;
+
+static MANIFEST: EmbeddedManifest = EmbeddedManifest::new(include_str!("../manifest.json"));
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Market {
@@ -19,12 +21,13 @@ impl Market {
 
     /// The market for a manifest id or alias (the host passes ids; aliases are accepted too).
     pub fn from_name(name: &str) -> Option<Market> {
-        match name.to_ascii_lowercase().as_str() {
-            "spot" => Some(Market::Spot),
-            "um" | "usdm" | "futures_usdt" => Some(Market::Um),
-            "cm" | "coinm" | "futures_coin" => Some(Market::Cm),
-            _ => None,
-        }
+        let id = &MANIFEST.find(name)?.id;
+        Market::ALL.into_iter().find(|m| m.id() == id)
+    }
+
+    /// This market's entry in the manifest.
+    pub fn info(self) -> &'static MarketInfo {
+        MANIFEST.market(self.id())
     }
 
     /// Manifest id, also the endpoint key (`DSM_BINANCE_<ID>_URL`).
@@ -54,10 +57,7 @@ impl Market {
 
     /// Largest `limit` the klines endpoint accepts (the manifest's `max_page`).
     pub fn max_page(self) -> u32 {
-        match self {
-            Market::Spot => 1000,
-            Market::Um | Market::Cm => 1500,
-        }
+        self.info().max_page
     }
 
     /// COIN-M accepts `endTime - startTime` of at most 200 days.
@@ -89,47 +89,47 @@ impl Market {
         }
     }
 
-    pub fn intervals(self) -> &'static [&'static str] {
-        match self {
-            Market::Spot => &SPOT_INTERVALS,
-            Market::Um | Market::Cm => FUTURES_INTERVALS,
-        }
+    /// The dsm interval names the manifest lists (spot has `1s` on top of the futures').
+    pub fn intervals(self) -> &'static [String] {
+        &self.info().intervals
     }
 
     pub fn symbol_example(self) -> &'static str {
-        match self {
-            Market::Spot | Market::Um => "BTCUSDT",
-            Market::Cm => "BTCUSD_PERP",
-        }
+        &self.info().symbol_example
     }
 }
-
-/// Spot has `1s` on top of the futures intervals.
-const SPOT_INTERVALS: [&str; 16] = [
-    "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w",
-    "1M",
-];
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dsm_sdk::PluginInfo;
 
     #[test]
-    fn manifest_matches_the_code() {
-        let info: PluginInfo = serde_json::from_str(include_str!("../manifest.json")).unwrap();
+    fn the_manifest_has_every_market_the_code_knows() {
+        let info = MANIFEST.info();
         assert_eq!(info.id, "binance");
         assert_eq!(info.endpoints, ["spot", "um", "cm", "vision"]);
-        for (m, info) in Market::ALL.iter().zip(&info.markets) {
-            assert_eq!(info.id, m.id());
-            assert_eq!(info.intervals, m.intervals());
-            assert_eq!(info.max_page, m.max_page());
-            assert_eq!(info.symbol_example, m.symbol_example());
-            assert!(info.archive);
-            for alias in &info.aliases {
-                assert_eq!(Market::from_name(alias), Some(*m));
+        assert_eq!(info.markets.len(), Market::ALL.len());
+        for m in Market::ALL {
+            let listed = m.info();
+            assert_eq!(Market::from_name(&listed.id), Some(m));
+            assert_eq!(Market::from_name(&listed.id.to_uppercase()), Some(m));
+            for alias in &listed.aliases {
+                assert_eq!(Market::from_name(alias), Some(m));
+            }
+            assert!(listed.archive);
+            for iv in m.intervals() {
+                assert!(dsm_sdk::interval::Interval::parse(iv).is_ok(), "{iv}");
             }
         }
+        assert_eq!(Market::from_name("usdm"), Some(Market::Um));
+        assert_eq!(Market::from_name("options"), None);
+        assert_eq!(Market::Spot.intervals()[0], "1s");
+        assert!(!Market::Um.intervals().iter().any(|i| i == "1s"));
+        assert_eq!(
+            (Market::Spot.max_page(), Market::Cm.max_page()),
+            (1000, 1500)
+        );
+        assert_eq!(Market::Cm.symbol_example(), "BTCUSD_PERP");
     }
 
     #[test]

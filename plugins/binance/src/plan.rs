@@ -23,8 +23,7 @@ pub fn plan(market: Market, interval: Interval, start_ms: i64, end_ms: i64) -> V
 mod tests {
     use super::*;
 
-    const MIN: i64 = 60_000;
-    const DAY: i64 = 86_400_000;
+    use dsm_sdk::time::{DAY_MS as DAY, MINUTE_MS as MIN};
     const JAN_2024: i64 = 1_704_067_200_000;
 
     fn iv(name: &str) -> Interval {

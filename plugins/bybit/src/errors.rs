@@ -5,9 +5,8 @@
 //! kit's client). Over 600 requests in 5 s from one IP it answers HTTP 403 and bans the IP
 //! for about 10 minutes.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use dsm_plugin_kit::Response;
+use dsm_sdk::time::now_ms;
 use dsm_sdk::{ErrorKind, ProviderError};
 use serde_json::Value;
 
@@ -52,13 +51,6 @@ pub fn throttled(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
     Some(reset.map(|t| (t - now_ms()).clamp(0, 10_000) as u64))
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// The error for an answer that is not a success (a non-2xx status or retCode != 0).

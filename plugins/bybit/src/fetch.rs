@@ -133,7 +133,7 @@ pub fn parse_row(row: &Value, interval: Interval) -> Result<Kline, ProviderError
         low: decimal_at(row, 3, "low")?,
         close: decimal_at(row, 4, "close")?,
         volume: decimal_at(row, 5, "volume")?,
-        close_time: interval.next_open(open_time) - 1,
+        close_time: interval.next(open_time) - 1,
         quote_volume: decimal_at(row, 6, "turnover")?,
         trades: 0,
         taker_buy_base_volume: 0.0,

@@ -1,6 +1,11 @@
 //! Bybit's three kline categories, its interval names, and the symbols users may type.
 
+use dsm_plugin_kit::manifest::EmbeddedManifest;
 use dsm_plugin_kit::symbol::{split_separated, QUOTE_ASSETS};
+use dsm_sdk::MarketInfo;
+
+/// The one source of the markets' aliases, intervals and symbol examples.
+static MANIFEST: EmbeddedManifest = EmbeddedManifest::new(include_str!("../manifest.json"));
 
 /// dsm interval -> Bybit interval.
 const INTERVALS: [(&str, &str); 13] = [
@@ -19,10 +24,6 @@ const INTERVALS: [(&str, &str); 13] = [
     ("1M", "M"),
 ];
 
-const NAMES: [&str; 13] = [
-    "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d", "1w", "1M",
-];
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Market {
     Spot,
@@ -37,12 +38,13 @@ impl Market {
 
     /// The market for a manifest id or alias (the host passes ids; aliases work too).
     pub fn from_name(name: &str) -> Option<Market> {
-        match name.to_ascii_lowercase().as_str() {
-            "spot" => Some(Market::Spot),
-            "linear" | "usdt_perp" | "usdt_futures" | "perp" => Some(Market::Linear),
-            "inverse" | "coin_perp" | "inverse_perp" => Some(Market::Inverse),
-            _ => None,
-        }
+        let id = &MANIFEST.find(name)?.id;
+        Market::ALL.into_iter().find(|m| m.id() == id)
+    }
+
+    /// This market's entry in the manifest.
+    pub fn info(self) -> &'static MarketInfo {
+        MANIFEST.market(self.id())
     }
 
     /// Manifest id, also Bybit's `category`.
@@ -54,15 +56,13 @@ impl Market {
         }
     }
 
-    pub fn intervals(self) -> &'static [&'static str] {
-        &NAMES
+    /// The dsm interval names the manifest lists (each has a Bybit name in `INTERVALS`).
+    pub fn intervals(self) -> &'static [String] {
+        &self.info().intervals
     }
 
     pub fn symbol_example(self) -> &'static str {
-        match self {
-            Market::Spot | Market::Linear => "BTCUSDT",
-            Market::Inverse => "BTCUSD",
-        }
+        &self.info().symbol_example
     }
 
     /// Bybit's symbol for what the user typed (uppercase): as is, except `BTC-USDT`,
@@ -88,27 +88,28 @@ pub fn bybit_interval(name: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dsm_sdk::PluginInfo;
 
     #[test]
-    fn manifest_matches_the_code() {
-        let info: PluginInfo = serde_json::from_str(include_str!("../manifest.json")).unwrap();
+    fn the_manifest_has_every_market_the_code_knows() {
+        let info = MANIFEST.info();
         assert_eq!(info.id, "bybit");
         assert_eq!(info.endpoints, ["rest"]);
         assert_eq!(info.markets.len(), Market::ALL.len());
-        for (m, info) in Market::ALL.iter().zip(&info.markets) {
-            assert_eq!(info.id, m.id());
-            assert_eq!(info.intervals, m.intervals());
-            assert_eq!(info.max_page, crate::fetch::PAGE);
-            assert_eq!(info.symbol_example, m.symbol_example());
-            assert!(!info.archive);
-            for alias in &info.aliases {
-                assert_eq!(Market::from_name(alias), Some(*m));
+        for m in Market::ALL {
+            let listed = m.info();
+            assert_eq!(Market::from_name(&listed.id), Some(m));
+            for alias in &listed.aliases {
+                assert_eq!(Market::from_name(alias), Some(m));
             }
-            for iv in &info.intervals {
+            assert_eq!(listed.max_page, crate::fetch::PAGE);
+            assert!(!listed.archive);
+            for iv in m.intervals() {
                 assert!(bybit_interval(iv).is_some(), "{iv}");
             }
         }
+        assert_eq!(Market::from_name("USDT_PERP"), Some(Market::Linear));
+        assert_eq!(Market::from_name("option"), None);
+        assert_eq!(Market::Inverse.symbol_example(), "BTCUSD");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! UTC calendar arithmetic on millisecond timestamps: days, months, and their names.
-//! The day-number conversions are the SDK's, shared with the host.
+//! The conversions and month arithmetic are the SDK's, shared with the host.
 
-pub use dsm_sdk::calendar::{civil_from_days, days_from_civil};
-
-pub const DAY_MS: i64 = 86_400_000;
+pub use dsm_sdk::calendar::{
+    civil_from_days, day_start, days_from_civil, month_start, next_month_start,
+};
+pub use dsm_sdk::time::DAY_MS;
 
 /// A UTC calendar date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -36,28 +37,6 @@ impl Date {
     pub fn ym(self) -> String {
         format!("{:04}-{:02}", self.year, self.month)
     }
-}
-
-/// Midnight UTC of the day holding `t`.
-pub fn day_start(t: i64) -> i64 {
-    t - t.rem_euclid(DAY_MS)
-}
-
-/// Midnight UTC on the 1st of the month holding `t`.
-pub fn month_start(t: i64) -> i64 {
-    let d = Date::of_ms(t);
-    days_from_civil(d.year, d.month, 1) * DAY_MS
-}
-
-/// Midnight UTC on the 1st of the month after the one holding `t`.
-pub fn next_month_start(t: i64) -> i64 {
-    let d = Date::of_ms(t);
-    let (y, m) = if d.month == 12 {
-        (d.year + 1, 1)
-    } else {
-        (d.year, d.month + 1)
-    };
-    days_from_civil(y, m, 1) * DAY_MS
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@
 //! - [`cancel`]: waits that end when the host cancels; [`testing`]: a host for tests;
 //! - [`pager`]: paging newest-first APIs backwards; [`deliver`]: the `Out` a fetch writes
 //!   to and ordered delivery of fetched windows; [`request`]: common request checks;
-//!   [`symbol`]: splitting `BTCUSDT` into base and quote.
+//!   [`symbol`]: splitting `BTCUSDT` into base and quote; [`manifest`]: the plugin's own
+//!   manifest.json, the one source of its markets' intervals, aliases and page sizes.
 //!
 //! Exchange specifics (URLs, weights, error codes, columns) stay in the plugins.
 
@@ -28,6 +29,7 @@ pub mod fuzz;
 pub mod http;
 pub mod interval;
 pub mod limit;
+pub mod manifest;
 pub mod ordered;
 pub mod pager;
 pub mod parse;

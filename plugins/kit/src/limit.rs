@@ -3,7 +3,9 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use dsm_sdk::time::now_ms;
 
 use dsm_sdk::{plugin::Host, ProviderError};
 use reqwest::header::HeaderMap;
@@ -176,13 +178,6 @@ impl RateLimiter {
                 .max(Duration::from_millis(1)),
         )
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Checks of a fetch request every plugin makes before any network use, with messages that
 //! name the exchange and list what is available.
 
+use dsm_sdk::symbol::is_valid_symbol;
 use dsm_sdk::{ErrorKind, FetchRequest, ProviderError, SourceKind};
 
 use crate::interval::Interval;
@@ -16,29 +17,33 @@ pub fn unknown_market(exchange: &str, name: &str, markets: &[&str]) -> ProviderE
     )
 }
 
-/// The interval `name` if `intervals` (dsm names) has it, else `INVALID_INTERVAL`.
-pub fn interval_in(place: &str, name: &str, intervals: &[&str]) -> Result<Interval, ProviderError> {
+/// The interval `name` if `intervals` (dsm names, as the manifest spells them) has it,
+/// else `INVALID_INTERVAL`. The host sends manifest names only, so another spelling of a
+/// listed interval (`1mo` for `1M`) is refused here too.
+pub fn interval_in<S: AsRef<str>>(
+    place: &str,
+    name: &str,
+    intervals: &[S],
+) -> Result<Interval, ProviderError> {
     Interval::parse(name)
-        .filter(|_| intervals.contains(&name))
+        .ok()
+        .filter(|_| intervals.iter().any(|i| i.as_ref() == name))
         .ok_or_else(|| {
+            let names: Vec<&str> = intervals.iter().map(AsRef::as_ref).collect();
             ProviderError::new(
                 ErrorKind::INVALID_INTERVAL,
                 format!(
                     "{place} has no interval {name:?}; intervals: {}",
-                    intervals.join(" ")
+                    names.join(" ")
                 ),
             )
         })
 }
 
 /// The host validates symbols too; checked again because the symbol goes into a URL:
-/// 1-30 characters `A-Z 0-9 _ -`.
+/// the SDK's rule, 1-30 characters `A-Z 0-9 _ -`.
 pub fn symbol_chars(place: &str, symbol: &str, example: &str) -> Result<(), ProviderError> {
-    let ok = (1..=30).contains(&symbol.len())
-        && symbol
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if ok {
+    if is_valid_symbol(symbol) {
         return Ok(());
     }
     Err(ProviderError::new(
@@ -91,6 +96,15 @@ mod tests {
             &*e.message,
             "OKX spot has no interval \"8h\"; intervals: 1m 1h"
         );
+        // Only the manifest's spelling: `1mo` is `1M` to the host, which sends `1M`.
+        let listed = ["1m".to_string(), "1M".to_string()];
+        assert_eq!(
+            interval_in("Binance um", "1M", &listed),
+            Ok(Interval::Months(1))
+        );
+        let e = interval_in("Binance um", "1mo", &listed).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::INVALID_INTERVAL);
+        assert!(e.message.ends_with("intervals: 1m 1M"), "{e}");
         assert!(symbol_chars("OKX", "BTC-USDT", "BTC-USDT").is_ok());
         let e = symbol_chars("OKX", "btc/usdt", "BTC-USDT").unwrap_err();
         assert_eq!(e.kind, ErrorKind::INVALID_SYMBOL);

@@ -54,7 +54,7 @@ pub fn plan(
     out
 }
 
-const DAY_MS: i64 = 86_400_000;
+use dsm_sdk::time::DAY_MS;
 
 /// Chunks covering `[start_ms, end_ms)` in ascending order, each fetched in full before it
 /// is delivered, for APIs paged by a cursor (e.g. newest first, see [`crate::pager`]).

@@ -149,7 +149,7 @@ pub fn parse_row(row: &Value, interval: Interval) -> Result<Option<Kline>, Provi
         low: decimal_at(row, 3, "l")?,
         close: decimal_at(row, 4, "c")?,
         volume: decimal_at(row, 5, "vol")?,
-        close_time: interval.next_open(open_time) - 1,
+        close_time: interval.next(open_time) - 1,
         quote_volume: decimal_at(row, 7, "volCcyQuote")?,
         trades: 0,
         taker_buy_base_volume: 0.0,

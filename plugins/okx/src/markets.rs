@@ -1,7 +1,11 @@
 //! OKX's two candle markets, its bar names, and the instrument ids users may type.
 
+use dsm_plugin_kit::manifest::EmbeddedManifest;
 use dsm_plugin_kit::symbol::{split_concatenated, split_separated, QUOTE_ASSETS};
-use dsm_sdk::{ErrorKind, ProviderError};
+use dsm_sdk::{ErrorKind, MarketInfo, ProviderError};
+
+/// The one source of the markets' aliases, intervals and symbol examples.
+static MANIFEST: EmbeddedManifest = EmbeddedManifest::new(include_str!("../manifest.json"));
 
 /// dsm interval -> OKX bar. From 6h on, the UTC-aligned bars (`...utc`); plain `6H`, `1D`,
 /// `1W`, `1M` open at midnight Hong Kong time (UTC+8).
@@ -21,10 +25,6 @@ const BARS: [(&str, &str); 13] = [
     ("1M", "1Mutc"),
 ];
 
-const INTERVALS: [&str; 13] = [
-    "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d", "1w", "1M",
-];
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Market {
     Spot,
@@ -37,11 +37,13 @@ impl Market {
 
     /// The market for a manifest id or alias (the host passes ids; aliases work too).
     pub fn from_name(name: &str) -> Option<Market> {
-        match name.to_ascii_lowercase().as_str() {
-            "spot" => Some(Market::Spot),
-            "swap" | "swaps" | "perp" | "perps" | "perpetual" => Some(Market::Swap),
-            _ => None,
-        }
+        let id = &MANIFEST.find(name)?.id;
+        Market::ALL.into_iter().find(|m| m.id() == id)
+    }
+
+    /// This market's entry in the manifest.
+    pub fn info(self) -> &'static MarketInfo {
+        MANIFEST.market(self.id())
     }
 
     pub fn id(self) -> &'static str {
@@ -51,15 +53,13 @@ impl Market {
         }
     }
 
-    pub fn intervals(self) -> &'static [&'static str] {
-        &INTERVALS
+    /// The dsm interval names the manifest lists (each has a bar in `BARS`).
+    pub fn intervals(self) -> &'static [String] {
+        &self.info().intervals
     }
 
     pub fn symbol_example(self) -> &'static str {
-        match self {
-            Market::Spot => "BTC-USDT",
-            Market::Swap => "BTC-USDT-SWAP",
-        }
+        &self.info().symbol_example
     }
 
     /// The instrument id form, for messages.
@@ -135,27 +135,28 @@ pub fn bar(interval: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dsm_sdk::PluginInfo;
 
     #[test]
-    fn manifest_matches_the_code() {
-        let info: PluginInfo = serde_json::from_str(include_str!("../manifest.json")).unwrap();
+    fn the_manifest_has_every_market_the_code_knows() {
+        let info = MANIFEST.info();
         assert_eq!(info.id, "okx");
         assert_eq!(info.endpoints, ["rest"]);
         assert_eq!(info.markets.len(), Market::ALL.len());
-        for (m, info) in Market::ALL.iter().zip(&info.markets) {
-            assert_eq!(info.id, m.id());
-            assert_eq!(info.intervals, m.intervals());
-            assert_eq!(info.max_page, crate::fetch::PAGE);
-            assert_eq!(info.symbol_example, m.symbol_example());
-            assert!(!info.archive);
-            for alias in &info.aliases {
-                assert_eq!(Market::from_name(alias), Some(*m));
+        for m in Market::ALL {
+            let listed = m.info();
+            assert_eq!(Market::from_name(&listed.id), Some(m));
+            for alias in &listed.aliases {
+                assert_eq!(Market::from_name(alias), Some(m));
             }
-            for iv in &info.intervals {
+            assert_eq!(listed.max_page, crate::fetch::PAGE);
+            assert!(!listed.archive);
+            for iv in m.intervals() {
                 assert!(bar(iv).is_some(), "{iv}");
             }
         }
+        assert_eq!(Market::from_name("PERP"), Some(Market::Swap));
+        assert_eq!(Market::from_name("futures"), None);
+        assert_eq!(Market::Swap.symbol_example(), "BTC-USDT-SWAP");
     }
 
     #[test]

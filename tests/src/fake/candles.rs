@@ -263,12 +263,7 @@ pub fn expected_klines(
         .collect()
 }
 
-pub(crate) fn now_ms() -> i64 {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970");
-    d.as_millis() as i64
-}
+pub(crate) use dsm_sdk::time::now_ms;
 
 /// (base price in USD, volume per minute, COIN-M contract value in USD).
 fn asset_params(market: Market, symbol: &str) -> (f64, f64, f64) {

@@ -1,7 +1,9 @@
 //! Candle open-time arithmetic: fixed-length intervals and calendar months, aligned as
 //! Binance aligns them (epoch multiples; weeks open on Monday; months on the 1st, UTC).
 
-const DAY_MS: i64 = 86_400_000;
+use dsm_sdk::calendar::{month_number, month_number_start, month_start};
+use dsm_sdk::time::DAY_MS;
+
 /// 1970-01-01 was a Thursday; Binance weeks open on Monday 00:00 UTC (1970-01-05).
 const WEEK_OFFSET_MS: i64 = 4 * DAY_MS;
 
@@ -51,10 +53,7 @@ impl Step {
     pub(crate) fn floor(self, t: i64) -> i64 {
         match self {
             Step::Fixed { len, offset } => t - (t - offset).rem_euclid(len),
-            Step::Month => {
-                let (y, m, _) = civil_from_days(t.div_euclid(DAY_MS));
-                days_from_civil(y, m, 1) * DAY_MS
-            }
+            Step::Month => month_start(t),
         }
     }
 
@@ -122,9 +121,7 @@ impl Step {
 }
 
 fn add_months(t: i64, k: i64) -> i64 {
-    let (y, m, _) = civil_from_days(t.div_euclid(DAY_MS));
-    let idx = y * 12 + (m - 1) + k;
-    days_from_civil(idx.div_euclid(12), idx.rem_euclid(12) + 1, 1) * DAY_MS
+    month_number_start(month_number(t) + k)
 }
 
 /// `dsm_sdk::calendar::days_from_civil` on the fake's i64 fields.

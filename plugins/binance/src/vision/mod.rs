@@ -23,6 +23,7 @@ use std::sync::Arc;
 use dsm_plugin_kit::calendar::DAY_MS;
 use dsm_plugin_kit::ordered::for_each_ordered;
 use dsm_plugin_kit::Interval;
+use dsm_sdk::time::now_ms;
 use dsm_sdk::{FetchReport, Kline, KlineBatch, LogLevel, MissingRange, ProviderError, SourceKind};
 use tokio::task::JoinSet;
 
@@ -236,14 +237,7 @@ fn split(v: &Vision, name: &str, klines: Vec<Kline>, u: Unit, per_day: bool) -> 
 /// Rows a file of `span_ms` holds, for sizing vectors.
 fn capacity(interval: &str, span_ms: i64) -> usize {
     match Interval::parse(interval) {
-        Some(Interval::Fixed { ms }) if ms > 0 => (span_ms / ms) as usize,
+        Ok(Interval::Fixed(ms)) if ms > 0 => (span_ms / ms) as usize,
         _ => 1,
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
