@@ -21,6 +21,19 @@ pub struct PluginFile {
     pub manifest: Manifest,
 }
 
+/// The directories of `DSM_PLUGIN_PATH` (colon-separated), in order; empty entries skipped.
+/// [`search_dirs`] puts them right after the caller's own directories; an embedder with
+/// plugins of its own to search after them (the Python package) places its own behind these.
+pub fn env_plugin_dirs() -> Vec<PathBuf> {
+    std::env::var_os("DSM_PLUGIN_PATH")
+        .map(|path| {
+            std::env::split_paths(&path)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The directories searched, in order: `extra` (`plugin_dir()`, --plugin-dir), then
 /// `DSM_PLUGIN_PATH` (colon-separated; read here, so every config honours it), the running
 /// executable's directory and its `plugins/`, `../lib/dsm/plugins` beside it (and cargo's
@@ -30,9 +43,7 @@ pub struct PluginFile {
 /// directories need not exist.
 pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = extra.to_vec();
-    if let Some(path) = std::env::var_os("DSM_PLUGIN_PATH") {
-        dirs.extend(std::env::split_paths(&path).filter(|p| !p.as_os_str().is_empty()));
-    }
+    dirs.extend(env_plugin_dirs());
     if let Some(exe_dir) = std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))

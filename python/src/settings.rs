@@ -97,6 +97,9 @@ pub fn build(
     }
     // Search order: the user's directories, DSM_PLUGIN_PATH, then the package's own plugins.
     user_dirs.append(&mut c.plugin_dirs);
+    if package_dir.is_some() {
+        user_dirs.extend(dsm_core::discovery::env_plugin_dirs());
+    }
     user_dirs.extend(package_dir);
     c.plugin_dirs = user_dirs;
     Ok(c)
