@@ -5,16 +5,6 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// Every endpoint variable of the three providers: all of them, always.
-pub const ENDPOINT_VARS: [&str; 6] = [
-    "DSM_BINANCE_URL",
-    "DSM_BINANCE_UM_URL",
-    "DSM_BINANCE_CM_URL",
-    "DSM_BINANCE_VISION_URL",
-    "DSM_OKX_URL",
-    "DSM_BYBIT_URL",
-];
-
 /// `dsm ARGS` with every endpoint at `url`, the cache in `cache`, short retries.
 pub fn dsm(url: &str, cache: &Path, args: &[&str]) -> Command {
     let bin = super::common::dsm_bin();
@@ -35,10 +25,8 @@ pub fn env(cmd: &mut Command, url: &str, cache: &Path) {
     ] {
         cmd.env_remove(k);
     }
-    for k in ENDPOINT_VARS {
-        cmd.env(k, url);
-    }
-    cmd.env("DSM_CACHE_DIR", cache)
+    super::common::on_loopback(cmd, url)
+        .env("DSM_CACHE_DIR", cache)
         .env("DSM_BACKOFF_MS", "1")
         .env("DSM_BACKOFF_MAX_MS", "5");
 }
