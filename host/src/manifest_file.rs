@@ -202,3 +202,53 @@ fn manifest_bytes<'data, R: ReadRef<'data>>(
         .map_err(|_| "cannot be read at the manifest's offset (truncated?)".to_string())?;
     Ok(bytes.to_vec())
 }
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    /// An ELF header up to e_machine: class, byte order, machine (written in that order).
+    fn head(class: u8, big_endian: bool, machine: u16) -> Vec<u8> {
+        let mut h = b"\x7fELF".to_vec();
+        h.extend([class, if big_endian { 2 } else { 1 }, 1]);
+        h.resize(18, 0);
+        h.extend(if big_endian {
+            machine.to_be_bytes()
+        } else {
+            machine.to_le_bytes()
+        });
+        h
+    }
+
+    #[test]
+    fn elf_files_for_another_target_are_named() {
+        assert_eq!(check_target(&head(2, false, 62)), Ok(true));
+        assert_eq!(check_target(b"not elf"), Ok(false));
+        let cases = [
+            (
+                head(2, false, 183),
+                "is built for aarch64, this host is x86_64",
+            ),
+            (
+                head(1, false, 40),
+                "is built for arm (32-bit), this host is x86_64",
+            ),
+            (
+                head(1, false, 62),
+                "is a 32-bit ELF file, this host is 64-bit x86_64",
+            ),
+            (
+                head(2, true, 62),
+                "is a big-endian build, this host is little-endian x86_64",
+            ),
+            (
+                head(2, false, 9999),
+                "is built for ELF machine 9999, this host is x86_64",
+            ),
+        ];
+        for (h, want) in cases {
+            let err = check_target(&h).unwrap_err();
+            assert!(err.starts_with(want), "{err} should start with {want}");
+        }
+    }
+}

@@ -116,7 +116,8 @@ impl KlineSink for ChunkSink<'_> {
             // fetch, only of that file.
             let (start_ms, end_ms) = self.covered(&batch);
             let reason = format!("{UNUSABLE_ARCHIVE} for {range}: {e}");
-            tracing::warn!("{reason}");
+            // Reported once: as a gap, or as a note when REST fills it.
+            tracing::debug!("{reason}");
             self.refused.push(MissingRange {
                 start_ms,
                 end_ms,
