@@ -135,6 +135,7 @@ mod tests {
             intervals: ["1s", "1m", "1h", "1d", "1M"].map(String::from).to_vec(),
             archive: true,
             max_page: 1000,
+            kinds: vec![],
         }
     }
 

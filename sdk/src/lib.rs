@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod config;
 pub mod error;
 pub mod interval;
+pub mod kind;
 pub mod manifest;
 pub mod module;
 pub mod plugin;
@@ -18,12 +19,16 @@ pub mod types;
 pub use abi_stable;
 pub use config::{Endpoint, LogLevel, ProviderConfig};
 pub use error::{ErrorKind, ProviderError};
+pub use kind::DataKind;
 pub use manifest::{Manifest, MarketInfo, PluginInfo, MANIFEST_SYMBOL};
 pub use module::{
-    HostBox, HostServices, HostServices_TO, KlineSink, KlineSink_TO, PluginModule,
-    PluginModule_Ref, Provider, ProviderBox, Provider_TO, SinkControl,
+    DataSink, DataSink_TO, HostBox, HostServices, HostServices_TO, KlineSink, KlineSink_TO,
+    PluginModule, PluginModule_Ref, Provider, ProviderBox, Provider_TO, SinkControl,
 };
-pub use types::{FetchReport, FetchRequest, Kline, KlineBatch, MissingRange, SourceKind};
+pub use types::{
+    DataRequest, FetchReport, FetchRequest, FundingBatch, FundingRate, Kline, KlineBatch,
+    MissingRange, SourceKind,
+};
 
 /// Version of this SDK crate; the host prints it next to a plugin's in version errors.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");

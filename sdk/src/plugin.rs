@@ -15,8 +15,11 @@ use abi_stable::{
 use crate::{
     config::{LogLevel, ProviderConfig},
     error::{ErrorKind, ProviderError},
-    module::{HostBox, KlineSink_TO, Provider, ProviderBox, Provider_TO, SinkControl},
-    types::{FetchReport, FetchRequest, KlineBatch},
+    module::{
+        DataSink_TO, HostBox, KlineSink_TO, Provider, ProviderBox, Provider_TO, SinkControl,
+        KLINES_ONLY,
+    },
+    types::{DataRequest, FetchReport, FetchRequest, FundingBatch, KlineBatch},
 };
 
 /// The version of this SDK as a literal, for `concat!` in [`export_provider!`].
@@ -39,6 +42,20 @@ pub trait Plugin: Send + Sync + Sized + 'static {
         request: &FetchRequest,
         sink: &mut Sink<'_, '_>,
     ) -> Result<FetchReport, ProviderError>;
+
+    /// Fetch a request of another data kind than klines (those the manifest lists for the
+    /// market), handing rows to `sink`. The default serves none.
+    fn fetch_data(
+        &self,
+        request: &DataRequest,
+        sink: &mut DataOut<'_, '_>,
+    ) -> Result<FetchReport, ProviderError> {
+        let _ = (request, sink);
+        Err(ProviderError::new(
+            ErrorKind::UNSUPPORTED_SOURCE,
+            KLINES_ONLY,
+        ))
+    }
 }
 
 /// The host's services, cheap to clone.
@@ -80,13 +97,37 @@ pub struct Sink<'a, 'b> {
 impl Sink<'_, '_> {
     /// Hand a batch to the host; `Err(CANCELLED)` when the host wants no more.
     pub fn push(&mut self, batch: KlineBatch) -> Result<(), ProviderError> {
-        match self.inner.push(batch) {
-            SinkControl::CONTINUE => Ok(()),
-            _ => Err(ProviderError::new(
-                ErrorKind::CANCELLED,
-                "the host stopped the fetch",
-            )),
-        }
+        answer(self.inner.push(batch))
+    }
+
+    pub fn progress(&mut self, done_ms: i64, total_ms: i64) {
+        self.inner.progress(done_ms, total_ms);
+    }
+}
+
+/// The host's receiver of rows of any kind for one [`Plugin::fetch_data`] call.
+pub struct DataOut<'a, 'b> {
+    inner: DataSink_TO<'a, RMut<'b, ()>>,
+}
+
+fn answer(control: SinkControl) -> Result<(), ProviderError> {
+    match control {
+        SinkControl::CONTINUE => Ok(()),
+        _ => Err(ProviderError::new(
+            ErrorKind::CANCELLED,
+            "the host stopped the fetch",
+        )),
+    }
+}
+
+impl DataOut<'_, '_> {
+    /// Candles of a candle-shaped kind (mark, index, premium).
+    pub fn push_klines(&mut self, batch: KlineBatch) -> Result<(), ProviderError> {
+        answer(self.inner.push_klines(batch))
+    }
+
+    pub fn push_funding(&mut self, batch: FundingBatch) -> Result<(), ProviderError> {
+        answer(self.inner.push_funding(batch))
     }
 
     pub fn progress(&mut self, done_ms: i64, total_ms: i64) {
@@ -105,6 +146,15 @@ impl<P: Plugin> Provider for Guarded<P> {
     ) -> RResult<FetchReport, ProviderError> {
         let mut sink = Sink { inner: sink };
         guard("fetch", || self.0.fetch(request, &mut sink))
+    }
+
+    fn fetch_data(
+        &self,
+        request: &DataRequest,
+        sink: DataSink_TO<'_, RMut<'_, ()>>,
+    ) -> RResult<FetchReport, ProviderError> {
+        let mut sink = DataOut { inner: sink };
+        guard("fetch_data", || self.0.fetch_data(request, &mut sink))
     }
 }
 

@@ -91,3 +91,41 @@ pub struct FetchReport {
     pub klines: u64,
     pub missing: RVec<MissingRange>,
 }
+
+/// One funding settlement of a perpetual future. `rate` is the fraction paid per interval
+/// (not percent); `mark_price` is NaN where the source does not give it; `interval_ms` is the
+/// funding interval the source states for this row (0 when it states none: REST endpoints
+/// do not, and intervals change per symbol over time, so none is ever assumed).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Default)]
+pub struct FundingRate {
+    pub funding_time: i64,
+    pub rate: f64,
+    pub mark_price: f64,
+    pub interval_ms: i64,
+}
+
+/// Funding rates handed to the host's sink, with the range covered in full (as
+/// [`KlineBatch`]).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct FundingBatch {
+    pub rows: RVec<FundingRate>,
+    pub source: SourceKind,
+    pub covered_start_ms: i64,
+    pub covered_end_ms: i64,
+}
+
+/// A request for any kind of data ([`crate::DataKind`]): one market and symbol over
+/// `[start_ms, end_ms)` from one source; `interval` is empty for kinds without one.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct DataRequest {
+    pub kind: crate::DataKind,
+    pub market: RString,
+    pub symbol: RString,
+    pub interval: RString,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub source: SourceKind,
+}

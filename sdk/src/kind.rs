@@ -1,0 +1,105 @@
+//! Data kinds: what a series holds (candles, funding rates, ...). The id crosses the boundary
+//! in a [`crate::DataRequest`]; the names and shapes are plain Rust shared by host and plugins.
+
+use abi_stable::StableAbi;
+
+/// A kind of market data. A transparent integer so kinds can be added without changing any
+/// layout; a plugin answers a kind it does not know with `UNSUPPORTED_SOURCE`.
+#[repr(transparent)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DataKind(pub u32);
+
+/// How a kind's rows look on the wire between plugin and host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// [`crate::Kline`] rows on an interval grid (pushed as `KlineBatch`).
+    Candles,
+    /// [`crate::FundingRate`] rows at settlement times, no grid (pushed as `FundingBatch`).
+    Funding,
+}
+
+impl DataKind {
+    /// Exchange candles (the original kind; `Provider::fetch`).
+    pub const KLINES: DataKind = DataKind(0);
+    /// Funding rate history of perpetual futures.
+    pub const FUNDING: DataKind = DataKind(1);
+    /// Mark price candles (only OHLC carry data).
+    pub const MARK: DataKind = DataKind(2);
+    /// Index price candles (only OHLC carry data).
+    pub const INDEX: DataKind = DataKind(3);
+    /// Premium index candles (OHLC are signed fractions).
+    pub const PREMIUM: DataKind = DataKind(4);
+
+    /// Every kind this SDK knows, in display order.
+    pub const ALL: [DataKind; 5] = [
+        DataKind::KLINES,
+        DataKind::FUNDING,
+        DataKind::MARK,
+        DataKind::INDEX,
+        DataKind::PREMIUM,
+    ];
+
+    /// The name users type and the cache directory (`klines`, `funding`, `mark`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            DataKind::KLINES => "klines",
+            DataKind::FUNDING => "funding",
+            DataKind::MARK => "mark",
+            DataKind::INDEX => "index",
+            DataKind::PREMIUM => "premium",
+            _ => "unknown",
+        }
+    }
+
+    /// The kind named `name` (case-insensitive; `candles`, `funding-rate`, `mark-price` ...
+    /// accepted too).
+    pub fn parse(name: &str) -> Option<DataKind> {
+        match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "klines" | "kline" | "candles" => Some(DataKind::KLINES),
+            "funding" | "funding-rate" | "funding-rates" | "fundingrate" => Some(DataKind::FUNDING),
+            "mark" | "mark-price" | "markpriceklines" => Some(DataKind::MARK),
+            "index" | "index-price" | "indexpriceklines" => Some(DataKind::INDEX),
+            "premium" | "premium-index" | "premiumindexklines" => Some(DataKind::PREMIUM),
+            _ => None,
+        }
+    }
+
+    /// The names of every kind, for error messages.
+    pub fn names() -> Vec<&'static str> {
+        DataKind::ALL.iter().map(|k| k.name()).collect()
+    }
+
+    pub fn shape(self) -> Shape {
+        match self {
+            DataKind::FUNDING => Shape::Funding,
+            _ => Shape::Candles,
+        }
+    }
+
+    /// Whether requests of this kind name an interval (candles do, funding does not).
+    pub fn has_interval(self) -> bool {
+        self.shape() == Shape::Candles
+    }
+}
+
+impl std::fmt::Display for DataKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_back() {
+        for k in DataKind::ALL {
+            assert_eq!(DataKind::parse(k.name()), Some(k));
+            assert_eq!(DataKind::parse(&k.name().to_uppercase()), Some(k));
+        }
+        assert_eq!(DataKind::parse("funding_rate"), Some(DataKind::FUNDING));
+        assert_eq!(DataKind::parse("trades-ish"), None);
+        assert_eq!(DataKind(99).name(), "unknown");
+    }
+}
