@@ -2,7 +2,10 @@
 
 use std::future::Future;
 
-use dsm_sdk::{plugin::Sink, FetchReport, Kline, KlineBatch, ProviderError, SourceKind};
+use dsm_sdk::{
+    plugin::{DataOut, Sink},
+    FetchReport, FundingBatch, Kline, KlineBatch, ProviderError, SourceKind,
+};
 
 use crate::ordered::for_each_ordered;
 use crate::window::Window;
@@ -20,6 +23,33 @@ impl Out for Sink<'_, '_> {
 
     fn progress(&mut self, done_ms: i64, total_ms: i64) {
         Sink::progress(self, done_ms, total_ms)
+    }
+}
+
+/// Candle-shaped kinds (mark, index, premium) go through the same delivery as klines.
+impl Out for DataOut<'_, '_> {
+    fn batch(&mut self, batch: KlineBatch) -> Result<(), ProviderError> {
+        self.push_klines(batch)
+    }
+
+    fn progress(&mut self, done_ms: i64, total_ms: i64) {
+        DataOut::progress(self, done_ms, total_ms)
+    }
+}
+
+/// Where funding batches go: the host's sink, or [`crate::testing::Collect`].
+pub trait FundingOut {
+    fn funding(&mut self, batch: FundingBatch) -> Result<(), ProviderError>;
+    fn progress(&mut self, done_ms: i64, total_ms: i64);
+}
+
+impl FundingOut for DataOut<'_, '_> {
+    fn funding(&mut self, batch: FundingBatch) -> Result<(), ProviderError> {
+        self.push_funding(batch)
+    }
+
+    fn progress(&mut self, done_ms: i64, total_ms: i64) {
+        DataOut::progress(self, done_ms, total_ms)
     }
 }
 

@@ -42,7 +42,7 @@ pub mod unzip;
 pub mod window;
 
 pub use crate::core::Core;
-pub use deliver::{Fetched, Out};
+pub use deliver::{Fetched, FundingOut, Out};
 pub use http::{HttpClient, Policy, Response, Throttled, Weighted};
 pub use interval::Interval;
 pub use limit::{RateLimiter, WeightGate};

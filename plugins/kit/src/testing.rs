@@ -6,15 +6,17 @@ use std::sync::{Arc, Mutex};
 use dsm_sdk::{
     abi_stable::{sabi_trait::TD_Opaque, std_types::RStr},
     plugin::Host,
-    HostServices, HostServices_TO, Kline, KlineBatch, LogLevel, ProviderError,
+    FundingBatch, FundingRate, HostServices, HostServices_TO, Kline, KlineBatch, LogLevel,
+    ProviderError,
 };
 
-use crate::deliver::Out;
+use crate::deliver::{FundingOut, Out};
 
 /// Collects what a fetch delivers, for plugin tests.
 #[derive(Default)]
 pub struct Collect {
     pub batches: Vec<KlineBatch>,
+    pub funding: Vec<FundingBatch>,
     pub progress: Vec<(i64, i64)>,
 }
 
@@ -25,6 +27,27 @@ impl Collect {
             .iter()
             .flat_map(|b| b.klines.iter().copied())
             .collect()
+    }
+}
+
+impl Collect {
+    /// Every funding rate delivered, in delivery order.
+    pub fn funding_rates(&self) -> Vec<FundingRate> {
+        self.funding
+            .iter()
+            .flat_map(|b| b.rows.iter().copied())
+            .collect()
+    }
+}
+
+impl FundingOut for Collect {
+    fn funding(&mut self, batch: FundingBatch) -> Result<(), ProviderError> {
+        self.funding.push(batch);
+        Ok(())
+    }
+
+    fn progress(&mut self, done_ms: i64, total_ms: i64) {
+        self.progress.push((done_ms, total_ms));
     }
 }
 
