@@ -142,9 +142,15 @@ pub struct FetchArgs {
     #[arg(short, long)]
     pub symbol: String,
 
-    /// Interval: 1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M (as the market offers).
+    /// Interval: 1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M (as the market offers);
+    /// required for candle kinds, absent for funding.
     #[arg(short, long)]
-    pub interval: String,
+    pub interval: Option<String>,
+
+    /// What to fetch: klines, funding, mark, index, premium (`dsm providers` lists what each
+    /// market has).
+    #[arg(short, long, default_value = "klines")]
+    pub kind: String,
 
     /// Start (inclusive): a date (2024-01-01), an RFC 3339 time (no zone = UTC), or ms.
     #[arg(long)]

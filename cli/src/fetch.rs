@@ -7,8 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dsm_core::cache::SeriesKey;
-use dsm_core::request::KlineRequest;
-use dsm_core::{Dsm, DsmConfig, DsmError, FetchSummary, LogLevel, SourceMode};
+use dsm_core::kinds::schema_of;
+use dsm_core::{
+    DataKind, Dsm, DsmConfig, DsmError, FetchSummary, KindRequest, LogLevel, SourceMode,
+};
 
 use crate::cli::{Cli, FetchArgs};
 use crate::interrupt;
@@ -20,10 +22,13 @@ pub fn run(cli: &Cli, args: &FetchArgs) -> Result<ExitCode, DsmError> {
     let start = dsm_core::timeparse::parse_time(&args.start)?;
     let end = dsm_core::timeparse::parse_time(&args.end)?;
     // Check the whole request, the output and the cache before touching the plugin.
-    let req = dsm.request(&args.symbol, &args.interval, start, end)?;
-    let mut out = OutputSink::open(&args.format, args.output.as_deref())?;
+    let kind = kind_of(args)?;
+    let interval = args.interval.as_deref().unwrap_or("");
+    let req = dsm.kind_request(kind, &args.symbol, interval, start, end)?;
+    let mut out = OutputSink::open(&args.format, args.output.as_deref(), schema_of(kind))?;
     check_cache_dir(&dsm)?;
-    let mut progress = Progress::new(&req, !cli.quiet);
+    let range = (req.series.start_ms, req.series.end_ms);
+    let mut progress = Progress::new(req.period(), range, !cli.quiet);
 
     interrupt::install();
     let done = Arc::new(AtomicBool::new(false));
@@ -43,10 +48,11 @@ pub fn run(cli: &Cli, args: &FetchArgs) -> Result<ExitCode, DsmError> {
     let summary = result?;
     out.finish()?;
     tracing::info!(
-        "{} {} {} {}: {} cached, {}",
+        "{} {} {} {} {}: {} cached, {}",
         dsm.provider(),
         dsm.market().id,
-        req.symbol,
+        req.kind,
+        req.series.symbol,
         req.interval_name,
         plural(summary.cached_periods as u64, "period"),
         plural(summary.requests, "request"),
@@ -67,24 +73,38 @@ pub fn run(cli: &Cli, args: &FetchArgs) -> Result<ExitCode, DsmError> {
     Ok(ExitCode::from(3))
 }
 
+/// The kind asked for, with `--interval` given exactly when the kind has one.
+fn kind_of(args: &FetchArgs) -> Result<DataKind, DsmError> {
+    let kind = DataKind::parse(&args.kind).ok_or_else(|| {
+        DsmError::InvalidInput(format!(
+            "unknown kind {:?}; use one of: {}",
+            args.kind,
+            DataKind::names().join(", ")
+        ))
+    })?;
+    match (kind.has_interval(), &args.interval) {
+        (true, None) => Err(DsmError::InvalidInput(format!(
+            "{kind} needs an interval: add -i, e.g. -i 1m"
+        ))),
+        (false, Some(i)) => Err(DsmError::InvalidInput(format!(
+            "{kind} has no interval; leave out -i {i}"
+        ))),
+        _ => Ok(kind),
+    }
+}
+
 /// Period batches into the output as they come; the fetch's summary at the end.
 fn stream(
     dsm: &Dsm,
-    req: &KlineRequest,
+    req: &KindRequest,
     out: &mut OutputSink,
     progress: &mut Progress,
 ) -> Result<FetchSummary, DsmError> {
-    let mut stream = dsm.fetch_stream_with_progress(
-        &req.symbol,
-        &req.interval_name,
-        req.start_ms,
-        req.end_ms,
-        progress.reporter(),
-    )?;
-    for batch in stream.by_ref() {
-        let batch = batch?;
-        out.write(&batch.rows)?;
-        progress.period_done(&batch);
+    let mut stream = dsm.stream_records(req, progress.reporter())?;
+    for period in stream.by_ref() {
+        let period = period?;
+        out.write(&period.batch)?;
+        progress.period_done(period.period_start, period.source, period.batch.num_rows());
     }
     Ok(stream.summary().cloned().unwrap_or_default())
 }
@@ -112,19 +132,20 @@ fn check_cache_dir(dsm: &Dsm) -> Result<(), DsmError> {
         })
 }
 
-fn interrupted_message(dsm: &Dsm, req: &KlineRequest) -> String {
-    let periods = progress::periods(req);
-    let unit = progress::unit(req);
+fn interrupted_message(dsm: &Dsm, req: &KindRequest) -> String {
+    let periods = progress::periods(req.period(), (req.series.start_ms, req.series.end_ms));
+    let unit = progress::unit(req.period());
     let Some(cache) = dsm.cache() else {
         return format!(
             "interrupted: nothing kept (the cache is off); {} {unit} were requested",
             periods.len()
         );
     };
-    let key = SeriesKey::new(
+    let key = SeriesKey::of(
+        req.kind,
         dsm.provider(),
         &dsm.market().id,
-        &req.symbol,
+        &req.series.symbol,
         &req.interval_name,
     );
     let cached = key

@@ -7,8 +7,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use dsm_core::cache::Period;
-use dsm_core::request::KlineRequest;
-use dsm_core::PeriodBatch;
+use dsm_core::Source;
 
 /// The longest the line goes without a redraw (a rate-limited fetch may wait long).
 pub const TICK: Duration = Duration::from_secs(1);
@@ -41,30 +40,28 @@ struct State {
     stopped: bool,
 }
 
-/// Every period start of the request, in order.
-pub fn periods(req: &KlineRequest) -> Vec<i64> {
-    let period = Period::for_interval(req.interval);
+/// Every period start of `[start, end)`, in order.
+pub fn periods(period: Period, (start, end): (i64, i64)) -> Vec<i64> {
     let mut out = Vec::new();
-    let mut p = period.start_of(req.start_ms);
-    while p < req.end_ms {
+    let mut p = period.start_of(start);
+    while p < end {
         out.push(p);
         p = period.next(p);
     }
     out
 }
 
-/// "days" or "months", as periods of this request are.
-pub fn unit(req: &KlineRequest) -> &'static str {
-    match Period::for_interval(req.interval) {
+/// "days" or "months".
+pub fn unit(period: Period) -> &'static str {
+    match period {
         Period::Day => "days",
         _ => "months",
     }
 }
 
 impl Progress {
-    pub fn new(req: &KlineRequest, wanted: bool) -> Progress {
-        let total = periods(req).len();
-        let period = Period::for_interval(req.interval);
+    pub fn new(period: Period, range: (i64, i64), wanted: bool) -> Progress {
+        let total = periods(period, range).len();
         if !(wanted && std::io::stderr().is_terminal()) {
             return Progress {
                 shared: None,
@@ -77,8 +74,8 @@ impl Progress {
         *shared.state.lock().unwrap() = State {
             started: Some(Instant::now()),
             total,
-            unit: unit(req),
-            total_ms: req.end_ms - req.start_ms,
+            unit: unit(period),
+            total_ms: range.1 - range.0,
             ..State::default()
         };
         let s = shared.clone();
@@ -111,17 +108,13 @@ impl Progress {
         }
     }
 
-    pub fn period_done(&mut self, batch: &PeriodBatch) {
+    pub fn period_done(&mut self, period_start: i64, source: Source, rows: usize) {
         self.done += 1;
         let Some(s) = &self.shared else { return };
         let mut st = s.state.lock().unwrap();
         st.done = self.done;
-        st.rows += batch.rows.len() as u64;
-        st.last = format!(
-            "{} from {}",
-            self.period.stem(batch.period_start),
-            batch.source.name()
-        );
+        st.rows += rows as u64;
+        st.last = format!("{} from {}", self.period.stem(period_start), source.name());
         draw(&mut st);
     }
 

@@ -96,7 +96,28 @@ fn table(listing: &dsm_core::discovery::Listing) -> String {
                 mk.symbol_example,
                 mk.intervals.join(" ")
             );
+            let _ = writeln!(s, "    kinds: {}", kinds_line(mk));
         }
     }
     s
+}
+
+/// `klines, funding (archive + rest), mark (rest)`; a plugin from before data kinds says so.
+fn kinds_line(mk: &dsm_core::MarketInfo) -> String {
+    if mk.klines_only() {
+        return "klines (this plugin serves klines only)".into();
+    }
+    let offers: Vec<String> = mk
+        .offers()
+        .iter()
+        .map(|o| {
+            let sources = match (o.archive, o.rest) {
+                (true, true) => "archive + rest",
+                (true, false) => "archive",
+                _ => "rest",
+            };
+            format!("{} ({sources})", o.kind)
+        })
+        .collect();
+    offers.join(", ")
 }

@@ -7,9 +7,11 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use dsm_core::arrow_array::RecordBatch;
+use dsm_core::arrow_schema::SchemaRef;
 use dsm_core::output::{self, Format};
 use dsm_core::output_arrow::{BatchWriter, OutputKind};
-use dsm_core::{DsmError, Kline};
+use dsm_core::DsmError;
 
 use crate::dest::{final_mode, Dest};
 
@@ -21,7 +23,11 @@ pub enum OutputSink {
 impl OutputSink {
     /// Checks the format and destination and, for a file, creates its temporary file (so
     /// an unwritable directory is found before fetching). Writes nothing yet.
-    pub fn open(format: &str, path: Option<&Path>) -> Result<OutputSink, DsmError> {
+    pub fn open(
+        format: &str,
+        path: Option<&Path>,
+        schema: SchemaRef,
+    ) -> Result<OutputSink, DsmError> {
         let dest = path.map(Dest::classify).transpose()?;
         if let Some(kind) = OutputKind::parse(format) {
             let dest = dest.ok_or_else(|| {
@@ -30,7 +36,7 @@ impl OutputSink {
                 ))
             })?;
             return Ok(OutputSink::Columnar(Box::new(ColumnarSink::create(
-                dest, kind,
+                dest, kind, schema,
             )?)));
         }
         let format = Format::parse(format).ok_or_else(|| {
@@ -41,13 +47,14 @@ impl OutputSink {
         Ok(OutputSink::Text(TextSink::create(
             dest.unwrap_or(Dest::Stdout),
             format,
+            schema,
         )?))
     }
 
-    pub fn write(&mut self, rows: &[Kline]) -> Result<(), DsmError> {
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), DsmError> {
         match self {
-            OutputSink::Text(t) => t.write(rows),
-            OutputSink::Columnar(c) => c.writer.write(rows),
+            OutputSink::Text(t) => t.write(batch),
+            OutputSink::Columnar(c) => c.writer.write_batch(batch),
         }
     }
 
@@ -64,6 +71,8 @@ impl OutputSink {
 pub struct TextSink {
     out: BufWriter<Box<dyn Write>>,
     format: Format,
+    /// For the CSV header.
+    schema: SchemaRef,
     /// The CSV header is written with the first rows (or at the end, if there are none).
     started: bool,
     what: String,
@@ -78,7 +87,7 @@ struct AtomicFile {
 }
 
 impl TextSink {
-    fn create(dest: Dest, format: Format) -> Result<TextSink, DsmError> {
+    fn create(dest: Dest, format: Format, schema: SchemaRef) -> Result<TextSink, DsmError> {
         let (out, what, file): (Box<dyn Write>, String, _) = match dest {
             Dest::Stdout => (Box::new(std::io::stdout()), "stdout".into(), None),
             Dest::Direct(path) => {
@@ -100,18 +109,20 @@ impl TextSink {
         Ok(TextSink {
             out: BufWriter::new(out),
             format,
+            schema,
             started: false,
             what,
             file,
         })
     }
 
-    fn write(&mut self, rows: &[Kline]) -> Result<(), DsmError> {
-        if rows.is_empty() {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), DsmError> {
+        if batch.num_rows() == 0 {
             return Ok(());
         }
         self.start()?;
-        let r = output::write_rows(&mut self.out, self.format, rows).and_then(|_| self.out.flush());
+        let r =
+            output::write_batch(&mut self.out, self.format, batch).and_then(|_| self.out.flush());
         self.check(r)
     }
 
@@ -120,7 +131,7 @@ impl TextSink {
             return Ok(());
         }
         self.started = true;
-        let r = output::write_header(&mut self.out, self.format);
+        let r = output::write_header(&mut self.out, self.format, &self.schema);
         self.check(r)
     }
 
@@ -163,14 +174,15 @@ pub struct ColumnarSink {
 }
 
 impl ColumnarSink {
-    fn create(dest: Dest, kind: OutputKind) -> Result<ColumnarSink, DsmError> {
+    fn create(dest: Dest, kind: OutputKind, schema: SchemaRef) -> Result<ColumnarSink, DsmError> {
+        let create = |path: &Path| BatchWriter::create_with_schema(path, kind, schema.clone());
         let (writer, staging) = match &dest {
-            Dest::Atomic { path, .. } => (BatchWriter::create(path, kind)?, None),
+            Dest::Atomic { path, .. } => (create(path)?, None),
             Dest::Stdout | Dest::Direct(_) => {
                 let dir = tempfile::tempdir()
                     .map_err(|e| DsmError::io("creating a temporary directory", e))?;
                 let file = dir.path().join("output");
-                (BatchWriter::create(&file, kind)?, Some((dir, file)))
+                (create(&file)?, Some((dir, file)))
             }
         };
         Ok(ColumnarSink {

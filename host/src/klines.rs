@@ -1,6 +1,6 @@
 //! The result of a fetch.
 
-use dsm_sdk::Kline;
+use dsm_sdk::{DataKind, FundingRate, Kline};
 
 use crate::report::FetchSummary;
 
@@ -8,6 +8,8 @@ use crate::report::FetchSummary;
 /// the fetch's report (gaps, sources per period, requests).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Klines {
+    /// Klines, or mark, index or premium-index candles.
+    pub kind: DataKind,
     /// Provider id.
     pub provider: String,
     /// Market id (canonical, not an alias).
@@ -45,5 +47,34 @@ impl Klines {
     /// The candles as one Arrow record batch (timestamps in ms, UTC).
     pub fn to_record_batch(&self) -> arrow_array::RecordBatch {
         crate::columnar::to_record_batch(&self.rows)
+    }
+}
+
+/// Settled funding rates of one perpetual, ascending by funding time, unique, with the
+/// fetch's report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FundingRates {
+    /// Provider id.
+    pub provider: String,
+    /// Market id.
+    pub market: String,
+    /// Symbol as sent to the exchange.
+    pub symbol: String,
+    /// The range asked for (end clipped to the time of the request).
+    pub start_ms: i64,
+    /// End of the range, exclusive.
+    pub end_ms: i64,
+    /// The rates, ascending by funding time.
+    pub rows: Vec<FundingRate>,
+    /// Gaps, sources, requests.
+    pub summary: FetchSummary,
+}
+
+impl FundingRates {
+    /// The rates as one Arrow record batch (funding_time timestamp[ms, UTC], funding_rate,
+    /// mark_price and funding_interval_hours, null where the source gives none).
+    pub fn to_record_batch(&self) -> arrow_array::RecordBatch {
+        use crate::kinds::{Funding, Kind};
+        Funding.to_batch(Funding.schema(), &self.rows)
     }
 }

@@ -32,9 +32,11 @@ mod error;
 mod failover;
 mod host_services;
 pub mod interval;
+pub mod kinds;
 mod klines;
 mod loader;
 mod manager;
+mod manager_kinds;
 mod manifest_file;
 pub mod output;
 pub mod output_arrow;
@@ -43,12 +45,19 @@ pub mod request;
 pub mod timeparse;
 mod validate;
 
+/// The Arrow crates of the record batches the library hands out.
+pub use arrow_array;
+#[doc(no_inline)]
+pub use arrow_schema;
 pub use config::DsmConfig;
-pub use dsm_sdk::{ErrorKind, Kline, LogLevel, Manifest, MarketInfo, ProviderError};
+pub use dsm_sdk::{
+    DataKind, ErrorKind, FundingRate, Kline, LogLevel, Manifest, MarketInfo, ProviderError,
+};
 pub use error::{DsmError, Result};
-pub use klines::Klines;
+pub use klines::{FundingRates, Klines};
 pub use loader::{loaded_plugins, LoadedPlugin};
 pub use manager::{Dsm, FetchStream};
+pub use manager_kinds::{KindRequest, PeriodRecords};
 #[doc(hidden)] // for the fuzz tests
 pub use manifest_file::manifest_from_bytes;
 pub use manifest_file::read_manifest;

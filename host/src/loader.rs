@@ -10,7 +10,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dsm_sdk::{
-    abi_stable::library::{lib_header_from_path, LibraryError, RootModuleError},
+    abi_stable::{
+        abi_stability::abi_checking::check_layout_compatibility,
+        library::{lib_header_from_path, LibraryError, RawLibrary, RootModuleError},
+    },
+    data_module::{self, DataModuleExport, DataModuleV1_Ref, DATA_MODULE_V1_SYMBOL},
     PluginModule_Ref, SDK_VERSION,
 };
 use once_cell::sync::{Lazy, OnceCell};
@@ -22,6 +26,8 @@ use crate::error::{DsmError, Result};
 #[derive(Clone, Copy)]
 pub struct LoadedModule {
     pub module: PluginModule_Ref,
+    /// The data-kinds module; None for a plugin built before data kinds.
+    pub data: Option<DataModuleV1_Ref>,
     pub load_time: Duration,
 }
 
@@ -68,9 +74,14 @@ pub fn load(plugin: &PluginFile) -> Result<LoadedModule> {
             .or_default() += 1;
         let started = Instant::now();
         let module = open(&key, plugin.manifest.id())?;
+        let data = open_data_module(&key)?;
         let load_time = started.elapsed();
         tracing::debug!("loaded plugin {} in {load_time:?}", key.display());
-        Ok(LoadedModule { module, load_time })
+        Ok(LoadedModule {
+            module,
+            data,
+            load_time,
+        })
     })
     .clone()
     .map_err(|message| DsmError::Plugin {
@@ -113,6 +124,28 @@ fn open(path: &Path, manifest_id: &str) -> std::result::Result<PluginModule_Ref,
         ));
     }
     Ok(module)
+}
+
+/// The plugin's data-kinds module, if it exports one, its layout checked against this
+/// host's. The library is already open (this only takes another reference, never dropped).
+fn open_data_module(path: &Path) -> std::result::Result<Option<DataModuleV1_Ref>, String> {
+    let lib = RawLibrary::load_at(path).map_err(describe)?;
+    let lib: &'static RawLibrary = Box::leak(Box::new(lib));
+    // SAFETY: the symbol, when present, is the `DataModuleExport` static that
+    // `export_provider!` writes; its layout is checked before anything in it is called.
+    let export = match unsafe { lib.get::<DataModuleExport>(DATA_MODULE_V1_SYMBOL) } {
+        Ok(sym) => &*sym as *const DataModuleExport,
+        Err(_) => return Ok(None),
+    };
+    // SAFETY: a static of a library that is never unloaded.
+    let export: &'static DataModuleExport = unsafe { &*export };
+    check_layout_compatibility(data_module::expected_layout(), export.layout).map_err(|e| {
+        format!(
+            "its data-kinds module does not match this host's dsm-sdk {SDK_VERSION}; rebuild              the plugin. Details: {}",
+            first_lines(&e.to_string(), 12)
+        )
+    })?;
+    Ok(Some((export.module)()))
 }
 
 /// A plain explanation of a load failure, with the remedy.

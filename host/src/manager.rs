@@ -5,7 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use dsm_sdk::{
-    abi_stable::std_types::RResult, ErrorKind, Manifest, MarketInfo, ProviderBox, ProviderError,
+    abi_stable::std_types::RResult,
+    data_module::{DataProviderBox, KLINES_ONLY},
+    manifest::KindOffer,
+    DataKind, ErrorKind, Manifest, MarketInfo, ProviderBox, ProviderError,
 };
 use once_cell::sync::OnceCell;
 
@@ -15,10 +18,11 @@ use crate::discovery::{self, PluginFile};
 use crate::error::{DsmError, Result};
 use crate::failover::Failover;
 use crate::host_services::Services;
+use crate::kinds::{Candles, Kind};
 use crate::klines::Klines;
 use crate::loader;
 use crate::report::{FetchSummary, PeriodBatch};
-use crate::request::{self, IntoMillis, KlineRequest};
+use crate::request::{self, IntoMillis, KlineRequest, SeriesRequest};
 
 /// A data source manager for one provider and market. Cheap to clone (shared inside).
 #[derive(Clone)]
@@ -32,6 +36,8 @@ struct Inner {
     config: DsmConfig,
     /// This manager's provider instance (its runtime and connection pool), made on first use.
     provider: OnceCell<ProviderBox>,
+    /// Its provider of other data kinds, made on first use of one.
+    data_provider: OnceCell<DataProviderBox>,
     /// How long opening the plugin library took (in this process, the first time).
     load_time: OnceCell<std::time::Duration>,
     cache: Option<Cache>,
@@ -76,6 +82,7 @@ impl Dsm {
                 market,
                 config,
                 provider: OnceCell::new(),
+                data_provider: OnceCell::new(),
                 load_time: OnceCell::new(),
                 cache,
                 cancel: Arc::new(AtomicBool::new(false)),
@@ -110,7 +117,7 @@ impl Dsm {
 
     /// Whether this manager has opened its plugin and made its provider (first fetch done).
     pub fn is_loaded(&self) -> bool {
-        self.inner.provider.get().is_some()
+        self.inner.provider.get().is_some() || self.inner.data_provider.get().is_some()
     }
 
     /// How long opening and checking the plugin library took when this process first did it.
@@ -271,11 +278,34 @@ impl Dsm {
         emit: &mut dyn FnMut(PeriodBatch) -> Result<()>,
         progress: &mut dyn FnMut(i64, i64),
     ) -> Result<FetchSummary> {
+        let offer = self.offer(DataKind::KLINES)?;
+        self.run_kind(
+            &Candles::klines(req.interval),
+            &offer,
+            &req.series(),
+            emit,
+            progress,
+        )
+    }
+
+    /// The failover for one series of any kind.
+    pub(crate) fn run_kind<K: Kind>(
+        &self,
+        kind: &K,
+        offer: &KindOffer,
+        req: &SeriesRequest,
+        emit: &mut dyn FnMut(PeriodBatch<K::Row>) -> Result<()>,
+        progress: &mut dyn FnMut(i64, i64),
+    ) -> Result<FetchSummary> {
         let provider = || self.provider_instance();
+        let data_provider = || self.data_provider_instance();
         Failover {
             provider: &provider,
+            data_provider: &data_provider,
             provider_id: self.provider(),
-            market: &self.inner.market,
+            market: &self.inner.market.id,
+            offer,
+            kind,
             req,
             cache: self.inner.cache.as_ref(),
             mode: self.inner.config.source,
@@ -297,6 +327,7 @@ impl Dsm {
         summary: FetchSummary,
     ) -> Klines {
         Klines {
+            kind: DataKind::KLINES,
             provider: self.provider().to_string(),
             market: self.inner.market.id.clone(),
             symbol: req.symbol.clone(),
@@ -308,8 +339,57 @@ impl Dsm {
         }
     }
 
+    pub(crate) fn inner_market(&self) -> &MarketInfo {
+        &self.inner.market
+    }
+
     /// The provider instance, loading the plugin library first if this process has not.
     fn provider_instance(&self) -> Result<&ProviderBox> {
+        self.check_not_cancelled()?;
+        self.inner.provider.get_or_try_init(|| {
+            let loaded = self.load()?;
+            let services = Services::boxed(self.provider(), self.inner.cancel.clone());
+            let made =
+                (loaded.module.new_provider())(self.inner.config.provider_config(), services);
+            self.made(made)
+        })
+    }
+
+    /// The data provider instance (kinds beyond klines), loading the library if needed; a
+    /// plugin built before data kinds has none.
+    fn data_provider_instance(&self) -> Result<&DataProviderBox> {
+        self.check_not_cancelled()?;
+        self.inner.data_provider.get_or_try_init(|| {
+            let loaded = self.load()?;
+            let Some(module) = loaded.data else {
+                return Err(DsmError::Provider {
+                    provider: self.provider().to_string(),
+                    error: ProviderError::new(ErrorKind::UNSUPPORTED_SOURCE, KLINES_ONLY),
+                });
+            };
+            let services = Services::boxed(self.provider(), self.inner.cancel.clone());
+            let made = (module.new_data_provider())(self.inner.config.provider_config(), services);
+            self.made(made)
+        })
+    }
+
+    fn load(&self) -> Result<loader::LoadedModule> {
+        let loaded = loader::load(&self.inner.plugin)?;
+        let _ = self.inner.load_time.set(loaded.load_time);
+        Ok(loaded)
+    }
+
+    fn made<T>(&self, made: RResult<T, ProviderError>) -> Result<T> {
+        match made {
+            RResult::ROk(p) => Ok(p),
+            RResult::RErr(error) => Err(DsmError::Provider {
+                provider: self.provider().to_string(),
+                error,
+            }),
+        }
+    }
+
+    fn check_not_cancelled(&self) -> Result<()> {
         if self.inner.cancel.load(Ordering::Relaxed) {
             return Err(DsmError::Provider {
                 provider: self.provider().to_string(),
@@ -319,18 +399,7 @@ impl Dsm {
                 ),
             });
         }
-        self.inner.provider.get_or_try_init(|| {
-            let loaded = loader::load(&self.inner.plugin)?;
-            let _ = self.inner.load_time.set(loaded.load_time);
-            let services = Services::boxed(self.provider(), self.inner.cancel.clone());
-            match (loaded.module.new_provider())(self.inner.config.provider_config(), services) {
-                RResult::ROk(p) => Ok(p),
-                RResult::RErr(error) => Err(DsmError::Provider {
-                    provider: self.provider().to_string(),
-                    error,
-                }),
-            }
-        })
+        Ok(())
     }
 }
 
@@ -360,33 +429,34 @@ impl std::fmt::Debug for Dsm {
     }
 }
 
-enum StreamMsg {
-    Batch(PeriodBatch),
+pub(crate) enum StreamMsg<T> {
+    Batch(T),
     Done(Result<FetchSummary>),
 }
 
-fn stream_dropped() -> DsmError {
+pub(crate) fn stream_dropped() -> DsmError {
     DsmError::Provider {
         provider: "dsm".into(),
         error: ProviderError::new(ErrorKind::CANCELLED, "the stream was dropped"),
     }
 }
 
-/// Period batches of a [`Dsm::fetch_stream`], then `Ok` summary via [`FetchStream::summary`].
-pub struct FetchStream {
-    rx: std::sync::mpsc::Receiver<StreamMsg>,
-    summary: Option<FetchSummary>,
+/// Period batches of a [`Dsm::fetch_stream`] (or record batches of
+/// [`Dsm::stream_records`]), then `Ok` summary via [`FetchStream::summary`].
+pub struct FetchStream<T = PeriodBatch> {
+    pub(crate) rx: std::sync::mpsc::Receiver<StreamMsg<T>>,
+    pub(crate) summary: Option<FetchSummary>,
 }
 
-impl FetchStream {
+impl<T> FetchStream<T> {
     /// The fetch's report, once the stream has ended without an error.
     pub fn summary(&self) -> Option<&FetchSummary> {
         self.summary.as_ref()
     }
 }
 
-impl Iterator for FetchStream {
-    type Item = Result<PeriodBatch>;
+impl<T> Iterator for FetchStream<T> {
+    type Item = Result<T>;
 
     fn next(&mut self) -> Option<Self::Item> {
         match self.rx.recv().ok()? {

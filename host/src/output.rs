@@ -1,7 +1,11 @@
-//! Writing klines as CSV (header row, integer ms times) or JSON Lines.
+//! Writing record batches of any kind as CSV (header row, integer ms times) or JSON Lines.
 
 use std::io::{self, Write};
 
+use arrow_array::{
+    Array, Float64Array, Int64Array, RecordBatch, TimestampMillisecondArray, UInt64Array,
+};
+use arrow_schema::Schema;
 use dsm_sdk::Kline;
 
 /// The Kline field names, in column order.
@@ -39,68 +43,101 @@ impl Format {
     }
 }
 
-/// Write `rows` in `format`; CSV starts with the header row.
+/// Write candles in `format`; CSV starts with the header row.
 pub fn write(out: &mut dyn Write, format: Format, rows: &[Kline]) -> io::Result<()> {
-    write_header(out, format)?;
-    write_rows(out, format, rows)?;
+    let batch = crate::columnar::to_record_batch(rows);
+    write_header(out, format, &batch.schema())?;
+    write_batch(out, format, &batch)?;
     out.flush()
 }
 
-/// The CSV header row (nothing for JSON Lines).
-pub fn write_header(out: &mut dyn Write, format: Format) -> io::Result<()> {
+/// The CSV header row: the schema's column names (nothing for JSON Lines).
+pub fn write_header(out: &mut dyn Write, format: Format, schema: &Schema) -> io::Result<()> {
     match format {
-        Format::Csv => writeln!(out, "{}", COLUMNS.join(",")),
+        Format::Csv => {
+            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            writeln!(out, "{}", names.join(","))
+        }
         Format::Jsonl => Ok(()),
     }
 }
 
-/// Rows without a header, for streaming batch after batch.
-pub fn write_rows(out: &mut dyn Write, format: Format, rows: &[Kline]) -> io::Result<()> {
-    for k in rows {
+/// One column, downcast once per batch.
+enum Col<'a> {
+    Time(&'a TimestampMillisecondArray),
+    Float(&'a Float64Array),
+    UInt(&'a UInt64Array),
+    Int(&'a Int64Array),
+}
+
+impl Col<'_> {
+    fn of(array: &dyn Array) -> io::Result<Col<'_>> {
+        let any = array.as_any();
+        let col = any
+            .downcast_ref::<TimestampMillisecondArray>()
+            .map(Col::Time)
+            .or_else(|| any.downcast_ref::<Float64Array>().map(Col::Float))
+            .or_else(|| any.downcast_ref::<UInt64Array>().map(Col::UInt))
+            .or_else(|| any.downcast_ref::<Int64Array>().map(Col::Int));
+        col.ok_or_else(|| io::Error::other(format!("no text form for {}", array.data_type())))
+    }
+
+    /// The value as text (times as integer ms, floats as Rust prints them), None for null.
+    fn write(&self, out: &mut dyn Write, i: usize) -> io::Result<bool> {
+        let null = match self {
+            Col::Time(a) => a.is_null(i),
+            Col::Float(a) => a.is_null(i),
+            Col::UInt(a) => a.is_null(i),
+            Col::Int(a) => a.is_null(i),
+        };
+        if null {
+            return Ok(false);
+        }
+        match self {
+            Col::Time(a) => write!(out, "{}", a.value(i))?,
+            Col::Float(a) => write!(out, "{}", a.value(i))?,
+            Col::UInt(a) => write!(out, "{}", a.value(i))?,
+            Col::Int(a) => write!(out, "{}", a.value(i))?,
+        }
+        Ok(true)
+    }
+}
+
+/// Rows of a record batch without a header, for streaming batch after batch: CSV (empty
+/// for null) or JSON Lines (null), one line per row.
+pub fn write_batch(out: &mut dyn Write, format: Format, batch: &RecordBatch) -> io::Result<()> {
+    let schema = batch.schema();
+    let cols = batch
+        .columns()
+        .iter()
+        .map(|c| Col::of(c.as_ref()))
+        .collect::<io::Result<Vec<_>>>()?;
+    let keys: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| format!("\"{}\":", f.name()))
+        .collect();
+    for i in 0..batch.num_rows() {
+        if format == Format::Jsonl {
+            out.write_all(b"{")?;
+        }
+        for (j, col) in cols.iter().enumerate() {
+            if j > 0 {
+                out.write_all(b",")?;
+            }
+            if format == Format::Jsonl {
+                out.write_all(keys[j].as_bytes())?;
+            }
+            if !col.write(out, i)? && format == Format::Jsonl {
+                out.write_all(b"null")?;
+            }
+        }
         match format {
-            Format::Csv => write_csv_row(out, k)?,
-            Format::Jsonl => write_json_row(out, k)?,
+            Format::Csv => out.write_all(b"\n")?,
+            Format::Jsonl => out.write_all(b"}\n")?,
         }
     }
     Ok(())
-}
-
-fn write_csv_row(out: &mut dyn Write, k: &Kline) -> io::Result<()> {
-    writeln!(
-        out,
-        "{},{},{},{},{},{},{},{},{},{},{}",
-        k.open_time,
-        k.open,
-        k.high,
-        k.low,
-        k.close,
-        k.volume,
-        k.close_time,
-        k.quote_volume,
-        k.trades,
-        k.taker_buy_base_volume,
-        k.taker_buy_quote_volume
-    )
-}
-
-fn write_json_row(out: &mut dyn Write, k: &Kline) -> io::Result<()> {
-    writeln!(
-        out,
-        "{{\"open_time\":{},\"open\":{},\"high\":{},\"low\":{},\"close\":{},\"volume\":{},\
-         \"close_time\":{},\"quote_volume\":{},\"trades\":{},\"taker_buy_base_volume\":{},\
-         \"taker_buy_quote_volume\":{}}}",
-        k.open_time,
-        k.open,
-        k.high,
-        k.low,
-        k.close,
-        k.volume,
-        k.close_time,
-        k.quote_volume,
-        k.trades,
-        k.taker_buy_base_volume,
-        k.taker_buy_quote_volume
-    )
 }
 
 #[cfg(test)]
@@ -134,6 +171,30 @@ mod tests {
             lines.next().unwrap(),
             "1499040000000,0.0163479,0.8,0.015758,0.015771,148976.11427815,1499644799999,2434.19055334,308,1756.87402397,28.46694368"
         );
+    }
+
+    #[test]
+    fn nulls_are_empty_in_csv_and_null_in_json() {
+        use crate::kinds::{Funding, Kind};
+        let rows = [dsm_sdk::FundingRate {
+            funding_time: 1_570_608_000_000,
+            rate: -0.0375,
+            mark_price: f64::NAN,
+            interval_ms: 0,
+        }];
+        let batch = Funding.to_batch(Funding.schema(), &rows);
+        let mut csv = Vec::new();
+        write_header(&mut csv, Format::Csv, &batch.schema()).unwrap();
+        write_batch(&mut csv, Format::Csv, &batch).unwrap();
+        assert_eq!(
+            String::from_utf8(csv).unwrap(),
+            "funding_time,funding_rate,mark_price,funding_interval_hours\n1570608000000,-0.0375,,\n"
+        );
+        let mut json = Vec::new();
+        write_batch(&mut json, Format::Jsonl, &batch).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(v["funding_rate"], -0.0375);
+        assert!(v["mark_price"].is_null());
     }
 
     #[test]

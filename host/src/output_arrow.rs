@@ -7,6 +7,7 @@ use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
+use arrow_array::RecordBatch;
 use arrow_ipc::writer::FileWriter;
 use arrow_schema::SchemaRef;
 use dsm_sdk::Kline;
@@ -70,6 +71,15 @@ impl BatchWriter {
         kind: OutputKind,
         metadata: HashMap<String, String>,
     ) -> Result<BatchWriter> {
+        Self::create_with_schema(path, kind, columnar::schema_with_metadata(metadata))
+    }
+
+    /// A writer of record batches with `schema` (any data kind's).
+    pub fn create_with_schema(
+        path: &Path,
+        kind: OutputKind,
+        schema: SchemaRef,
+    ) -> Result<BatchWriter> {
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -83,7 +93,6 @@ impl BatchWriter {
         let file = tmp
             .reopen()
             .map_err(|e| DsmError::io(ctx("opening a temporary file for"), e))?;
-        let schema = columnar::schema_with_metadata(metadata);
         let inner = open(kind, file, &schema).map_err(|e| DsmError::io(ctx("writing"), e))?;
         Ok(BatchWriter {
             dest: path.to_path_buf(),
@@ -100,12 +109,29 @@ impl BatchWriter {
             return Ok(());
         }
         let batch = columnar::to_record_batch_with(self.schema.clone(), rows);
+        self.write_batch(&batch)
+    }
+
+    /// Append a record batch of the writer's schema (its metadata may differ).
+    pub fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let batch = batch
+            .clone()
+            .with_schema(self.schema.clone())
+            .map_err(|e| {
+                DsmError::io(
+                    format!("writing {}", self.dest.display()),
+                    io::Error::other(e),
+                )
+            })?;
         let res = match &mut self.inner {
             Inner::Parquet(w) => w.write(&batch).map_err(io::Error::other),
             Inner::Arrow(w) => w.write(&batch).map_err(io::Error::other),
         };
         res.map_err(|e| DsmError::io(format!("writing {}", self.dest.display()), e))?;
-        self.rows += rows.len() as u64;
+        self.rows += batch.num_rows() as u64;
         Ok(())
     }
 

@@ -88,15 +88,16 @@ impl std::fmt::Display for Gap {
     }
 }
 
-/// One period's candles (trimmed to the requested range) and their source.
+/// One period's rows (trimmed to the requested range) and their source: candles by
+/// default, or the rows of another kind (`PeriodBatch<FundingRate>`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct PeriodBatch {
-    /// Start of the UTC day (or month, for intervals of a day or more).
+pub struct PeriodBatch<R = Kline> {
+    /// Start of the UTC day (or month, for intervals of a day or more and for funding).
     pub period_start: i64,
-    /// Where the candles came from.
+    /// Where the rows came from.
     pub source: Source,
-    /// The candles, ascending.
-    pub rows: Vec<Kline>,
+    /// The rows, ascending by time.
+    pub rows: Vec<R>,
     /// Whether this fetch wrote the period to the cache.
     pub cached: bool,
 }

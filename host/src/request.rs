@@ -2,7 +2,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use dsm_sdk::MarketInfo;
+use dsm_sdk::{DataKind, MarketInfo};
 
 use crate::error::{DsmError, Result};
 use crate::interval::Interval;
@@ -17,6 +17,29 @@ pub struct KlineRequest {
     pub interval_name: String,
     /// The interval.
     pub interval: Interval,
+    /// Start, inclusive (ms UTC).
+    pub start_ms: i64,
+    /// Already clipped to now.
+    pub end_ms: i64,
+}
+
+impl KlineRequest {
+    /// The symbol and range, as the failover takes them for any kind.
+    pub fn series(&self) -> SeriesRequest {
+        SeriesRequest {
+            symbol: self.symbol.clone(),
+            start_ms: self.start_ms,
+            end_ms: self.end_ms,
+        }
+    }
+}
+
+/// A validated request for one symbol over `[start_ms, end_ms)`, of any kind (the kind
+/// carries the interval, if it has one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesRequest {
+    /// The symbol, normalized (uppercase).
+    pub symbol: String,
     /// Start, inclusive (ms UTC).
     pub start_ms: i64,
     /// Already clipped to now.
@@ -73,33 +96,44 @@ pub fn normalize_symbol(symbol: &str) -> Result<String> {
 
 /// The manifest's name for `interval` on `market`, or an error listing the market's intervals.
 pub fn normalize_interval(market: &MarketInfo, interval: &str) -> Result<(String, Interval)> {
+    interval_in(&market.intervals, DataKind::KLINES, &market.id, interval)
+}
+
+/// The name for `interval` among `intervals` (what a market offers of `kind`), or an error
+/// listing them.
+pub fn interval_in(
+    intervals: &[String],
+    kind: DataKind,
+    market: &str,
+    interval: &str,
+) -> Result<(String, Interval)> {
     let unsupported = || {
+        let what = match kind {
+            DataKind::KLINES => String::new(),
+            k => format!(" for {k}"),
+        };
         DsmError::InvalidInput(format!(
-            "interval {interval:?} is not available on market {}; available: {}",
-            market.id,
-            market.intervals.join(" ")
+            "interval {interval:?} is not available{what} on market {market}; available: {}",
+            intervals.join(" ")
         ))
     };
     let parsed = Interval::parse(interval).map_err(|_| unsupported())?;
     let name = parsed.to_string();
-    if market.intervals.contains(&name) {
+    if intervals.contains(&name) {
         Ok((name, parsed))
     } else {
         Err(unsupported())
     }
 }
 
-/// Check a whole request; `now_ms` clips the end (candles after now do not exist yet).
-pub fn normalize(
-    market: &MarketInfo,
+/// Check a symbol and range; `now_ms` clips the end (nothing after now exists yet).
+pub fn normalize_range(
     symbol: &str,
-    interval: &str,
     start_ms: i64,
     end_ms: i64,
     now_ms: i64,
-) -> Result<KlineRequest> {
+) -> Result<SeriesRequest> {
     let symbol = normalize_symbol(symbol)?;
-    let (interval_name, interval) = normalize_interval(market, interval)?;
     if start_ms >= end_ms {
         return Err(DsmError::InvalidInput(format!(
             "the start {} must be before the end {} (the range is [start, end))",
@@ -113,12 +147,31 @@ pub fn normalize(
             format_time(start_ms)
         )));
     }
+    Ok(SeriesRequest {
+        symbol,
+        start_ms,
+        end_ms: end_ms.min(now_ms),
+    })
+}
+
+/// Check a whole request; `now_ms` clips the end (candles after now do not exist yet).
+pub fn normalize(
+    market: &MarketInfo,
+    symbol: &str,
+    interval: &str,
+    start_ms: i64,
+    end_ms: i64,
+    now_ms: i64,
+) -> Result<KlineRequest> {
+    let symbol = normalize_symbol(symbol)?;
+    let (interval_name, interval) = normalize_interval(market, interval)?;
+    let range = normalize_range(&symbol, start_ms, end_ms, now_ms)?;
     Ok(KlineRequest {
         symbol,
         interval_name,
         interval,
-        start_ms,
-        end_ms: end_ms.min(now_ms),
+        start_ms: range.start_ms,
+        end_ms: range.end_ms,
     })
 }
 

@@ -3,25 +3,32 @@
 use dsm_sdk::Kline;
 
 use crate::interval::Interval;
-use crate::request::KlineRequest;
 use crate::timeparse::format_time;
 
-/// One candle's checks: aligned, inside the range, prices and volumes sane, closing where
-/// its interval ends.
-pub fn check_kline(k: &Kline, iv: Interval, req: &KlineRequest) -> Result<(), String> {
+/// One candle's checks: aligned, inside `[start, end)`, prices and volumes sane, closing
+/// where its interval ends. `signed`: prices may be negative (premium index candles).
+pub fn check_kline(
+    k: &Kline,
+    iv: Interval,
+    (start, end): (i64, i64),
+    signed: bool,
+) -> Result<(), String> {
     // Formatted only on error: this runs for every candle of every fetch.
     let at = || format_time(k.open_time);
     if !iv.is_aligned(k.open_time) {
         return Err(format!("candle at {} is not aligned to {iv}", at()));
     }
-    if k.open_time < req.start_ms || k.open_time >= req.end_ms {
+    if k.open_time < start || k.open_time >= end {
         return Err(format!(
             "candle at {} lies outside the requested range",
             at()
         ));
     }
     let prices = [k.open, k.high, k.low, k.close];
-    if prices.iter().any(|p| !p.is_finite() || *p < 0.0) {
+    if prices
+        .iter()
+        .any(|p| !p.is_finite() || (*p < 0.0 && !signed))
+    {
         return Err(format!(
             "candle at {} has a negative or non-finite price",
             at()
@@ -68,15 +75,8 @@ mod tests {
     use super::*;
     use crate::interval::MINUTE;
 
-    fn req() -> KlineRequest {
-        KlineRequest {
-            symbol: "BTCUSDT".into(),
-            interval_name: "1m".into(),
-            interval: Interval::Fixed(MINUTE),
-            start_ms: 0,
-            end_ms: 10 * MINUTE,
-        }
-    }
+    const M1: Interval = Interval::Fixed(MINUTE);
+    const RANGE: (i64, i64) = (0, 10 * MINUTE);
 
     fn k(t: i64) -> Kline {
         Kline {
@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn accepts_a_sane_candle() {
-        assert_eq!(check_kline(&k(MINUTE), req().interval, &req()), Ok(()));
+        assert_eq!(check_kline(&k(MINUTE), M1, RANGE, false), Ok(()));
     }
 
     #[test]
@@ -100,20 +100,14 @@ mod tests {
         const FEB_2024: i64 = 1_706_745_600_000;
         const MAR_2024: i64 = 1_709_251_200_000;
         let iv = Interval::Months(1);
-        let req = KlineRequest {
-            interval_name: "1M".into(),
-            interval: iv,
-            start_ms: FEB_2024,
-            end_ms: MAR_2024,
-            ..req()
-        };
+        let range = (FEB_2024, MAR_2024);
         let feb = |close_time| Kline {
             close_time,
             ..k(FEB_2024)
         };
-        assert_eq!(check_kline(&feb(MAR_2024 - 1), iv, &req), Ok(()));
+        assert_eq!(check_kline(&feb(MAR_2024 - 1), iv, range, false), Ok(()));
         // 30 days of February: 2024 is a leap year.
-        let err = check_kline(&feb(FEB_2024 + 30 * 86_400_000 - 1), iv, &req).unwrap_err();
+        let err = check_kline(&feb(FEB_2024 + 30 * 86_400_000 - 1), iv, range, false).unwrap_err();
         assert!(err.contains("2024-02-29T23:59:59.999Z"), "{err}");
     }
 
@@ -160,8 +154,26 @@ mod tests {
             ),
         ];
         for (bad, why) in cases {
-            let msg = check_kline(&bad, req().interval, &req()).unwrap_err();
+            let msg = check_kline(&bad, M1, RANGE, false).unwrap_err();
             assert!(msg.contains(why), "{msg} should say {why}");
         }
+    }
+
+    #[test]
+    fn premium_candles_may_be_negative_but_not_nan() {
+        let neg = Kline {
+            open: -0.0004,
+            high: -0.0001,
+            low: -0.0005,
+            close: -0.0002,
+            ..k(0)
+        };
+        assert!(check_kline(&neg, M1, RANGE, false).is_err());
+        assert_eq!(check_kline(&neg, M1, RANGE, true), Ok(()));
+        let nan = Kline {
+            close: f64::NAN,
+            ..neg
+        };
+        assert!(check_kline(&nan, M1, RANGE, true).is_err());
     }
 }

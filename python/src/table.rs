@@ -202,6 +202,7 @@ impl Batch {
         interval: &str,
     ) -> Batch {
         let klines = Klines {
+            kind: dsm_core::DataKind::KLINES,
             provider: provider.to_string(),
             market: market.to_string(),
             symbol: symbol.to_string(),

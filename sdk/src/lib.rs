@@ -6,6 +6,7 @@
 
 pub mod calendar;
 pub mod config;
+pub mod data_module;
 pub mod error;
 pub mod interval;
 pub mod kind;

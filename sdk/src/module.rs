@@ -12,9 +12,8 @@ use abi_stable::{
 
 use crate::{
     config::{LogLevel, ProviderConfig},
-    error::ErrorKind,
     error::ProviderError,
-    types::{DataRequest, FetchReport, FetchRequest, FundingBatch, KlineBatch},
+    types::{FetchReport, FetchRequest, FundingBatch, KlineBatch},
 };
 
 /// What the sink answers to a batch. Transparent so answers can be added.
@@ -39,7 +38,7 @@ pub trait KlineSink {
     fn progress(&mut self, done_ms: i64, total_ms: i64);
 }
 
-/// The host's receiver of rows of any kind for one [`Provider::fetch_data`] call. Each
+/// The host's receiver of rows of any kind for one `DataProvider::fetch_data` call. Each
 /// shape has its method; a kind of a new shape appends one (with a default that stops).
 #[sabi_trait]
 pub trait DataSink {
@@ -76,25 +75,7 @@ pub trait Provider: Send + Sync {
         request: &FetchRequest,
         sink: KlineSink_TO<'_, abi_stable::sabi_types::RMut<'_, ()>>,
     ) -> RResult<FetchReport, ProviderError>;
-
-    /// Fetch `request` of any data kind (appended in 0.1: a plugin built before it has no
-    /// such entry, and the host gets this default answer).
-    fn fetch_data(
-        &self,
-        request: &DataRequest,
-        sink: DataSink_TO<'_, abi_stable::sabi_types::RMut<'_, ()>>,
-    ) -> RResult<FetchReport, ProviderError> {
-        let _ = (request, sink);
-        RResult::RErr(ProviderError::new(
-            ErrorKind::UNSUPPORTED_SOURCE,
-            KLINES_ONLY,
-        ))
-    }
 }
-
-/// What a plugin built before data kinds existed answers for any other kind.
-pub const KLINES_ONLY: &str =
-    "this plugin serves klines only (built before dsm-sdk had data kinds)";
 
 pub type ProviderBox = Provider_TO<'static, RBox<()>>;
 pub type HostBox = HostServices_TO<'static, RBox<()>>;

@@ -14,11 +14,9 @@ use abi_stable::{
 
 use crate::{
     config::{LogLevel, ProviderConfig},
+    data_module::{DataProvider, DataProviderBox, DataProvider_TO, KLINES_ONLY},
     error::{ErrorKind, ProviderError},
-    module::{
-        DataSink_TO, HostBox, KlineSink_TO, Provider, ProviderBox, Provider_TO, SinkControl,
-        KLINES_ONLY,
-    },
+    module::{DataSink_TO, HostBox, KlineSink_TO, Provider, ProviderBox, Provider_TO, SinkControl},
     types::{DataRequest, FetchReport, FetchRequest, FundingBatch, KlineBatch},
 };
 
@@ -147,7 +145,9 @@ impl<P: Plugin> Provider for Guarded<P> {
         let mut sink = Sink { inner: sink };
         guard("fetch", || self.0.fetch(request, &mut sink))
     }
+}
 
+impl<P: Plugin> DataProvider for Guarded<P> {
     fn fetch_data(
         &self,
         request: &DataRequest,
@@ -186,6 +186,19 @@ pub fn new_provider<P: Plugin>(
         let host = Host::new(host, config.log_level);
         let plugin = P::new(config, host)?;
         Ok(Provider_TO::from_value(Guarded(plugin), TD_Opaque))
+    })
+}
+
+/// The body of the exported data-provider constructor (see [`crate::data_module`]).
+#[doc(hidden)]
+pub fn new_data_provider<P: Plugin>(
+    config: ProviderConfig,
+    host: HostBox,
+) -> RResult<DataProviderBox, ProviderError> {
+    guard("new_data_provider", move || {
+        let host = Host::new(host, config.log_level);
+        let plugin = P::new(config, host)?;
+        Ok(DataProvider_TO::from_value(Guarded(plugin), TD_Opaque))
     })
 }
 
@@ -238,6 +251,32 @@ macro_rules! export_provider {
         {
             $crate::plugin::new_provider::<$plugin>(config, host)
         }
+
+        extern "C" fn __dsm_new_data_provider(
+            config: $crate::ProviderConfig,
+            host: $crate::module::HostBox,
+        ) -> $crate::abi_stable::std_types::RResult<
+            $crate::data_module::DataProviderBox,
+            $crate::ProviderError,
+        > {
+            $crate::plugin::new_data_provider::<$plugin>(config, host)
+        }
+
+        extern "C" fn __dsm_data_module() -> $crate::data_module::DataModuleV1_Ref {
+            use $crate::abi_stable::prefix_type::PrefixTypeTrait;
+            $crate::data_module::DataModuleV1 {
+                new_data_provider: __dsm_new_data_provider,
+            }
+            .leak_into_prefix()
+        }
+
+        /// The data-kinds module (version 1), found by the host by this name.
+        #[no_mangle]
+        pub static DSM_DATA_MODULE_V1: $crate::data_module::DataModuleExport =
+            $crate::data_module::DataModuleExport {
+                layout: <$crate::data_module::DataModuleV1_Ref as $crate::abi_stable::StableAbi>::LAYOUT,
+                module: __dsm_data_module,
+            };
 
         fn __dsm_root_module() -> $crate::PluginModule_Ref {
             use $crate::abi_stable::prefix_type::PrefixTypeTrait;

@@ -9,10 +9,8 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use arrow_array::RecordBatch;
 use arrow_ipc::writer::FileWriter;
-use dsm_sdk::Kline;
-
-use crate::columnar;
 
 /// The version written; files without it, or with another, are not used (fetched again).
 pub const FORMAT_VERSION: &str = "2";
@@ -32,16 +30,10 @@ pub const IDENTITY: [&str; 6] = ["provider", "market", "kind", "symbol", "interv
 
 const PLACEHOLDER: &[u8; 16] = b"0000000000000000";
 
-/// Encode rows with footer `metadata` (identity, rows, holes) and schema `schema_meta`,
-/// then fill in the checksum.
-pub fn encode(
-    schema_meta: HashMap<String, String>,
-    footer: &[(String, String)],
-    rows: &[Kline],
-) -> Result<Vec<u8>, String> {
-    let schema = columnar::schema_with_metadata(schema_meta);
-    let batch = columnar::to_record_batch_with(schema.clone(), rows);
-    let mut w = FileWriter::try_new(Vec::new(), &schema).map_err(|e| e.to_string())?;
+/// Encode `batch` (its schema carrying the identity as metadata) with footer `metadata`
+/// (identity, rows, holes), then fill in the checksum.
+pub fn encode(batch: &RecordBatch, footer: &[(String, String)]) -> Result<Vec<u8>, String> {
+    let mut w = FileWriter::try_new(Vec::new(), &batch.schema()).map_err(|e| e.to_string())?;
     w.write_metadata(FORMAT_KEY, FORMAT_VERSION);
     for (k, v) in footer {
         w.write_metadata(k.clone(), v.clone());
@@ -50,7 +42,7 @@ pub fn encode(
         CHECKSUM_KEY,
         std::str::from_utf8(PLACEHOLDER).expect("ascii"),
     );
-    w.write(&batch).map_err(|e| e.to_string())?;
+    w.write(batch).map_err(|e| e.to_string())?;
     w.finish().map_err(|e| e.to_string())?;
     let mut bytes = w.into_inner().map_err(|e| e.to_string())?;
     let footer = Footer::parse(&bytes)?;

@@ -6,9 +6,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::files::{self, TempState};
-use super::layout::{Period, SeriesKey, KLINES_DIR, TEMP_PREFIX};
+use super::layout::{Period, SeriesKey, TEMP_PREFIX};
 use super::store::{self, Expect};
 use super::{Cache, CacheError};
+use crate::kinds::{Candles, Funding, Kind};
+use dsm_sdk::{kind::Shape, DataKind};
 
 /// Which series to act on; `None` matches all. Provider and market compare
 /// case-insensitively, the symbol uppercased, the interval exactly (`1m` is not `1M`).
@@ -164,21 +166,14 @@ impl Cache {
     pub fn verify_and(&self, filter: &Filter, fix: bool) -> VerifyReport {
         let mut report = VerifyReport::default();
         for (key, dir, _) in self.series(filter) {
-            let Ok(interval) = key.validate() else {
+            let Ok(period) = key.period() else {
                 continue;
             };
-            let period = Period::for_interval(interval);
             for entry in entries(&dir, period) {
                 let (path, problem) = match entry {
                     Entry::Period { start, path, .. } => {
-                        let expect = Expect {
-                            key: &key,
-                            interval,
-                            period,
-                            start,
-                        };
                         report.files_checked += 1;
-                        match store::read(&path, &expect) {
+                        match read_rows(&key, period, start, &path) {
                             Ok(Some(_)) => continue,
                             Ok(None) => (path, "vanished while being checked".into()),
                             Err(CacheError::Outdated { path, message }) => {
@@ -275,17 +270,25 @@ impl Cache {
         let mut out = Vec::new();
         for (provider, p_dir) in subdirs(&self.root) {
             for (market, m_dir) in subdirs(&p_dir) {
-                for (symbol, s_dir) in subdirs(&m_dir.join(KLINES_DIR)) {
-                    for (interval, dir) in subdirs(&s_dir) {
-                        let key = SeriesKey {
+                for kind in DataKind::ALL {
+                    for (symbol, s_dir) in subdirs(&m_dir.join(kind.name())) {
+                        let key = |interval: String| SeriesKey {
                             provider: provider.clone(),
                             market: market.clone(),
+                            kind,
                             symbol: symbol.clone(),
                             interval,
                         };
-                        if let Ok(period) = key.period() {
-                            if filter.matches(&key) {
-                                out.push((key, dir, period));
+                        let dirs = match kind.has_interval() {
+                            true => subdirs(&s_dir),
+                            false => vec![(String::new(), s_dir.clone())],
+                        };
+                        for (interval, dir) in dirs {
+                            let key = key(interval);
+                            if let Ok(period) = key.period() {
+                                if filter.matches(&key) {
+                                    out.push((key, dir, period));
+                                }
                             }
                         }
                     }
@@ -309,18 +312,40 @@ fn rows_of(key: &SeriesKey, period: Period, start: i64, path: &Path) -> u64 {
     if let Some(n) = store::footer_rows(path) {
         return n;
     }
-    let Ok(interval) = key.validate() else {
-        return 0;
-    };
-    let expect = Expect {
-        key,
-        interval,
-        period,
-        start,
-    };
-    match store::read(path, &expect) {
-        Ok(Some(p)) => p.rows.len() as u64,
+    match read_rows(key, period, start, path) {
+        Ok(Some(n)) => n as u64,
         _ => 0,
+    }
+}
+
+/// Read and check one file of any kind: its row count, `Ok(None)` when it does not exist.
+fn read_rows(
+    key: &SeriesKey,
+    period: Period,
+    start: i64,
+    path: &Path,
+) -> Result<Option<usize>, CacheError> {
+    fn rows<K: Kind>(
+        kind: &K,
+        key: &SeriesKey,
+        period: Period,
+        start: i64,
+        path: &Path,
+    ) -> Result<Option<usize>, CacheError> {
+        let expect = Expect {
+            key,
+            kind,
+            period,
+            start,
+        };
+        Ok(store::read(path, &expect)?.map(|p| p.rows.len()))
+    }
+    match (key.kind.shape(), key.interval()?) {
+        (Shape::Candles, Some(iv)) => rows(&Candles::new(key.kind, iv), key, period, start, path),
+        (Shape::Funding, None) => rows(&Funding, key, period, start, path),
+        _ => Err(CacheError::InvalidKey(format!(
+            "series {key} has no kind of its shape"
+        ))),
     }
 }
 

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use dsm_sdk::calendar::{day_start, month_start, next_month_start};
 use dsm_sdk::symbol::{is_symbol_byte, SYMBOL_MAX_LEN};
+use dsm_sdk::DataKind;
 
 use crate::interval::{civil_from_days, days_from_civil, Interval, DAY};
 
@@ -96,10 +97,12 @@ impl Period {
 pub const EXTENSION: &str = "arrow";
 /// Temporary files of an atomic write start with this (and are hidden).
 pub const TEMP_PREFIX: &str = ".dsm-tmp-";
-/// The directory under a market that holds kline series (room for other data types).
+/// The directory under a market that holds kline series (each kind has its directory,
+/// named by [`DataKind::name`]).
 pub const KLINES_DIR: &str = "klines";
 
-/// One cached series: provider, market, symbol and interval.
+/// One cached series: provider, market, kind, symbol and interval (none for kinds
+/// without one: `{provider}/{market}/funding/{SYMBOL}/{PERIOD}.arrow`).
 ///
 /// Fields are public for reading; build keys with `SeriesKey::new`, which normalizes them.
 /// The cache validates every key again before turning it into a path.
@@ -109,9 +112,11 @@ pub struct SeriesKey {
     pub provider: String,
     /// Market id, lowercase.
     pub market: String,
+    /// What the series holds.
+    pub kind: DataKind,
     /// Symbol, uppercase.
     pub symbol: String,
-    /// Canonical interval name (`1m`, `1M`).
+    /// Canonical interval name (`1m`, `1M`); empty for kinds without an interval.
     pub interval: String,
 }
 
@@ -123,12 +128,27 @@ impl SeriesKey {
         symbol: &str,
         interval: &str,
     ) -> Result<SeriesKey, CacheError> {
-        let interval = Interval::parse(interval)
-            .map_err(|e| CacheError::InvalidKey(e.to_string()))?
-            .to_string();
+        SeriesKey::of(DataKind::KLINES, provider, market, symbol, interval)
+    }
+
+    /// A key for a series of `kind`; `interval` is `""` for kinds without one.
+    pub fn of(
+        kind: DataKind,
+        provider: &str,
+        market: &str,
+        symbol: &str,
+        interval: &str,
+    ) -> Result<SeriesKey, CacheError> {
+        let interval = match kind.has_interval() {
+            true => Interval::parse(interval)
+                .map_err(|e| CacheError::InvalidKey(e.to_string()))?
+                .to_string(),
+            false => interval.to_string(),
+        };
         let key = SeriesKey {
             provider: provider.trim().to_ascii_lowercase(),
             market: market.trim().to_ascii_lowercase(),
+            kind,
             symbol: symbol.trim().to_ascii_uppercase(),
             interval,
         };
@@ -136,15 +156,37 @@ impl SeriesKey {
         Ok(key)
     }
 
-    /// Checks every component and returns the parsed interval.
-    pub fn validate(&self) -> Result<Interval, CacheError> {
-        check_name("provider", &self.provider, |b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
-        })?;
-        check_name("market", &self.market, |b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
-        })?;
+    /// The interval of a candle-shaped series (the key validated first).
+    pub fn interval(&self) -> Result<Option<Interval>, CacheError> {
+        self.validate()?;
+        Ok(self
+            .kind
+            .has_interval()
+            .then(|| Interval::parse(&self.interval).expect("validated")))
+    }
+
+    /// Checks every component.
+    pub fn validate(&self) -> Result<(), CacheError> {
+        let id_byte =
+            |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-';
+        check_name("provider", &self.provider, id_byte)?;
+        check_name("market", &self.market, id_byte)?;
         check_symbol(&self.symbol)?;
+        if !DataKind::ALL.contains(&self.kind) {
+            return Err(CacheError::InvalidKey(format!(
+                "unknown data kind {}",
+                self.kind.0
+            )));
+        }
+        if !self.kind.has_interval() {
+            return match self.interval.is_empty() {
+                true => Ok(()),
+                false => Err(CacheError::InvalidKey(format!(
+                    "{} series have no interval (got {:?})",
+                    self.kind, self.interval
+                ))),
+            };
+        }
         check_name("interval", &self.interval, |b| b.is_ascii_alphanumeric())?;
         let interval =
             Interval::parse(&self.interval).map_err(|e| CacheError::InvalidKey(e.to_string()))?;
@@ -154,28 +196,48 @@ impl SeriesKey {
                 self.interval
             )));
         }
-        Ok(interval)
+        Ok(())
     }
 
-    /// The period of this series' files (the key validated first).
+    /// The period of this series' files (the key validated first): candles by their
+    /// interval, other kinds a month.
     pub fn period(&self) -> Result<Period, CacheError> {
-        Ok(Period::for_interval(self.validate()?))
+        Ok(match self.interval()? {
+            Some(iv) => Period::for_interval(iv),
+            None => Period::Month,
+        })
     }
 
     /// The series directory below `root` (the key must have been validated).
     pub(crate) fn dir_under(&self, root: &Path) -> PathBuf {
-        root.join(&self.provider)
+        let dir = root
+            .join(&self.provider)
             .join(&self.market)
-            .join(KLINES_DIR)
-            .join(&self.symbol)
-            .join(&self.interval)
+            .join(self.kind.name())
+            .join(&self.symbol);
+        match self.interval.is_empty() {
+            true => dir,
+            false => dir.join(&self.interval),
+        }
     }
 }
 
 impl std::fmt::Display for SeriesKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let k = self;
-        write!(f, "{}/{}/{}/{}", k.provider, k.market, k.symbol, k.interval)
+        match k.kind {
+            DataKind::KLINES => {
+                write!(f, "{}/{}/{}/{}", k.provider, k.market, k.symbol, k.interval)
+            }
+            _ if k.interval.is_empty() => {
+                write!(f, "{}/{}/{}/{}", k.provider, k.market, k.kind, k.symbol)
+            }
+            _ => write!(
+                f,
+                "{}/{}/{}/{}/{}",
+                k.provider, k.market, k.kind, k.symbol, k.interval
+            ),
+        }
     }
 }
 
@@ -276,9 +338,29 @@ mod tests {
         let raw = SeriesKey {
             provider: "binance".into(),
             market: "spot".into(),
+            kind: DataKind::KLINES,
             symbol: "..".into(),
             interval: "1m".into(),
         };
         assert!(raw.validate().is_err());
+    }
+
+    #[test]
+    fn kinds_have_their_directories() {
+        let root = Path::new("/c");
+        let k = SeriesKey::of(DataKind::FUNDING, "binance", "um", "btcusdt", "").unwrap();
+        assert_eq!(
+            k.dir_under(root),
+            Path::new("/c/binance/um/funding/BTCUSDT")
+        );
+        assert_eq!(k.period().unwrap(), Period::Month);
+        assert_eq!(k.to_string(), "binance/um/funding/BTCUSDT");
+        assert!(SeriesKey::of(DataKind::FUNDING, "binance", "um", "BTCUSDT", "1m").is_err());
+        let m = SeriesKey::of(DataKind::MARK, "binance", "um", "BTCUSDT", "1m").unwrap();
+        assert_eq!(
+            m.dir_under(root),
+            Path::new("/c/binance/um/mark/BTCUSDT/1m")
+        );
+        assert!(SeriesKey::of(DataKind::MARK, "binance", "um", "BTCUSDT", "").is_err());
     }
 }

@@ -23,6 +23,7 @@ pub use layout::{Period, SeriesKey, EXTENSION, KLINES_DIR, TEMP_PREFIX};
 pub use store::CachedPeriod;
 
 use crate::error::DsmError;
+use crate::kinds::{Candles, Kind};
 use store::Expect;
 
 /// What can go wrong with the cache.
@@ -124,8 +125,15 @@ impl Cache {
 
     /// The file for the period starting at `period_start` (which must start a period).
     pub fn path(&self, key: &SeriesKey, period_start: i64) -> Result<PathBuf, CacheError> {
-        let expect = self.expect(key, period_start)?;
-        Ok(self.file_path(&expect))
+        let period = key.period()?;
+        if !period.is_start(period_start) {
+            return Err(CacheError::InvalidPeriod(format!(
+                "{period_start} ms is not the start of a {period:?} period"
+            )));
+        }
+        Ok(key
+            .dir_under(&self.root)
+            .join(period.file_name(period_start)))
     }
 
     /// Whether something is at the period's path (cheap: not opened nor checked; whatever
@@ -151,7 +159,17 @@ impl Cache {
         key: &SeriesKey,
         period_start: i64,
     ) -> Result<Option<CachedPeriod>, CacheError> {
-        let expect = self.expect(key, period_start)?;
+        self.read_period_of(&candles_of(key)?, key, period_start)
+    }
+
+    /// [`Cache::read_period`] for a series of any kind.
+    pub fn read_period_of<K: Kind>(
+        &self,
+        kind: &K,
+        key: &SeriesKey,
+        period_start: i64,
+    ) -> Result<Option<CachedPeriod<K::Row>>, CacheError> {
+        let expect = self.expect(kind, key, period_start)?;
         store::read(&self.file_path(&expect), &expect)
     }
 
@@ -175,30 +193,58 @@ impl Cache {
         rows: &[Kline],
         seen_ms: i64,
     ) -> Result<(), CacheError> {
-        let expect = self.expect(key, period_start)?;
+        self.write_one(&candles_of(key)?, key, period_start, rows, seen_ms)
+    }
+
+    fn write_one<K: Kind>(
+        &self,
+        kind: &K,
+        key: &SeriesKey,
+        period_start: i64,
+        rows: &[K::Row],
+        seen_ms: i64,
+    ) -> Result<(), CacheError> {
+        let expect = self.expect(kind, key, period_start)?;
         store::write(&self.file_path(&expect), &expect, rows, seen_ms)
     }
 
-    /// Store several complete periods, each exactly as [`Cache::write`] does (its own
-    /// temporary file, fsync, rename, directory fsync), with the files written on a few
-    /// threads at once: a filesystem commits concurrent fsyncs together, so on a disk where
-    /// one fsync takes milliseconds a month of days costs a few of them, not 62. One result
-    /// per period, in order. Missing candles are recorded as seen at `seen_ms`. Stale
-    /// temporary files of the series (left by killed processes) are removed.
+    /// Store several complete periods of candles: [`Cache::write_many_of`] for klines.
     pub fn write_many(
         &self,
         key: &SeriesKey,
         periods: &[(i64, &[Kline])],
         seen_ms: i64,
     ) -> Vec<Result<(), CacheError>> {
+        match candles_of(key) {
+            Ok(kind) => self.write_many_of(&kind, key, periods, seen_ms),
+            Err(e) => periods
+                .iter()
+                .map(|_| Err(CacheError::InvalidKey(e.to_string())))
+                .collect(),
+        }
+    }
+
+    /// Store several complete periods, each exactly as [`Cache::write`] does (its own
+    /// temporary file, fsync, rename, directory fsync), with the files written on a few
+    /// threads at once: a filesystem commits concurrent fsyncs together, so on a disk where
+    /// one fsync takes milliseconds a month of days costs a few of them, not 62. One result
+    /// per period, in order. Missing rows are recorded as seen at `seen_ms`. Stale
+    /// temporary files of the series (left by killed processes) are removed.
+    pub fn write_many_of<K: Kind>(
+        &self,
+        kind: &K,
+        key: &SeriesKey,
+        periods: &[(i64, &[K::Row])],
+        seen_ms: i64,
+    ) -> Vec<Result<(), CacheError>> {
         const THREADS: usize = 8;
         if !periods.is_empty() {
             self.remove_stale_temps_of(key);
         }
-        let write_all = |items: &[(i64, &[Kline])],
+        let write_all = |items: &[(i64, &[K::Row])],
                          slots: &mut [Option<Result<(), CacheError>>]| {
             for ((start, rows), slot) in items.iter().zip(slots) {
-                *slot = Some(self.write_seen(key, *start, rows, seen_ms));
+                *slot = Some(self.write_one(kind, key, *start, rows, seen_ms));
             }
         };
         let mut out: Vec<Option<Result<(), CacheError>>> = periods.iter().map(|_| None).collect();
@@ -220,7 +266,8 @@ impl Cache {
             // Periods whose thread could not be started.
             for (i, slot) in out.iter_mut().enumerate() {
                 if slot.is_none() {
-                    *slot = Some(self.write_seen(key, periods[i].0, periods[i].1, seen_ms));
+                    let (start, rows) = periods[i];
+                    *slot = Some(self.write_one(kind, key, start, rows, seen_ms));
                 }
             }
         }
@@ -229,9 +276,19 @@ impl Cache {
             .collect()
     }
 
-    fn expect<'a>(&self, key: &'a SeriesKey, start: i64) -> Result<Expect<'a>, CacheError> {
-        let interval = key.validate()?;
-        let period = Period::for_interval(interval);
+    fn expect<'a, K: Kind>(
+        &self,
+        kind: &'a K,
+        key: &'a SeriesKey,
+        start: i64,
+    ) -> Result<Expect<'a, K>, CacheError> {
+        let period = key.period()?;
+        if key.kind != kind.id() || period != kind.period() {
+            return Err(CacheError::InvalidKey(format!(
+                "series {key} does not hold {} data",
+                kind.id()
+            )));
+        }
         if !period.is_start(start) {
             return Err(CacheError::InvalidPeriod(format!(
                 "{start} ms is not the start of a {period:?} period"
@@ -239,17 +296,28 @@ impl Cache {
         }
         Ok(Expect {
             key,
-            interval,
+            kind,
             period,
             start,
         })
     }
 
-    fn file_path(&self, expect: &Expect) -> PathBuf {
+    fn file_path<K: Kind>(&self, expect: &Expect<K>) -> PathBuf {
         expect
             .key
             .dir_under(&self.root)
             .join(expect.period.file_name(expect.start))
+    }
+}
+
+/// The candle kind of a candle series' key.
+fn candles_of(key: &SeriesKey) -> Result<Candles, CacheError> {
+    match key.interval()? {
+        Some(iv) => Ok(Candles::new(key.kind, iv)),
+        None => Err(CacheError::InvalidKey(format!(
+            "series {key} holds {} rows, not candles",
+            key.kind
+        ))),
     }
 }
 

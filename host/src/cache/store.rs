@@ -5,90 +5,79 @@ use std::collections::HashMap;
 use std::io::{self, Cursor};
 use std::path::Path;
 
+use std::sync::Arc;
+
 use arrow_ipc::reader::FileReader;
 use dsm_sdk::Kline;
 
 use super::files::{self, TempFile};
 use super::format::{self, Footer, HOLES_KEY, HOLES_SEEN_KEY, IDENTITY, ROWS_KEY};
-use super::layout::{Period, SeriesKey, KLINES_DIR};
+use super::layout::{Period, SeriesKey};
 use super::CacheError;
-use crate::columnar;
-use crate::interval::Interval;
-use crate::request::KlineRequest;
+use crate::kinds::{check_schema, Kind};
 use crate::timeparse::format_time;
-use crate::validate::check_kline;
 
-/// One cached period: its candles, and the open times the exchange had no candle for.
+/// One cached period: its rows, and the times on the kind's grid the exchange had no row
+/// for (candle kinds; other kinds have no holes).
 #[derive(Debug, Clone, PartialEq)]
-pub struct CachedPeriod {
-    /// The candles, ascending by open time.
-    pub rows: Vec<Kline>,
+pub struct CachedPeriod<R = Kline> {
+    /// The rows, ascending by time.
+    pub rows: Vec<R>,
     /// Half-open ranges of open times without a candle at the source, sorted.
     pub holes: Vec<(i64, i64)>,
     /// When the source was asked and had no candle in `holes` (ms UTC).
     pub holes_seen_ms: i64,
 }
 
-/// What a file must hold: the series and the period it is named for.
-pub(crate) struct Expect<'a> {
+/// What a file must hold: the series and the period it is named for, of rows of `kind`.
+pub(crate) struct Expect<'a, K: Kind> {
     pub key: &'a SeriesKey,
-    pub interval: Interval,
+    pub kind: &'a K,
     pub period: Period,
     pub start: i64,
 }
 
-impl Expect<'_> {
+impl<K: Kind> Expect<'_, K> {
     pub fn end(&self) -> i64 {
         self.period.next(self.start)
     }
 
-    /// Sorted, unique open times aligned to the interval, all inside the period, and every
-    /// candle passing the checks candles from the network pass.
-    pub fn check_rows(&self, rows: &[Kline]) -> Result<(), String> {
+    /// Sorted, unique times, all inside the period, and every row passing the checks rows
+    /// from the network pass.
+    pub fn check_rows(&self, rows: &[K::Row]) -> Result<(), String> {
         let end = self.end();
-        let req = KlineRequest {
-            symbol: self.key.symbol.clone(),
-            interval_name: self.key.interval.clone(),
-            interval: self.interval,
-            start_ms: self.start,
-            end_ms: end,
-        };
+        let noun = self.kind.noun();
         let mut prev: Option<i64> = None;
-        for k in rows {
-            // Formatted only on error: this loop runs over every cached candle.
-            let at = || format_time(k.open_time);
-            if !self.interval.is_aligned(k.open_time) {
+        for r in rows {
+            let t = K::time(r);
+            // Formatted only on error: this loop runs over every cached row.
+            let at = || format_time(t);
+            if t < self.start || t >= end {
                 return Err(format!(
-                    "candle at {} is not aligned to {}",
-                    at(),
-                    self.interval
-                ));
-            }
-            if k.open_time < self.start || k.open_time >= end {
-                return Err(format!(
-                    "candle at {} lies outside the period {}",
+                    "{noun} at {} lies outside the period {}",
                     at(),
                     self.period.stem(self.start)
                 ));
             }
-            check_kline(k, self.interval, &req)?;
+            self.kind.check(r, self.start, end)?;
             match prev {
-                Some(p) if p == k.open_time => return Err(format!("duplicate candle at {}", at())),
-                Some(p) if p > k.open_time => {
-                    return Err(format!("candle at {} is out of order", at()))
-                }
-                _ => prev = Some(k.open_time),
+                Some(p) if p == t => return Err(format!("duplicate {noun} at {}", at())),
+                Some(p) if p > t => return Err(format!("{noun} at {} is out of order", at())),
+                _ => prev = Some(t),
             }
         }
         Ok(())
     }
 
-    /// The open times of the period without a row, as ranges (`rows` checked and sorted).
-    pub fn holes_of(&self, rows: &[Kline]) -> Vec<(i64, i64)> {
-        let iv = self.interval;
+    /// The grid times of the period without a row, as ranges (`rows` checked and sorted);
+    /// none for kinds without a grid.
+    pub fn holes_of(&self, rows: &[K::Row]) -> Vec<(i64, i64)> {
+        let Some(iv) = self.kind.grid() else {
+            return Vec::new();
+        };
         let end = self.end();
         let mut holes: Vec<(i64, i64)> = Vec::new();
-        let mut next_row = rows.iter().map(|k| k.open_time).peekable();
+        let mut next_row = rows.iter().map(K::time).peekable();
         let mut t = iv.ceil(self.start);
         while t < end {
             if next_row.next_if_eq(&t).is_none() {
@@ -108,7 +97,7 @@ impl Expect<'_> {
         [
             ("provider", k.provider.clone()),
             ("market", k.market.clone()),
-            ("kind", KLINES_DIR.to_string()),
+            ("kind", k.kind.name().to_string()),
             ("symbol", k.symbol.clone()),
             ("interval", k.interval.clone()),
             ("period", self.period.stem(self.start)),
@@ -159,15 +148,19 @@ impl Expect<'_> {
     /// The file's bytes, not checked (tests use it to write files with bad candles).
     pub fn encode(
         &self,
-        rows: &[Kline],
+        rows: &[K::Row],
         holes: &[(i64, i64)],
         seen_ms: i64,
     ) -> Result<Vec<u8>, String> {
-        format::encode(
-            self.schema_metadata(),
-            &self.footer(rows.len(), holes, seen_ms),
-            rows,
-        )
+        let schema = Arc::new(
+            self.kind
+                .schema()
+                .as_ref()
+                .clone()
+                .with_metadata(self.schema_metadata()),
+        );
+        let batch = self.kind.to_batch(schema, rows);
+        format::encode(&batch, &self.footer(rows.len(), holes, seen_ms))
     }
 }
 
@@ -194,7 +187,10 @@ fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, CacheError> {
 }
 
 /// Read and check one file; `Ok(None)` when it does not exist.
-pub(crate) fn read(path: &Path, expect: &Expect) -> Result<Option<CachedPeriod>, CacheError> {
+pub(crate) fn read<K: Kind>(
+    path: &Path,
+    expect: &Expect<K>,
+) -> Result<Option<CachedPeriod<K::Row>>, CacheError> {
     let Some(mut bytes) = read_bytes(path)? else {
         return Ok(None);
     };
@@ -222,14 +218,14 @@ pub(crate) fn read(path: &Path, expect: &Expect) -> Result<Option<CachedPeriod>,
         .map_err(|_| bad(format!("{HOLES_SEEN_KEY} is not a time")))?;
     let reader = FileReader::try_new(Cursor::new(bytes), None)
         .map_err(|e| bad(format!("not a readable Arrow IPC file: {e}")))?;
-    columnar::check_schema(&reader.schema()).map_err(bad)?;
+    check_schema(&expect.kind.schema(), &reader.schema()).map_err(bad)?;
     let mut rows = Vec::new();
     for batch in reader {
         let batch = batch.map_err(|e| bad(format!("unreadable record batch: {e}")))?;
-        rows.extend(columnar::from_record_batch(&batch).map_err(bad)?);
+        rows.extend(expect.kind.rows_of(&batch).map_err(bad)?);
     }
     if rows.is_empty() {
-        return Err(bad("the file holds no candles".into()));
+        return Err(bad(format!("the file holds no {}s", expect.kind.noun())));
     }
     if claimed != rows.len().to_string() {
         return Err(bad(format!(
@@ -240,8 +236,8 @@ pub(crate) fn read(path: &Path, expect: &Expect) -> Result<Option<CachedPeriod>,
     expect.check_rows(&rows).map_err(bad)?;
     if expect.holes_of(&rows) != holes {
         return Err(bad(
-            "its candles and its record of what the exchange lacked disagree (the file lost \
-             or gained rows)"
+            "its rows and its record of what the exchange lacked disagree (the file lost or \
+             gained rows)"
                 .into(),
         ));
     }
@@ -266,10 +262,10 @@ pub(crate) fn footer_rows(path: &Path) -> Option<u64> {
 /// Write `rows` to `path` atomically: a temporary file in the same directory, written and
 /// fsynced, renamed over `path`, then the directory fsynced so the rename survives a crash.
 /// The open times without a row are recorded as holes seen at `seen_ms`.
-pub(crate) fn write(
+pub(crate) fn write<K: Kind>(
     path: &Path,
-    expect: &Expect,
-    rows: &[Kline],
+    expect: &Expect<K>,
+    rows: &[K::Row],
     seen_ms: i64,
 ) -> Result<(), CacheError> {
     let refuse = |message: String| CacheError::Refused {
@@ -277,7 +273,10 @@ pub(crate) fn write(
         message,
     };
     if rows.is_empty() {
-        return Err(refuse("no candles: empty answers are never cached".into()));
+        return Err(refuse(format!(
+            "no {}s: empty answers are never cached",
+            expect.kind.noun()
+        )));
     }
     expect.check_rows(rows).map_err(refuse)?;
     let holes = expect.holes_of(rows);

@@ -29,7 +29,8 @@ fn temp_cache() -> (tempfile::TempDir, Cache) {
 /// Write rows as a current-format file (checksum and identity right) without the cache's
 /// checks of the candles.
 fn write_unchecked(cache: &Cache, k: &SeriesKey, start: i64, rows: &[Kline]) {
-    let expect = cache.expect(k, start).unwrap();
+    let kind = super::candles_of(k).unwrap();
+    let expect = cache.expect(&kind, k, start).unwrap();
     let bytes = expect.encode(rows, &expect.holes_of(rows), 0).unwrap();
     let path = cache.path(k, start).unwrap();
     fs::create_dir_all(path.parent().unwrap()).unwrap();

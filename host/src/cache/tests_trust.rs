@@ -25,7 +25,8 @@ fn temp_cache() -> (tempfile::TempDir, Cache) {
 
 /// A file with the right checksum and identity holding exactly `rows` and `holes`.
 fn write_encoded(cache: &Cache, k: &SeriesKey, start: i64, rows: &[Kline], holes: &[(i64, i64)]) {
-    let expect = cache.expect(k, start).unwrap();
+    let kind = super::candles_of(k).unwrap();
+    let expect = cache.expect(&kind, k, start).unwrap();
     let path = cache.path(k, start).unwrap();
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, expect.encode(rows, holes, 0).unwrap()).unwrap();
@@ -197,14 +198,17 @@ fn files_must_say_which_series_and_period_they_hold() {
         "{msg}"
     );
     // A file that leaves out its symbol.
-    let expect = cache.expect(&btc, start).unwrap();
+    let kind = super::candles_of(&btc).unwrap();
+    let expect = cache.expect(&kind, &btc, start).unwrap();
     let rows = sample(start, HOUR, 24);
     let footer: Vec<(String, String)> = expect
         .footer(24, &[], 0)
         .into_iter()
         .filter(|(k, _)| k != "dsm.symbol")
         .collect();
-    let bytes = format::encode(expect.schema_metadata(), &footer, &rows).unwrap();
+    let schema = crate::columnar::schema_with_metadata(expect.schema_metadata());
+    let batch = crate::columnar::to_record_batch_with(schema, &rows);
+    let bytes = format::encode(&batch, &footer).unwrap();
     fs::write(&btc_path, bytes).unwrap();
     let msg = cache.read(&btc, start).unwrap_err().to_string();
     assert!(msg.contains("does not say its symbol"), "{msg}");

@@ -30,58 +30,87 @@ impl Reasons {
     }
 }
 
-/// Gaps among the closed candles that should open in `[lo, hi)`, given the rows (sorted)
-/// and what sources covered.
-#[allow(clippy::too_many_arguments)]
-pub fn expected_gaps(
+/// What gaps are explained with.
+pub struct GapContext<'a> {
+    pub now: i64,
+    pub reasons: &'a Reasons,
+    pub mode: SourceMode,
+    /// The period is not published in the archive yet (archive-only fetches).
+    pub unpublished: bool,
+    /// The kind's noun for messages (`candle`).
+    pub noun: &'a str,
+}
+
+/// Gaps in `[lo, hi)` given the rows (sorted) and what sources covered: on a grid, every
+/// closed grid time without a row; without one, the ranges no source covered (up to now).
+pub fn expected_gaps<R>(
+    grid: Option<Interval>,
+    lo: i64,
+    hi: i64,
+    buf: &PeriodBuf<R>,
+    times: impl Iterator<Item = i64>,
+    ctx: &GapContext,
+) -> Vec<Gap> {
+    match grid {
+        Some(iv) => grid_gaps(iv, lo, hi, buf, times, ctx),
+        None => {
+            let hi = hi.min(ctx.now);
+            let mut gaps = Vec::new();
+            for (s, e) in buf.covered.missing(lo, hi) {
+                push_gap(&mut gaps, s, e, reason_for(s, buf, ctx));
+            }
+            gaps
+        }
+    }
+}
+
+fn grid_gaps<R>(
     iv: Interval,
     lo: i64,
     hi: i64,
-    now: i64,
-    buf: &PeriodBuf,
-    reasons: &Reasons,
-    mode: SourceMode,
-    unpublished: bool,
+    buf: &PeriodBuf<R>,
+    times: impl Iterator<Item = i64>,
+    ctx: &GapContext,
 ) -> Vec<Gap> {
     let mut gaps: Vec<Gap> = Vec::new();
-    let mut rows = buf.rows.iter().map(|k| k.open_time).peekable();
+    let mut rows = times.peekable();
     let mut t = iv.ceil(lo);
-    while t < hi && iv.next(t) <= now {
+    while t < hi && iv.next(t) <= ctx.now {
         while rows.next_if(|o| *o < t).is_some() {}
         if rows.next_if_eq(&t).is_none() {
-            let reason = reason_for(t, buf, reasons, mode, unpublished);
-            let end = iv.next(t);
-            match gaps.last_mut() {
-                Some(g) if g.end_ms == t && g.reason == reason => g.end_ms = end,
-                _ => gaps.push(Gap {
-                    start_ms: t,
-                    end_ms: end,
-                    reason,
-                }),
-            }
+            push_gap(&mut gaps, t, iv.next(t), reason_for(t, buf, ctx));
         }
         t = iv.next(t);
     }
     gaps
 }
 
-fn reason_for(
-    t: i64,
-    buf: &PeriodBuf,
-    reasons: &Reasons,
-    mode: SourceMode,
-    unpublished: bool,
-) -> String {
+/// Append a gap, merging it into the last one when it continues it for the same reason.
+fn push_gap(gaps: &mut Vec<Gap>, start_ms: i64, end_ms: i64, reason: String) {
+    match gaps.last_mut() {
+        Some(g) if g.end_ms == start_ms && g.reason == reason => g.end_ms = end_ms,
+        _ => gaps.push(Gap {
+            start_ms,
+            end_ms,
+            reason,
+        }),
+    }
+}
+
+fn reason_for<R>(t: i64, buf: &PeriodBuf<R>, ctx: &GapContext) -> String {
     if buf.covered.covers(t, t + 1) {
         let from = buf.source.map(|s| s.name()).unwrap_or("the source");
-        return format!("the exchange has no candle here ({from} covered this range)");
+        return format!(
+            "the exchange has no {} here ({from} covered this range)",
+            ctx.noun
+        );
     }
-    if let Some(r) = reasons.at(t) {
+    if let Some(r) = ctx.reasons.at(t) {
         return r.to_string();
     }
-    match mode {
+    match ctx.mode {
         SourceMode::Cache => "not in the cache (--source cache never uses the network)".into(),
-        SourceMode::Archive if unpublished => "not published in the archive yet".into(),
+        SourceMode::Archive if ctx.unpublished => "not published in the archive yet".into(),
         _ => "no source returned this range".into(),
     }
 }
@@ -92,7 +121,7 @@ mod tests {
     use crate::interval::MINUTE;
     use dsm_sdk::Kline;
 
-    fn buf(opens: &[i64], covered: (i64, i64)) -> PeriodBuf {
+    fn buf(opens: &[i64], covered: (i64, i64)) -> PeriodBuf<Kline> {
         let mut b = PeriodBuf {
             rows: opens
                 .iter()
@@ -107,22 +136,42 @@ mod tests {
         b
     }
 
+    fn times(b: &PeriodBuf<Kline>) -> impl Iterator<Item = i64> + '_ {
+        b.rows.iter().map(|k| k.open_time)
+    }
+
+    #[test]
+    fn without_a_grid_only_uncovered_ranges_are_gaps() {
+        let b = buf(&[5], (0, 3 * MINUTE));
+        let mut reasons = Reasons::default();
+        reasons.add(3 * MINUTE, 9 * MINUTE, "archive file missing".into());
+        let ctx = GapContext {
+            now: 8 * MINUTE,
+            reasons: &reasons,
+            mode: SourceMode::Auto,
+            unpublished: false,
+            noun: "funding rate",
+        };
+        let gaps = expected_gaps(None, 0, 10 * MINUTE, &b, times(&b), &ctx);
+        assert_eq!(gaps.len(), 1, "{gaps:?}");
+        assert_eq!((gaps[0].start_ms, gaps[0].end_ms), (3 * MINUTE, 8 * MINUTE));
+        assert_eq!(gaps[0].reason, "archive file missing");
+    }
+
     #[test]
     fn gaps_are_merged_and_explained() {
         let iv = Interval::Fixed(MINUTE);
         let b = buf(&[0, MINUTE, 4 * MINUTE], (0, 3 * MINUTE));
         let mut reasons = Reasons::default();
         reasons.add(3 * MINUTE, 10 * MINUTE, "archive file missing".into());
-        let gaps = expected_gaps(
-            iv,
-            0,
-            8 * MINUTE,
-            i64::MAX,
-            &b,
-            &reasons,
-            SourceMode::Auto,
-            false,
-        );
+        let ctx = GapContext {
+            now: i64::MAX,
+            reasons: &reasons,
+            mode: SourceMode::Auto,
+            unpublished: false,
+            noun: "candle",
+        };
+        let gaps = expected_gaps(Some(iv), 0, 8 * MINUTE, &b, times(&b), &ctx);
         assert_eq!(gaps.len(), 3, "{gaps:?}");
         assert_eq!((gaps[0].start_ms, gaps[0].end_ms), (2 * MINUTE, 3 * MINUTE));
         assert!(gaps[0].reason.contains("exchange has no candle"));
@@ -135,16 +184,15 @@ mod tests {
     fn unclosed_candles_are_not_gaps() {
         let iv = Interval::Fixed(MINUTE);
         let b = buf(&[], (0, 0));
-        let gaps = expected_gaps(
-            iv,
-            0,
-            10 * MINUTE,
-            3 * MINUTE + 1,
-            &b,
-            &Reasons::default(),
-            SourceMode::Cache,
-            false,
-        );
+        let reasons = Reasons::default();
+        let ctx = GapContext {
+            now: 3 * MINUTE + 1,
+            reasons: &reasons,
+            mode: SourceMode::Cache,
+            unpublished: false,
+            noun: "candle",
+        };
+        let gaps = expected_gaps(Some(iv), 0, 10 * MINUTE, &b, times(&b), &ctx);
         assert_eq!(gaps.len(), 1);
         assert_eq!(gaps[0].end_ms, 3 * MINUTE);
         assert!(gaps[0].reason.contains("not in the cache"));

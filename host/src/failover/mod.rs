@@ -1,39 +1,46 @@
-//! The failover, one for all providers: cache, then the archive for published periods, then
-//! REST; every candle validated, complete periods cached, every gap reported.
+//! The failover, one for all providers and data kinds: cache, then the archive for
+//! published periods, then REST; every row validated, complete periods cached, every gap
+//! reported. What differs between kinds is asked of [`Kind`].
 //!
 //! Work goes in chunks of periods (a month of days, a day for 1s, a year of months) so that
 //! memory stays bounded and monthly archive files can be used.
 
+mod chunk;
 mod gaps;
 mod ranges;
 mod sink;
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use dsm_sdk::{
-    abi_stable::{sabi_trait::TD_Opaque, sabi_types::RMut, std_types::RResult},
-    ErrorKind, FetchReport, FetchRequest, KlineSink_TO, MarketInfo, ProviderBox, ProviderError,
-    SourceKind,
+    data_module::DataProviderBox, manifest::KindOffer, ErrorKind, ProviderBox, ProviderError,
 };
 
 use crate::cache::{Cache, CacheError, CachedPeriod, Period, SeriesKey};
 use crate::error::{DsmError, Result};
 use crate::interval::{Interval, MINUTE};
+use crate::kinds::Kind;
 use crate::report::{FetchSummary, PeriodBatch, Source, SourceMode};
-use crate::request::KlineRequest;
+use crate::request::SeriesRequest;
 use crate::timeparse::format_time;
-use gaps::{expected_gaps, Reasons};
-use sink::{ChunkSink, PeriodBuf, UNUSABLE_ARCHIVE};
+use gaps::Reasons;
+use sink::PeriodBuf;
 
 /// Everything one fetch needs; the provider is asked for only when the network is needed,
 /// so a fetch served from the cache never loads the plugin.
-pub struct Failover<'a> {
+pub struct Failover<'a, K: Kind> {
+    /// The provider for klines (every plugin has it).
     pub provider: &'a dyn Fn() -> Result<&'a ProviderBox>,
+    /// The provider for the other kinds (plugins built on dsm-sdk with data kinds).
+    pub data_provider: &'a dyn Fn() -> Result<&'a DataProviderBox>,
     pub provider_id: &'a str,
-    pub market: &'a MarketInfo,
-    pub req: &'a KlineRequest,
+    /// The market's id.
+    pub market: &'a str,
+    /// What the market offers of this kind (sources, intervals).
+    pub offer: &'a KindOffer,
+    pub kind: &'a K,
+    pub req: &'a SeriesRequest,
     pub cache: Option<&'a Cache>,
     pub mode: SourceMode,
     pub now: i64,
@@ -45,23 +52,35 @@ pub struct Failover<'a> {
     pub cancel: Arc<AtomicBool>,
 }
 
-type Emit<'e> = dyn FnMut(PeriodBatch) -> Result<()> + 'e;
+type Emit<'e, R> = dyn FnMut(PeriodBatch<R>) -> Result<()> + 'e;
 type Progress<'p> = dyn FnMut(i64, i64) + 'p;
 
-impl Failover<'_> {
-    pub fn run(&self, emit: &mut Emit<'_>, progress: &mut Progress<'_>) -> Result<FetchSummary> {
-        if self.mode == SourceMode::Archive && !self.market.archive {
+impl<K: Kind> Failover<'_, K> {
+    pub fn run(
+        &self,
+        emit: &mut Emit<'_, K::Row>,
+        progress: &mut Progress<'_>,
+    ) -> Result<FetchSummary> {
+        let kind = self.kind.id();
+        if self.mode == SourceMode::Archive && !self.offer.archive {
             return Err(DsmError::InvalidInput(format!(
-                "market {} of {} has no archive source; use --source rest or auto",
-                self.market.id, self.provider_id
+                "{kind} of market {} of {} has no archive source; use --source rest or auto",
+                self.market, self.provider_id
             )));
         }
-        let period = Period::for_interval(self.req.interval);
-        let key = SeriesKey::new(
+        if self.mode == SourceMode::Rest && !self.offer.rest {
+            return Err(DsmError::InvalidInput(format!(
+                "{kind} of market {} of {} has no REST source; use --source archive or auto",
+                self.market, self.provider_id
+            )));
+        }
+        let period = self.kind.period();
+        let key = SeriesKey::of(
+            kind,
             self.provider_id,
-            &self.market.id,
+            self.market,
             &self.req.symbol,
-            &self.req.interval_name,
+            self.kind.interval_name(),
         )?;
         let starts = period_starts(period, self.req.start_ms, self.req.end_ms);
         let mut summary = FetchSummary::default();
@@ -99,9 +118,9 @@ impl Failover<'_> {
         key: &SeriesKey,
         start: i64,
         summary: &mut FetchSummary,
-    ) -> Option<CachedPeriod> {
+    ) -> Option<CachedPeriod<K::Row>> {
         let cache = self.cache.filter(|_| self.mode.reads_cache())?;
-        match cache.read_period(key, start) {
+        match cache.read_period_of(self.kind, key, start) {
             Ok(cached) => cached,
             Err(e @ CacheError::Outdated { .. }) => {
                 tracing::info!("{e}; fetching that period again");
@@ -119,11 +138,11 @@ impl Failover<'_> {
         &self,
         period: Period,
         p: i64,
-        cached: CachedPeriod,
+        cached: CachedPeriod<K::Row>,
         summary: &mut FetchSummary,
-        emit: &mut Emit<'_>,
+        emit: &mut Emit<'_, K::Row>,
     ) -> Result<()> {
-        let (mut buf, reasons) = from_cache(period, p, cached);
+        let (mut buf, reasons) = from_cache(period, p, cached, self.kind.noun());
         self.settle(period, p, &mut buf);
         self.finish_period(period, p, buf, &reasons, false, None, summary, emit)
     }
@@ -136,21 +155,22 @@ impl Failover<'_> {
         key: &SeriesKey,
         period: Period,
         p: i64,
-        cached: CachedPeriod,
+        cached: CachedPeriod<K::Row>,
         summary: &mut FetchSummary,
-        emit: &mut Emit<'_>,
+        emit: &mut Emit<'_, K::Row>,
         progress: &mut Progress<'_>,
     ) -> Result<()> {
         let stem = period.stem(p);
         let seen = format_time(cached.holes_seen_ms);
-        tracing::info!("{key} {stem}: asking again for candles the exchange lacked at {seen}");
+        let noun = self.kind.noun();
+        tracing::info!("{key} {stem}: asking again for {noun}s the exchange lacked at {seen}");
         match self.fetch_chunk(key, period, &[p], summary, emit, progress) {
             Err(DsmError::Provider { error, .. }) if error.kind == ErrorKind::CANCELLED => {
                 Err(self.provider_error(error))
             }
             Err(e @ (DsmError::Provider { .. } | DsmError::InvalidData { .. })) => {
                 let why = format!(
-                    "{key} {stem}: could not ask again for the candles missing since {seen} \
+                    "{key} {stem}: could not ask again for the {noun}s missing since {seen} \
                      ({e}); served from the cache"
                 );
                 tracing::warn!("{why}");
@@ -163,7 +183,7 @@ impl Failover<'_> {
 
     /// Whether the cached period's holes inside the request are to be asked for again:
     /// always with `recheck_holes`, else while they were seen soon after the period ended.
-    fn recheck(&self, period: Period, start: i64, c: &CachedPeriod) -> bool {
+    fn recheck(&self, period: Period, start: i64, c: &CachedPeriod<K::Row>) -> bool {
         // Only where REST can fill in what the archive (published once) lacks.
         let network = self.mode.uses_rest() && self.mode.reads_cache();
         let (lo, hi) = (
@@ -180,9 +200,9 @@ impl Failover<'_> {
 
     /// End (exclusive index) of the chunk of uncached periods starting at `i`.
     fn chunk_end(&self, key: &SeriesKey, period: Period, starts: &[i64], i: usize) -> usize {
-        let max_len = match (period, self.req.interval) {
+        let max_len = match (period, self.kind.grid()) {
             (Period::Month, _) => 12,
-            (Period::Day, Interval::Fixed(ms)) if ms < MINUTE => 1,
+            (Period::Day, Some(Interval::Fixed(ms))) if ms < MINUTE => 1,
             // Up to the end of the month, so monthly archive files can serve whole months.
             (Period::Day, _) => {
                 let month_end = Period::Month.next(Period::Month.start_of(starts[i]));
@@ -196,244 +216,6 @@ impl Failover<'_> {
             j += 1;
         }
         j
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn fetch_chunk(
-        &self,
-        key: &SeriesKey,
-        period: Period,
-        starts: &[i64],
-        summary: &mut FetchSummary,
-        emit: &mut Emit<'_>,
-        progress: &mut Progress<'_>,
-    ) -> Result<()> {
-        let chunk = (
-            starts[0],
-            period.next(*starts.last().expect("a chunk has periods")),
-        );
-        let mut bufs: BTreeMap<i64, PeriodBuf> = BTreeMap::new();
-        let mut reasons = Reasons::default();
-        if self.mode.uses_archive() && self.market.archive {
-            // Archives publish whole periods after they end: ask for those only.
-            let end = chunk.1.min(period.start_of(self.now));
-            if chunk.0 < end {
-                self.archive(
-                    chunk.0,
-                    end,
-                    period,
-                    &mut bufs,
-                    &mut reasons,
-                    summary,
-                    progress,
-                )?;
-            }
-        }
-        if self.mode.uses_rest() {
-            for (s, e) in self.uncovered(period, starts, &bufs) {
-                let report = self.call(SourceKind::LIVE, s, e, period, &mut bufs, progress)?;
-                summary.requests += report.requests;
-                reasons.add_report(&report);
-            }
-        }
-        let mut settled = Vec::with_capacity(starts.len());
-        for &p in starts {
-            let mut buf = bufs.remove(&p).unwrap_or_default();
-            let cacheable = self.settle(period, p, &mut buf);
-            settled.push((p, buf, cacheable));
-        }
-        // The chunk's complete periods go to the cache together (their fsyncs overlap).
-        let mut written = match self.cache {
-            Some(cache) => {
-                let todo: Vec<(i64, &[dsm_sdk::Kline])> = settled
-                    .iter()
-                    .filter(|(_, _, cacheable)| *cacheable)
-                    .map(|(p, buf, _)| (*p, buf.rows.as_slice()))
-                    .collect();
-                cache.write_many(key, &todo, self.now).into_iter()
-            }
-            None => Vec::new().into_iter(),
-        };
-        for (p, buf, cacheable) in settled {
-            let unpublished = self.mode == SourceMode::Archive && p >= period.start_of(self.now);
-            let stored = if cacheable { written.next() } else { None };
-            self.finish_period(period, p, buf, &reasons, unpublished, stored, summary, emit)?;
-        }
-        Ok(())
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn archive(
-        &self,
-        start: i64,
-        end: i64,
-        period: Period,
-        bufs: &mut BTreeMap<i64, PeriodBuf>,
-        reasons: &mut Reasons,
-        summary: &mut FetchSummary,
-        progress: &mut Progress<'_>,
-    ) -> Result<()> {
-        match self.call(SourceKind::ARCHIVE, start, end, period, bufs, progress) {
-            Ok(report) => {
-                summary.requests += report.requests;
-                for m in report.missing.iter() {
-                    let unusable =
-                        m.reason.contains("checksum") || m.reason.starts_with(UNUSABLE_ARCHIVE);
-                    if self.mode.uses_rest() && unusable {
-                        summary
-                            .notes
-                            .push(format!("archive: {}; used REST instead", m.reason));
-                    }
-                }
-                reasons.add_report(&report);
-                Ok(())
-            }
-            // The archive failing is not the end while REST can fill in.
-            Err(DsmError::Provider { error, .. })
-                if self.mode.uses_rest() && error.kind != ErrorKind::CANCELLED =>
-            {
-                let why = format!("archive unavailable: {error}");
-                tracing::warn!("{why}; using REST");
-                summary.notes.push(why.clone());
-                reasons.add(start, end, why);
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Parts of the requested range in `starts` that no source has covered yet.
-    fn uncovered(
-        &self,
-        period: Period,
-        starts: &[i64],
-        bufs: &BTreeMap<i64, PeriodBuf>,
-    ) -> Vec<(i64, i64)> {
-        let mut need = ranges::RangeSet::default();
-        for &p in starts {
-            let lo = p.max(self.req.start_ms);
-            let hi = period.next(p).min(self.req.end_ms);
-            let missing = match bufs.get(&p) {
-                Some(buf) => buf.covered.missing(lo, hi),
-                None => vec![(lo, hi)],
-            };
-            for (s, e) in missing {
-                need.add(s, e);
-            }
-        }
-        need.ranges().to_vec()
-    }
-
-    /// One plugin call for `[start, end)` from `source`, filed into `bufs`.
-    fn call(
-        &self,
-        source: SourceKind,
-        start: i64,
-        end: i64,
-        period: Period,
-        bufs: &mut BTreeMap<i64, PeriodBuf>,
-        progress: &mut Progress<'_>,
-    ) -> Result<FetchReport> {
-        self.check_cancelled()?;
-        let provider = (self.provider)()?;
-        let call_req = KlineRequest {
-            start_ms: start,
-            end_ms: end,
-            ..self.req.clone()
-        };
-        let mut sink = ChunkSink {
-            call: &call_req,
-            period,
-            periods: bufs,
-            cancel: self.cancel.clone(),
-            whole: (self.req.start_ms, self.req.end_ms),
-            on_progress: progress,
-            invalid: None,
-            refused: Vec::new(),
-        };
-        let request = FetchRequest {
-            market: self.market.id.as_str().into(),
-            symbol: self.req.symbol.as_str().into(),
-            interval: self.req.interval_name.as_str().into(),
-            start_ms: start,
-            end_ms: end,
-            source,
-        };
-        let outcome = provider.fetch(
-            &request,
-            KlineSink_TO::from_ptr(RMut::new(&mut sink), TD_Opaque),
-        );
-        if let Some(message) = sink.invalid.take() {
-            return Err(DsmError::InvalidData {
-                provider: self.provider_id.to_string(),
-                message,
-            });
-        }
-        match outcome {
-            RResult::ROk(mut report) => {
-                report.missing.extend(sink.refused);
-                Ok(report)
-            }
-            RResult::RErr(error) => Err(self.provider_error(error)),
-        }
-    }
-
-    /// Sort, deduplicate and keep the closed candles of one period; whether it is to be
-    /// cached (complete, not empty, not from the cache already).
-    fn settle(&self, period: Period, p: i64, buf: &mut PeriodBuf) -> bool {
-        let iv = self.req.interval;
-        let next = period.next(p);
-        buf.rows.sort_by_key(|k| k.open_time);
-        buf.rows.dedup_by_key(|k| k.open_time);
-        buf.rows.retain(|k| iv.next(k.open_time) <= self.now);
-        let source = buf.source.unwrap_or(Source::Rest);
-        let complete = buf.covered.covers(p, next) && iv.next(iv.floor(next - 1)) <= self.now;
-        self.cache.is_some() && source != Source::Cache && complete && !buf.rows.is_empty()
-    }
-
-    /// Take the result of caching a settled period (`stored`: None when it was not to be
-    /// cached), trim, report gaps, and hand the period over.
-    #[allow(clippy::too_many_arguments)]
-    fn finish_period(
-        &self,
-        period: Period,
-        p: i64,
-        mut buf: PeriodBuf,
-        reasons: &Reasons,
-        unpublished: bool,
-        stored: Option<std::result::Result<(), crate::cache::CacheError>>,
-        summary: &mut FetchSummary,
-        emit: &mut Emit<'_>,
-    ) -> Result<()> {
-        let iv = self.req.interval;
-        let next = period.next(p);
-        let source = buf.source.unwrap_or(Source::Rest);
-        let mut cached = false;
-        match stored {
-            Some(Ok(())) => {
-                cached = true;
-                summary.cached_periods += 1;
-            }
-            Some(Err(e)) => {
-                tracing::warn!("{e}");
-                summary.notes.push(e.to_string());
-            }
-            None => {}
-        }
-        let (lo, hi) = (p.max(self.req.start_ms), next.min(self.req.end_ms));
-        buf.rows.retain(|k| k.open_time >= lo && k.open_time < hi);
-        let gaps = expected_gaps(iv, lo, hi, self.now, &buf, reasons, self.mode, unpublished);
-        summary.add_gaps(gaps);
-        if buf.rows.is_empty() {
-            return Ok(());
-        }
-        summary.sources.push((p, source));
-        emit(PeriodBatch {
-            period_start: p,
-            source,
-            rows: buf.rows,
-            cached,
-        })
     }
 
     fn check_cancelled(&self) -> Result<()> {
@@ -466,7 +248,12 @@ fn period_starts(period: Period, start: i64, end: i64) -> Vec<i64> {
 
 /// A cached period as the failover's buffer: covered but for the holes, which are gaps
 /// saying when the exchange was asked.
-fn from_cache(period: Period, p: i64, cached: CachedPeriod) -> (PeriodBuf, Reasons) {
+fn from_cache<R>(
+    period: Period,
+    p: i64,
+    cached: CachedPeriod<R>,
+    noun: &str,
+) -> (PeriodBuf<R>, Reasons) {
     let mut covered = ranges::RangeSet::default();
     let mut reasons = Reasons::default();
     let mut at = p;
@@ -476,7 +263,7 @@ fn from_cache(period: Period, p: i64, cached: CachedPeriod) -> (PeriodBuf, Reaso
         reasons.add(
             s,
             e,
-            format!("the exchange has no candle here (it had none when asked at {seen}; cached)"),
+            format!("the exchange has no {noun} here (it had none when asked at {seen}; cached)"),
         );
         at = e;
     }

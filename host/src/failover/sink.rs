@@ -1,34 +1,47 @@
-//! The sink a plugin pushes into during the failover: validates every candle and files it,
-//! with what the source covered, under its period. A bad REST batch stops the call; a bad
-//! archive batch is refused alone (its range left to REST, or a gap with the reason).
+//! The sink a plugin pushes into during the failover: validates every row (by its kind's
+//! rules) and files it, with what the source covered, under its period. A bad REST batch
+//! stops the call; a bad archive batch is refused alone (its range left to REST, or a gap
+//! with the reason).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use dsm_sdk::{Kline, KlineBatch, KlineSink, MissingRange, SinkControl, SourceKind};
+use dsm_sdk::{
+    DataSink, FundingBatch, KlineBatch, KlineSink, MissingRange, SinkControl, SourceKind,
+};
 
 use super::ranges::RangeSet;
 use crate::cache::Period;
+use crate::kinds::{Batch, Kind};
 use crate::report::Source;
-use crate::request::KlineRequest;
 use crate::timeparse::format_time;
-use crate::validate::check_kline;
 
 /// What one period has received so far.
-#[derive(Debug, Default)]
-pub struct PeriodBuf {
-    pub rows: Vec<Kline>,
+#[derive(Debug)]
+pub struct PeriodBuf<R> {
+    pub rows: Vec<R>,
     pub covered: RangeSet,
     pub source: Option<Source>,
 }
 
+impl<R> Default for PeriodBuf<R> {
+    fn default() -> Self {
+        PeriodBuf {
+            rows: Vec::new(),
+            covered: RangeSet::default(),
+            source: None,
+        }
+    }
+}
+
 /// Files batches of one plugin call under their periods.
-pub struct ChunkSink<'a> {
-    /// The call's range, for validation.
-    pub call: &'a KlineRequest,
+pub struct ChunkSink<'a, K: Kind> {
+    pub kind: &'a K,
+    /// The call's range `[start, end)`, for validation.
+    pub call: (i64, i64),
     pub period: Period,
-    pub periods: &'a mut BTreeMap<i64, PeriodBuf>,
+    pub periods: &'a mut BTreeMap<i64, PeriodBuf<K::Row>>,
     pub cancel: Arc<AtomicBool>,
     /// The whole request `[start, end)`: plugins report progress within their call, the
     /// caller wants it within the request.
@@ -44,45 +57,47 @@ pub struct ChunkSink<'a> {
 /// Marks the reason of a refused archive batch (the failover notes it used REST instead).
 pub const UNUSABLE_ARCHIVE: &str = "the archive's file is unusable";
 
-impl ChunkSink<'_> {
-    /// Every candle of the batch is checked before any is filed, so a refused batch leaves
+impl<K: Kind> ChunkSink<'_, K> {
+    /// Every row of the batch is checked before any is filed, so a refused batch leaves
     /// nothing behind.
-    fn check(&self, batch: &KlineBatch) -> Result<(), String> {
+    fn check(&self, batch: &Batch<K::Row>) -> Result<(), String> {
         let mut prev = i64::MIN;
-        for k in batch.klines.iter() {
-            check_kline(k, self.call.interval, self.call)?;
-            if k.open_time <= prev {
+        for r in &batch.rows {
+            self.kind.check(r, self.call.0, self.call.1)?;
+            let t = K::time(r);
+            if t <= prev {
                 return Err(format!(
-                    "candles out of order or repeated at {}",
-                    format_time(k.open_time)
+                    "{}s out of order or repeated at {}",
+                    self.kind.noun(),
+                    format_time(t)
                 ));
             }
-            prev = k.open_time;
+            prev = t;
         }
         Ok(())
     }
 
     /// The batch's coverage, clipped to the call's range.
-    fn covered(&self, batch: &KlineBatch) -> (i64, i64) {
+    fn covered(&self, batch: &Batch<K::Row>) -> (i64, i64) {
         (
-            batch.covered_start_ms.max(self.call.start_ms),
-            batch.covered_end_ms.min(self.call.end_ms),
+            batch.covered_start_ms.max(self.call.0),
+            batch.covered_end_ms.min(self.call.1),
         )
     }
 
-    fn file(&mut self, batch: KlineBatch) {
+    fn file(&mut self, batch: Batch<K::Row>) {
         let source = if batch.source == SourceKind::ARCHIVE {
             Source::Archive
         } else {
             Source::Rest
         };
         let (start, end) = self.covered(&batch);
-        for k in batch.klines.iter() {
+        for r in batch.rows {
             let buf = self
                 .periods
-                .entry(self.period.start_of(k.open_time))
+                .entry(self.period.start_of(K::time(&r)))
                 .or_default();
-            buf.rows.push(*k);
+            buf.rows.push(r);
             buf.source = Some(source);
         }
         // Split the coverage over the periods it touches.
@@ -95,13 +110,19 @@ impl ChunkSink<'_> {
             p = next;
         }
     }
-}
 
-impl KlineSink for ChunkSink<'_> {
-    fn push(&mut self, batch: KlineBatch) -> SinkControl {
+    /// A batch of the right shape for the kind, or the call stops with why.
+    fn take(&mut self, batch: Result<Batch<K::Row>, String>) -> SinkControl {
         if self.cancel.load(Ordering::Relaxed) {
             return SinkControl::STOP;
         }
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => {
+                self.invalid = Some(e);
+                return SinkControl::STOP;
+            }
+        };
         let Err(e) = self.check(&batch) else {
             self.file(batch);
             return SinkControl::CONTINUE;
@@ -130,9 +151,38 @@ impl KlineSink for ChunkSink<'_> {
         SinkControl::STOP
     }
 
-    fn progress(&mut self, done_ms: i64, _call_total_ms: i64) {
+    fn report_progress(&mut self, done_ms: i64) {
         let (start, end) = self.whole;
-        let done = (self.call.start_ms - start + done_ms.max(0)).clamp(0, end - start);
+        let done = (self.call.0 - start + done_ms.max(0)).clamp(0, end - start);
         (self.on_progress)(done, end - start);
+    }
+}
+
+/// Klines come through `Provider::fetch`.
+impl<K: Kind> KlineSink for ChunkSink<'_, K> {
+    fn push(&mut self, batch: KlineBatch) -> SinkControl {
+        let batch = self.kind.take_klines(batch);
+        self.take(batch)
+    }
+
+    fn progress(&mut self, done_ms: i64, _call_total_ms: i64) {
+        self.report_progress(done_ms);
+    }
+}
+
+/// Every other kind through `Provider::fetch_data`.
+impl<K: Kind> DataSink for ChunkSink<'_, K> {
+    fn push_klines(&mut self, batch: KlineBatch) -> SinkControl {
+        let batch = self.kind.take_klines(batch);
+        self.take(batch)
+    }
+
+    fn push_funding(&mut self, batch: FundingBatch) -> SinkControl {
+        let batch = self.kind.take_funding(batch);
+        self.take(batch)
+    }
+
+    fn progress(&mut self, done_ms: i64, _call_total_ms: i64) {
+        self.report_progress(done_ms);
     }
 }

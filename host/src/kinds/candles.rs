@@ -1,0 +1,105 @@
+//! Candle-shaped kinds: klines, and mark, index and premium-index candles (the same rows,
+//! only OHLC meaningful for the last three; premium OHLC are signed fractions).
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use dsm_sdk::{DataKind, Kline, KlineBatch};
+
+use super::{Batch, Kind};
+use crate::cache::Period;
+use crate::columnar;
+use crate::interval::Interval;
+use crate::validate::check_kline;
+
+/// Candles of one kind at one interval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candles {
+    kind: DataKind,
+    interval: Interval,
+    name: String,
+}
+
+impl Candles {
+    /// Candles of `kind` (a candle-shaped kind) at `interval`.
+    pub fn new(kind: DataKind, interval: Interval) -> Candles {
+        debug_assert!(kind.has_interval());
+        Candles {
+            kind,
+            interval,
+            name: interval.to_string(),
+        }
+    }
+
+    /// Exchange klines at `interval`.
+    pub fn klines(interval: Interval) -> Candles {
+        Candles::new(DataKind::KLINES, interval)
+    }
+
+    /// The interval.
+    pub fn interval(&self) -> Interval {
+        self.interval
+    }
+}
+
+impl Kind for Candles {
+    type Row = Kline;
+
+    fn id(&self) -> DataKind {
+        self.kind
+    }
+
+    fn interval_name(&self) -> &str {
+        &self.name
+    }
+
+    fn period(&self) -> Period {
+        Period::for_interval(self.interval)
+    }
+
+    fn time(row: &Kline) -> i64 {
+        row.open_time
+    }
+
+    fn grid(&self) -> Option<Interval> {
+        Some(self.interval)
+    }
+
+    fn is_final(&self, row: &Kline, now: i64) -> bool {
+        self.interval.next(row.open_time) <= now
+    }
+
+    fn closed_by(&self, end: i64, now: i64) -> bool {
+        let iv = self.interval;
+        iv.next(iv.floor(end - 1)) <= now
+    }
+
+    fn check(&self, row: &Kline, start: i64, end: i64) -> Result<(), String> {
+        let signed = self.kind == DataKind::PREMIUM;
+        check_kline(row, self.interval, (start, end), signed)
+    }
+
+    fn noun(&self) -> &'static str {
+        "candle"
+    }
+
+    fn schema(&self) -> SchemaRef {
+        columnar::schema()
+    }
+
+    fn to_batch(&self, schema: SchemaRef, rows: &[Kline]) -> RecordBatch {
+        columnar::to_record_batch_with(schema, rows)
+    }
+
+    fn rows_of(&self, batch: &RecordBatch) -> Result<Vec<Kline>, String> {
+        columnar::from_record_batch(batch)
+    }
+
+    fn take_klines(&self, batch: KlineBatch) -> Result<Batch<Kline>, String> {
+        Ok(Batch {
+            rows: batch.klines.into_vec(),
+            source: batch.source,
+            covered_start_ms: batch.covered_start_ms,
+            covered_end_ms: batch.covered_end_ms,
+        })
+    }
+}

@@ -1,0 +1,117 @@
+//! The data kinds, one abstraction each: a kind says what its rows are, how a row is
+//! checked, when it is final, which period a cache file holds, its Arrow schema, and whether
+//! gaps are found on a grid. The failover, the cache and the outputs are written once over
+//! [`Kind`]; adding a kind is adding an implementation here (see ARCHITECTURE.md).
+
+mod candles;
+mod funding;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use dsm_sdk::{DataKind, FundingBatch, KlineBatch, SourceKind};
+
+use crate::cache::Period;
+use crate::interval::Interval;
+
+pub use candles::Candles;
+pub use funding::Funding;
+
+/// What a plugin handed over, checked for shape only: rows, their source, and the range
+/// the source covered in full.
+pub struct Batch<R> {
+    /// The rows as pushed.
+    pub rows: Vec<R>,
+    /// Archive or REST.
+    pub source: SourceKind,
+    /// Start of the range covered in full.
+    pub covered_start_ms: i64,
+    /// End of that range, exclusive.
+    pub covered_end_ms: i64,
+}
+
+/// One kind of data, as the host handles it.
+pub trait Kind: Sync {
+    /// One row.
+    type Row: Copy + Send + Sync + PartialEq + std::fmt::Debug + 'static;
+
+    /// The kind's id (crosses the boundary in requests).
+    fn id(&self) -> DataKind;
+    /// The interval name of the series, `""` for kinds without one.
+    fn interval_name(&self) -> &str;
+    /// What one cache file (and one emitted batch) holds.
+    fn period(&self) -> Period;
+    /// The row's time (open time, settlement time): rows are sorted and unique by it.
+    fn time(row: &Self::Row) -> i64;
+    /// The grid rows are expected on: gaps are every grid point without a row. None: gaps
+    /// are only ranges no source covered.
+    fn grid(&self) -> Option<Interval>;
+    /// Whether the row is final at `now` (a candle closed, a rate settled).
+    fn is_final(&self, row: &Self::Row, now: i64) -> bool;
+    /// Whether everything of a period ending at `end` is final at `now` (cacheable).
+    fn closed_by(&self, end: i64, now: i64) -> bool;
+    /// The checks a row passes before it is used: from the network and from the cache.
+    fn check(&self, row: &Self::Row, start: i64, end: i64) -> Result<(), String>;
+    /// Singular noun for messages (`candle`, `funding rate`).
+    fn noun(&self) -> &'static str;
+    /// The Arrow schema of the rows (no metadata).
+    fn schema(&self) -> SchemaRef;
+    /// Rows as one record batch with `schema` (this kind's schema plus metadata).
+    fn to_batch(&self, schema: SchemaRef, rows: &[Self::Row]) -> RecordBatch;
+    /// Rows from a record batch, its schema checked first.
+    fn rows_of(&self, batch: &RecordBatch) -> Result<Vec<Self::Row>, String>;
+    /// Rows of this kind from a candle batch, or why a plugin may not push one here.
+    fn take_klines(&self, batch: KlineBatch) -> Result<Batch<Self::Row>, String> {
+        let _ = batch;
+        Err(format!(
+            "the plugin pushed candles for a {} request",
+            self.id()
+        ))
+    }
+    /// Rows of this kind from a funding batch, or why not.
+    fn take_funding(&self, batch: FundingBatch) -> Result<Batch<Self::Row>, String> {
+        let _ = batch;
+        Err(format!(
+            "the plugin pushed funding rates for a {} request",
+            self.id()
+        ))
+    }
+}
+
+/// Whether `schema` has `expected`'s columns (names, types, nullability; not metadata).
+pub fn check_schema(
+    expected: &arrow_schema::Schema,
+    schema: &arrow_schema::Schema,
+) -> Result<(), String> {
+    if schema.fields().len() != expected.fields().len() {
+        return Err(format!(
+            "expected {} columns, found {}",
+            expected.fields().len(),
+            schema.fields().len()
+        ));
+    }
+    for (want, got) in expected.fields().iter().zip(schema.fields().iter()) {
+        if want.name() != got.name()
+            || want.data_type() != got.data_type()
+            || want.is_nullable() != got.is_nullable()
+        {
+            return Err(format!(
+                "column {:?} {} (nullable: {}) where {:?} {} (nullable: {}) was expected",
+                got.name(),
+                got.data_type(),
+                got.is_nullable(),
+                want.name(),
+                want.data_type(),
+                want.is_nullable()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The Arrow schema of `kind`'s rows (no metadata).
+pub fn schema_of(kind: DataKind) -> SchemaRef {
+    match kind.shape() {
+        dsm_sdk::kind::Shape::Candles => crate::columnar::schema(),
+        dsm_sdk::kind::Shape::Funding => Funding.schema(),
+    }
+}

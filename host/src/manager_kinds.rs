@@ -1,0 +1,254 @@
+//! Fetching any data kind: what a market offers of it, typed fetches for candles and
+//! funding, and one generic stream of Arrow record batches (the CLI's and Python's path).
+
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use dsm_sdk::{kind::Shape, manifest::KindOffer, DataKind, ErrorKind, ProviderError};
+
+use crate::error::{DsmError, Result};
+use crate::kinds::{Candles, Funding, Kind};
+use crate::klines::{FundingRates, Klines};
+use crate::manager::{stream_dropped, Dsm, FetchStream, StreamMsg};
+use crate::report::{FetchSummary, Source};
+use crate::request::{self, IntoMillis, SeriesRequest};
+
+/// A validated request of any kind: the kind, its interval (candle kinds) and the range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KindRequest {
+    /// What is fetched.
+    pub kind: DataKind,
+    /// The interval's name for candle kinds, `""` otherwise.
+    pub interval_name: String,
+    /// Symbol and range.
+    pub series: SeriesRequest,
+    /// What the market offers of the kind.
+    pub offer: KindOffer,
+}
+
+impl KindRequest {
+    /// What one cache file and one emitted batch of this request hold.
+    pub fn period(&self) -> crate::cache::Period {
+        match crate::interval::Interval::parse(&self.interval_name) {
+            Ok(iv) if self.kind.has_interval() => crate::cache::Period::for_interval(iv),
+            _ => crate::cache::Period::Month,
+        }
+    }
+}
+
+/// One period of any kind as an Arrow record batch (the kind's schema).
+#[derive(Debug, Clone)]
+pub struct PeriodRecords {
+    /// Start of the period (UTC day or month).
+    pub period_start: i64,
+    /// Where its rows came from.
+    pub source: Source,
+    /// The rows.
+    pub batch: RecordBatch,
+    /// Whether this fetch wrote the period to the cache.
+    pub cached: bool,
+}
+
+impl Dsm {
+    /// What this market offers of `kind`, or a usage error naming the markets that have it.
+    pub fn offer(&self, kind: DataKind) -> Result<KindOffer> {
+        let market = self.inner_market();
+        if let Some(offer) = market.offer(kind) {
+            return Ok(offer);
+        }
+        if market.klines_only() {
+            return Err(DsmError::InvalidInput(format!(
+                "{kind} is not available from {}: {} (its plugin lists no data kinds)",
+                self.provider(),
+                dsm_sdk::data_module::KLINES_ONLY
+            )));
+        }
+        let elsewhere: Vec<&str> = self
+            .manifest()
+            .plugin
+            .markets
+            .iter()
+            .filter(|m| m.offer(kind).is_some())
+            .map(|m| m.id.as_str())
+            .collect();
+        let hint = match elsewhere.is_empty() {
+            true => format!("no market of {} has it", self.provider()),
+            false => format!(
+                "it is on {} market(s) {}",
+                self.provider(),
+                elsewhere.join(", ")
+            ),
+        };
+        Err(DsmError::InvalidInput(format!(
+            "{kind} is not available on {} market {}; {hint}",
+            self.provider(),
+            market.id
+        )))
+    }
+
+    /// Check a request of any kind against this market without fetching; `interval` is
+    /// ignored for kinds without one.
+    pub fn kind_request(
+        &self,
+        kind: DataKind,
+        symbol: &str,
+        interval: &str,
+        start: impl IntoMillis,
+        end: impl IntoMillis,
+    ) -> Result<KindRequest> {
+        let offer = self.offer(kind)?;
+        let symbol = request::normalize_symbol(symbol)?;
+        let interval_name = match kind.has_interval() {
+            true => request::interval_in(&offer.intervals, kind, &self.market().id, interval)?.0,
+            false => String::new(),
+        };
+        let (start, end) = (start.into_millis()?, end.into_millis()?);
+        let series = request::normalize_range(&symbol, start, end, request::now_ms())?;
+        Ok(KindRequest {
+            kind,
+            interval_name,
+            series,
+            offer,
+        })
+    }
+
+    /// Funding rate history of a perpetual over `[start, end)`.
+    pub fn fetch_funding(
+        &self,
+        symbol: &str,
+        start: impl IntoMillis,
+        end: impl IntoMillis,
+    ) -> Result<FundingRates> {
+        let req = self.kind_request(DataKind::FUNDING, symbol, "", start, end)?;
+        let mut rows = Vec::new();
+        let summary = self.run_kind(
+            &Funding,
+            &req.offer,
+            &req.series,
+            &mut |b| {
+                rows.extend(b.rows);
+                Ok(())
+            },
+            &mut |_, _| {},
+        )?;
+        Ok(FundingRates {
+            provider: self.provider().to_string(),
+            market: self.market().id.clone(),
+            symbol: req.series.symbol,
+            start_ms: req.series.start_ms,
+            end_ms: req.series.end_ms,
+            rows,
+            summary,
+        })
+    }
+
+    /// Candles of a candle-shaped kind (klines, mark, index, premium) over `[start, end)`.
+    pub fn fetch_candles(
+        &self,
+        kind: DataKind,
+        symbol: &str,
+        interval: &str,
+        start: impl IntoMillis,
+        end: impl IntoMillis,
+    ) -> Result<Klines> {
+        let req = self.kind_request(kind, symbol, interval, start, end)?;
+        let candles = candles_of(&req)?;
+        let mut rows = Vec::new();
+        let summary = self.run_kind(
+            &candles,
+            &req.offer,
+            &req.series,
+            &mut |b| {
+                rows.extend(b.rows);
+                Ok(())
+            },
+            &mut |_, _| {},
+        )?;
+        Ok(Klines {
+            kind,
+            provider: self.provider().to_string(),
+            market: self.market().id.clone(),
+            symbol: req.series.symbol,
+            interval: req.interval_name,
+            start_ms: req.series.start_ms,
+            end_ms: req.series.end_ms,
+            rows,
+            summary,
+        })
+    }
+
+    /// Any kind, period by period as Arrow record batches, handed to `emit` in order
+    /// (memory bounded by a period); `progress(done_ms, total_ms)` as requests complete.
+    pub fn fetch_records(
+        &self,
+        req: &KindRequest,
+        emit: &mut dyn FnMut(PeriodRecords) -> Result<()>,
+        progress: &mut dyn FnMut(i64, i64),
+    ) -> Result<FetchSummary> {
+        match req.kind.shape() {
+            Shape::Candles => self.records_of(&candles_of(req)?, req, emit, progress),
+            Shape::Funding => self.records_of(&Funding, req, emit, progress),
+        }
+    }
+
+    fn records_of<K: Kind>(
+        &self,
+        kind: &K,
+        req: &KindRequest,
+        emit: &mut dyn FnMut(PeriodRecords) -> Result<()>,
+        progress: &mut dyn FnMut(i64, i64),
+    ) -> Result<FetchSummary> {
+        let schema = kind.schema();
+        self.run_kind(
+            kind,
+            &req.offer,
+            &req.series,
+            &mut |b| {
+                emit(PeriodRecords {
+                    period_start: b.period_start,
+                    source: b.source,
+                    batch: kind.to_batch(Arc::clone(&schema), &b.rows),
+                    cached: b.cached,
+                })
+            },
+            progress,
+        )
+    }
+}
+
+impl Dsm {
+    /// [`Dsm::fetch_records`] on its own thread, as a stream at most two periods ahead of
+    /// the reader (the form the CLI writes from).
+    pub fn stream_records(
+        &self,
+        req: &KindRequest,
+        mut progress: impl FnMut(i64, i64) + Send + 'static,
+    ) -> Result<FetchStream<PeriodRecords>> {
+        let (this, req) = (self.clone(), req.clone());
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        std::thread::Builder::new()
+            .name("dsm-stream".into())
+            .spawn(move || {
+                let done = this.fetch_records(
+                    &req,
+                    &mut |batch| {
+                        tx.send(StreamMsg::Batch(batch))
+                            .map_err(|_| stream_dropped())
+                    },
+                    &mut progress,
+                );
+                let _ = tx.send(StreamMsg::Done(done));
+            })
+            .map_err(|e| DsmError::io("cannot start a fetch thread", e))?;
+        Ok(FetchStream { rx, summary: None })
+    }
+}
+
+fn candles_of(req: &KindRequest) -> Result<Candles> {
+    let iv =
+        crate::interval::Interval::parse(&req.interval_name).map_err(|_| DsmError::Provider {
+            provider: "dsm".into(),
+            error: ProviderError::new(ErrorKind::INVALID_INTERVAL, "no interval"),
+        })?;
+    Ok(Candles::new(req.kind, iv))
+}
