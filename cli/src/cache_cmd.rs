@@ -32,14 +32,15 @@ fn ls(cache: &Cache, filter: &Filter) -> Result<ExitCode, DsmError> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<10} {:<6} {:<14} {:<4} {:>7} {:>10} {:>10}  range",
-        "provider", "market", "symbol", "ivl", "periods", "rows", "bytes"
+        "{:<10} {:<6} {:<8} {:<14} {:<4} {:>7} {:>10} {:>10}  range",
+        "provider", "market", "kind", "symbol", "ivl", "periods", "rows", "bytes"
     );
     for s in series {
         println!(
-            "{:<10} {:<6} {:<14} {:<4} {:>7} {:>10} {:>10}  {} .. {}",
+            "{:<10} {:<6} {:<8} {:<14} {:<4} {:>7} {:>10} {:>10}  {} .. {}",
             s.key.provider,
             s.key.market,
+            s.key.kind.name(),
             s.key.symbol,
             s.key.interval,
             s.periods,

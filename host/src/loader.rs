@@ -133,8 +133,10 @@ fn open_data_module(path: &Path) -> std::result::Result<Option<DataModuleV1_Ref>
     let lib: &'static RawLibrary = Box::leak(Box::new(lib));
     // SAFETY: the symbol, when present, is the `DataModuleExport` static that
     // `export_provider!` writes; its layout is checked before anything in it is called.
-    let export = match unsafe { lib.get::<DataModuleExport>(DATA_MODULE_V1_SYMBOL) } {
-        Ok(sym) => &*sym as *const DataModuleExport,
+    // A data symbol's value is its address: asked for as a pointer (libloading requires
+    // pointer-sized symbol types).
+    let export = match unsafe { lib.get::<*const DataModuleExport>(DATA_MODULE_V1_SYMBOL) } {
+        Ok(sym) => *sym,
         Err(_) => return Ok(None),
     };
     // SAFETY: a static of a library that is never unloaded.

@@ -5,15 +5,20 @@
 //! calls have them.
 //! `DSM_TESTPLUG_PAUSE_FROM` (ms): a fetch starting at or after that time never answers, so
 //! a test can kill the host at a point it is certainly in the middle of its run.
+//! Data kinds (`fetch_data`): funding rates settle every 8 h, 3 ms past the hour, with a
+//! mark price (none for symbols starting `NOMARK`); mark candles are the klines with zero
+//! volumes; premium candles are small negative fractions.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 
 use dsm_sdk::{
-    plugin::{Host, Plugin, Sink},
-    ErrorKind, FetchReport, FetchRequest, Kline, KlineBatch, LogLevel, ProviderConfig,
-    ProviderError, SourceKind,
+    plugin::{DataOut, Host, Plugin, Sink},
+    DataKind, DataRequest, ErrorKind, FetchReport, FetchRequest, FundingBatch, FundingRate, Kline,
+    KlineBatch, LogLevel, ProviderConfig, ProviderError, SourceKind,
 };
+
+const HOUR: i64 = 3_600_000;
 
 pub struct TestProvider {
     host: Host,
@@ -43,32 +48,8 @@ impl Plugin for TestProvider {
         }
         self.host.log(LogLevel::INFO, "testplug fetch");
         pause_if_asked(req.start_ms)?;
-        let step = interval_ms(req.interval.as_str())
-            .ok_or_else(|| ProviderError::new(ErrorKind::INVALID_INTERVAL, "bad interval"))?;
-        let first = (req.start_ms + step - 1).div_euclid(step) * step;
         let late = req.symbol.starts_with("HOLE") && first_call(req.symbol.as_str());
-        let hour_of_day = |t: i64| t.rem_euclid(86_400_000) / 3_600_000;
-        let klines: Vec<Kline> = (0..)
-            .map(|i| first + i * step)
-            .take_while(|t| *t < req.end_ms)
-            .filter(|t| !(late && step < 86_400_000 && matches!(hour_of_day(*t), 10 | 11)))
-            .map(|t| {
-                let p = (t / step % 1000) as f64 + 100.0;
-                Kline {
-                    open_time: t,
-                    open: p,
-                    high: p + 2.0,
-                    low: p - 1.0,
-                    close: p + 1.0,
-                    volume: 10.0,
-                    close_time: t + step - 1,
-                    quote_volume: 10.0 * p,
-                    trades: 7,
-                    taker_buy_base_volume: 5.0,
-                    taker_buy_quote_volume: 5.0 * p,
-                }
-            })
-            .collect();
+        let klines = candles(req.interval.as_str(), (req.start_ms, req.end_ms), late)?;
         let n = klines.len() as u64;
         sink.push(KlineBatch {
             klines: klines.into(),
@@ -76,12 +57,123 @@ impl Plugin for TestProvider {
             covered_start_ms: req.start_ms,
             covered_end_ms: req.end_ms,
         })?;
-        Ok(FetchReport {
-            requests: 0,
-            klines: n,
-            missing: Default::default(),
-        })
+        Ok(report(n))
     }
+
+    fn fetch_data(
+        &self,
+        req: &DataRequest,
+        out: &mut DataOut<'_, '_>,
+    ) -> Result<FetchReport, ProviderError> {
+        pause_if_asked(req.start_ms)?;
+        let range = (req.start_ms, req.end_ms);
+        let (covered_start_ms, covered_end_ms) = range;
+        let n = match req.kind {
+            DataKind::FUNDING => {
+                let rows = funding(req.symbol.as_str(), range);
+                let n = rows.len() as u64;
+                out.push_funding(FundingBatch {
+                    rows: rows.into(),
+                    source: SourceKind::LIVE,
+                    covered_start_ms,
+                    covered_end_ms,
+                })?;
+                n
+            }
+            DataKind::MARK | DataKind::PREMIUM => {
+                let mut klines = candles(req.interval.as_str(), range, false)?;
+                for k in &mut klines {
+                    k.volume = 0.0;
+                    k.quote_volume = 0.0;
+                    k.taker_buy_base_volume = 0.0;
+                    k.taker_buy_quote_volume = 0.0;
+                    if req.kind == DataKind::PREMIUM {
+                        let scale = |p: f64| -p / 1e6;
+                        (k.open, k.high, k.low, k.close) =
+                            (scale(k.open), scale(k.low), scale(k.high), scale(k.close));
+                    }
+                }
+                let n = klines.len() as u64;
+                out.push_klines(KlineBatch {
+                    klines: klines.into(),
+                    source: SourceKind::LIVE,
+                    covered_start_ms,
+                    covered_end_ms,
+                })?;
+                n
+            }
+            other => {
+                return Err(ProviderError::new(
+                    ErrorKind::UNSUPPORTED_SOURCE,
+                    format!("testplug has no {other}"),
+                ))
+            }
+        };
+        Ok(report(n))
+    }
+}
+
+fn report(rows: u64) -> FetchReport {
+    FetchReport {
+        requests: 0,
+        klines: rows,
+        missing: Default::default(),
+    }
+}
+
+/// The candles of `[start, end)`; `late`: without those opening at 10:00 and 11:00 UTC.
+fn candles(
+    interval: &str,
+    (start, end): (i64, i64),
+    late: bool,
+) -> Result<Vec<Kline>, ProviderError> {
+    let step = interval_ms(interval)
+        .ok_or_else(|| ProviderError::new(ErrorKind::INVALID_INTERVAL, "bad interval"))?;
+    let first = (start + step - 1).div_euclid(step) * step;
+    let hour_of_day = |t: i64| t.rem_euclid(86_400_000) / HOUR;
+    Ok((0..)
+        .map(|i| first + i * step)
+        .take_while(|t| *t < end)
+        .filter(|t| !(late && step < 86_400_000 && matches!(hour_of_day(*t), 10 | 11)))
+        .map(|t| {
+            let p = (t / step % 1000) as f64 + 100.0;
+            Kline {
+                open_time: t,
+                open: p,
+                high: p + 2.0,
+                low: p - 1.0,
+                close: p + 1.0,
+                volume: 10.0,
+                close_time: t + step - 1,
+                quote_volume: 10.0 * p,
+                trades: 7,
+                taker_buy_base_volume: 5.0,
+                taker_buy_quote_volume: 5.0 * p,
+            }
+        })
+        .collect())
+}
+
+/// Funding settled every 8 h, 3 ms past the hour, inside `[start, end)`.
+fn funding(symbol: &str, (start, end): (i64, i64)) -> Vec<FundingRate> {
+    let step = 8 * HOUR;
+    let first = (start - 3 + step - 1).div_euclid(step) * step;
+    (0..)
+        .map(|i| first + i * step)
+        .map(|t| (t, t + 3))
+        .take_while(|(_, at)| *at < end)
+        .filter(|(_, at)| *at >= start)
+        .map(|(t, at)| FundingRate {
+            funding_time: at,
+            rate: ((t / step) % 7 - 3) as f64 * 0.0001,
+            mark_price: if symbol.starts_with("NOMARK") {
+                f64::NAN
+            } else {
+                (t / step % 1000) as f64 + 100.5
+            },
+            interval_ms: step,
+        })
+        .collect()
 }
 
 /// Waits for the test to kill the process when `DSM_TESTPLUG_PAUSE_FROM` is at or before
