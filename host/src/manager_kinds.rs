@@ -7,7 +7,7 @@ use arrow_array::RecordBatch;
 use dsm_sdk::{kind::Shape, manifest::KindOffer, DataKind, ErrorKind, ProviderError};
 
 use crate::error::{DsmError, Result};
-use crate::kinds::{Candles, Funding, Kind};
+use crate::kinds::{Candles, Funding, Kind, Metrics, Trades};
 use crate::klines::{FundingRates, Klines};
 use crate::manager::{stream_dropped, Dsm, FetchStream, StreamMsg};
 use crate::report::{FetchSummary, Source};
@@ -29,10 +29,8 @@ pub struct KindRequest {
 impl KindRequest {
     /// What one cache file and one emitted batch of this request hold.
     pub fn period(&self) -> crate::cache::Period {
-        match crate::interval::Interval::parse(&self.interval_name) {
-            Ok(iv) if self.kind.has_interval() => crate::cache::Period::for_interval(iv),
-            _ => crate::cache::Period::Month,
-        }
+        let iv = crate::interval::Interval::parse(&self.interval_name).ok();
+        crate::kinds::period_of(self.kind, iv)
     }
 }
 
@@ -188,6 +186,8 @@ impl Dsm {
         match req.kind.shape() {
             Shape::Candles => self.records_of(&candles_of(req)?, req, emit, progress),
             Shape::Funding => self.records_of(&Funding, req, emit, progress),
+            Shape::Trades => self.records_of(&Trades::new(req.kind), req, emit, progress),
+            Shape::Metrics => self.records_of(&Metrics, req, emit, progress),
         }
     }
 

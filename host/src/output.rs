@@ -3,7 +3,8 @@
 use std::io::{self, Write};
 
 use arrow_array::{
-    Array, Float64Array, Int64Array, RecordBatch, TimestampMillisecondArray, UInt64Array,
+    Array, BooleanArray, Float64Array, Int64Array, RecordBatch, TimestampMillisecondArray,
+    UInt64Array,
 };
 use arrow_schema::Schema;
 use dsm_sdk::Kline;
@@ -64,6 +65,7 @@ pub fn write_header(out: &mut dyn Write, format: Format, schema: &Schema) -> io:
 
 /// One column, downcast once per batch.
 enum Col<'a> {
+    Bool(&'a BooleanArray),
     Time(&'a TimestampMillisecondArray),
     Float(&'a Float64Array),
     UInt(&'a UInt64Array),
@@ -78,13 +80,15 @@ impl Col<'_> {
             .map(Col::Time)
             .or_else(|| any.downcast_ref::<Float64Array>().map(Col::Float))
             .or_else(|| any.downcast_ref::<UInt64Array>().map(Col::UInt))
-            .or_else(|| any.downcast_ref::<Int64Array>().map(Col::Int));
+            .or_else(|| any.downcast_ref::<Int64Array>().map(Col::Int))
+            .or_else(|| any.downcast_ref::<BooleanArray>().map(Col::Bool));
         col.ok_or_else(|| io::Error::other(format!("no text form for {}", array.data_type())))
     }
 
     /// The value as text (times as integer ms, floats as Rust prints them), None for null.
     fn write(&self, out: &mut dyn Write, i: usize) -> io::Result<bool> {
         let null = match self {
+            Col::Bool(a) => a.is_null(i),
             Col::Time(a) => a.is_null(i),
             Col::Float(a) => a.is_null(i),
             Col::UInt(a) => a.is_null(i),
@@ -94,6 +98,7 @@ impl Col<'_> {
             return Ok(false);
         }
         match self {
+            Col::Bool(a) => write!(out, "{}", a.value(i))?,
             Col::Time(a) => write!(out, "{}", a.value(i))?,
             Col::Float(a) => write!(out, "{}", a.value(i))?,
             Col::UInt(a) => write!(out, "{}", a.value(i))?,

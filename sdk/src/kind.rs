@@ -16,6 +16,11 @@ pub enum Shape {
     Candles,
     /// [`crate::FundingRate`] rows at settlement times, no grid (pushed as `FundingBatch`).
     Funding,
+    /// [`crate::Trade`] rows, ordered by id (pushed as `TradeBatch`).
+    Trades,
+    /// [`crate::Metric`] rows every 5 minutes: open interest and long/short ratios
+    /// (pushed as `MetricBatch`).
+    Metrics,
 }
 
 impl DataKind {
@@ -29,14 +34,23 @@ impl DataKind {
     pub const INDEX: DataKind = DataKind(3);
     /// Premium index candles (OHLC are signed fractions).
     pub const PREMIUM: DataKind = DataKind(4);
+    /// Aggregated trades (Binance aggTrades: fills of one taker order at one price).
+    pub const AGG_TRADES: DataKind = DataKind(5);
+    /// Individual trades.
+    pub const TRADES: DataKind = DataKind(6);
+    /// Futures positioning every 5 minutes: open interest and long/short ratios.
+    pub const METRICS: DataKind = DataKind(7);
 
     /// Every kind this SDK knows, in display order.
-    pub const ALL: [DataKind; 5] = [
+    pub const ALL: [DataKind; 8] = [
         DataKind::KLINES,
         DataKind::FUNDING,
         DataKind::MARK,
         DataKind::INDEX,
         DataKind::PREMIUM,
+        DataKind::AGG_TRADES,
+        DataKind::TRADES,
+        DataKind::METRICS,
     ];
 
     /// The name users type and the cache directory (`klines`, `funding`, `mark`, ...).
@@ -47,6 +61,9 @@ impl DataKind {
             DataKind::MARK => "mark",
             DataKind::INDEX => "index",
             DataKind::PREMIUM => "premium",
+            DataKind::AGG_TRADES => "agg-trades",
+            DataKind::TRADES => "trades",
+            DataKind::METRICS => "metrics",
             _ => "unknown",
         }
     }
@@ -60,6 +77,9 @@ impl DataKind {
             "mark" | "mark-price" | "markpriceklines" => Some(DataKind::MARK),
             "index" | "index-price" | "indexpriceklines" => Some(DataKind::INDEX),
             "premium" | "premium-index" | "premiumindexklines" => Some(DataKind::PREMIUM),
+            "agg-trades" | "aggtrades" | "aggtrade" => Some(DataKind::AGG_TRADES),
+            "trades" | "trade" => Some(DataKind::TRADES),
+            "metrics" | "open-interest" => Some(DataKind::METRICS),
             _ => None,
         }
     }
@@ -72,6 +92,8 @@ impl DataKind {
     pub fn shape(self) -> Shape {
         match self {
             DataKind::FUNDING => Shape::Funding,
+            DataKind::AGG_TRADES | DataKind::TRADES => Shape::Trades,
+            DataKind::METRICS => Shape::Metrics,
             _ => Shape::Candles,
         }
     }
@@ -99,6 +121,8 @@ mod tests {
             assert_eq!(DataKind::parse(&k.name().to_uppercase()), Some(k));
         }
         assert_eq!(DataKind::parse("funding_rate"), Some(DataKind::FUNDING));
+        assert_eq!(DataKind::parse("aggTrades"), Some(DataKind::AGG_TRADES));
+        assert!(!DataKind::TRADES.has_interval() && !DataKind::METRICS.has_interval());
         assert_eq!(DataKind::parse("trades-ish"), None);
         assert_eq!(DataKind(99).name(), "unknown");
     }

@@ -27,8 +27,8 @@ pub use module::{
     PluginModule, PluginModule_Ref, Provider, ProviderBox, Provider_TO, SinkControl,
 };
 pub use types::{
-    DataRequest, FetchReport, FetchRequest, FundingBatch, FundingRate, Kline, KlineBatch,
-    MissingRange, SourceKind,
+    DataRequest, FetchReport, FetchRequest, FundingBatch, FundingRate, Kline, KlineBatch, Metric,
+    MetricBatch, MissingRange, SourceKind, Trade, TradeBatch,
 };
 
 /// Version of this SDK crate; the host prints it next to a plugin's in version errors.

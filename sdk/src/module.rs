@@ -13,7 +13,7 @@ use abi_stable::{
 use crate::{
     config::{LogLevel, ProviderConfig},
     error::ProviderError,
-    types::{FetchReport, FetchRequest, FundingBatch, KlineBatch},
+    types::{FetchReport, FetchRequest, FundingBatch, KlineBatch, MetricBatch, TradeBatch},
 };
 
 /// What the sink answers to a batch. Transparent so answers can be added.
@@ -46,6 +46,11 @@ pub trait DataSink {
     fn push_klines(&mut self, batch: KlineBatch) -> SinkControl;
 
     fn push_funding(&mut self, batch: FundingBatch) -> SinkControl;
+
+    /// Trades and aggregated trades.
+    fn push_trades(&mut self, batch: TradeBatch) -> SinkControl;
+
+    fn push_metrics(&mut self, batch: MetricBatch) -> SinkControl;
 
     /// Progress in milliseconds of the requested range covered so far.
     #[sabi(last_prefix_field)]

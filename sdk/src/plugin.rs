@@ -17,7 +17,9 @@ use crate::{
     data_module::{DataProvider, DataProviderBox, DataProvider_TO, KLINES_ONLY},
     error::{ErrorKind, ProviderError},
     module::{DataSink_TO, HostBox, KlineSink_TO, Provider, ProviderBox, Provider_TO, SinkControl},
-    types::{DataRequest, FetchReport, FetchRequest, FundingBatch, KlineBatch},
+    types::{
+        DataRequest, FetchReport, FetchRequest, FundingBatch, KlineBatch, MetricBatch, TradeBatch,
+    },
 };
 
 /// The version of this SDK as a literal, for `concat!` in [`export_provider!`].
@@ -126,6 +128,15 @@ impl DataOut<'_, '_> {
 
     pub fn push_funding(&mut self, batch: FundingBatch) -> Result<(), ProviderError> {
         answer(self.inner.push_funding(batch))
+    }
+
+    /// Trades or aggregated trades.
+    pub fn push_trades(&mut self, batch: TradeBatch) -> Result<(), ProviderError> {
+        answer(self.inner.push_trades(batch))
+    }
+
+    pub fn push_metrics(&mut self, batch: MetricBatch) -> Result<(), ProviderError> {
+        answer(self.inner.push_metrics(batch))
     }
 
     pub fn progress(&mut self, done_ms: i64, total_ms: i64) {

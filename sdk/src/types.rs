@@ -129,3 +129,62 @@ pub struct DataRequest {
     pub end_ms: i64,
     pub source: SourceKind,
 }
+
+/// One trade, or one aggregated trade (`first_id..=last_id` the trades it merges; -1 for
+/// plain trades). Ordered by `id`: many trades share a millisecond. `quote_qty` is NaN
+/// where the source gives none; `qty` is in contracts on COIN-M.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Default)]
+pub struct Trade {
+    pub id: i64,
+    /// Milliseconds UTC (microsecond archives are converted by the plugin).
+    pub time: i64,
+    pub price: f64,
+    pub qty: f64,
+    pub quote_qty: f64,
+    pub first_id: i64,
+    pub last_id: i64,
+    /// 1 when the buyer was the maker (the taker sold), else 0.
+    pub buyer_maker: u8,
+    /// Binance spot's "best price match" flag: 1 or 0; 2 where the source has none.
+    pub best_match: u8,
+}
+
+/// Trades handed to the host's sink, with the range covered in full.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct TradeBatch {
+    pub rows: RVec<Trade>,
+    pub source: SourceKind,
+    pub covered_start_ms: i64,
+    pub covered_end_ms: i64,
+}
+
+/// Futures positioning at one 5-minute mark. NaN where the source left a value empty.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Default)]
+pub struct Metric {
+    pub time: i64,
+    /// Open interest in contracts or base units (Binance `sum_open_interest`).
+    pub open_interest: f64,
+    /// Its value in the quote asset (`sum_open_interest_value`).
+    pub open_interest_value: f64,
+    /// Long/short ratio of top traders' accounts (`count_toptrader_long_short_ratio`).
+    pub top_trader_account_ratio: f64,
+    /// Long/short ratio of top traders' positions (`sum_toptrader_long_short_ratio`).
+    pub top_trader_position_ratio: f64,
+    /// Long/short ratio of all accounts (`count_long_short_ratio`).
+    pub account_ratio: f64,
+    /// Taker buy/sell volume ratio (`sum_taker_long_short_vol_ratio`).
+    pub taker_buy_sell_ratio: f64,
+}
+
+/// Metrics handed to the host's sink, with the range covered in full.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct MetricBatch {
+    pub rows: RVec<Metric>,
+    pub source: SourceKind,
+    pub covered_start_ms: i64,
+    pub covered_end_ms: i64,
+}

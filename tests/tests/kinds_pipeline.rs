@@ -256,7 +256,7 @@ fn usage_errors_name_what_is_available() {
     }
     let out = dsm_in(&cache, &["providers"]);
     assert!(
-        stdout(&out).contains("kinds: klines (rest), funding (rest), mark (rest), premium (rest)"),
+        stdout(&out).contains("kinds: klines (rest), funding (rest), mark (rest), premium (rest), agg-trades (rest), trades (rest), metrics (rest)"),
         "{}",
         stdout(&out)
     );
@@ -293,4 +293,72 @@ fn the_library_fetches_funding_and_candle_kinds() {
         .fetch_candles(DataKind::INDEX, "TEST", "1m", "2024-01-01", "2024-01-02")
         .unwrap_err();
     assert!(err.to_string().contains("index is not available"), "{err}");
+}
+
+#[test]
+fn trades_keep_every_trade_of_a_millisecond_and_metrics_follow_their_grid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let run = |kind: &str, end: &str, extra: &[&str]| {
+        let mut args = vec![
+            "fetch",
+            "-p",
+            "testplug",
+            "-m",
+            "spot",
+            "-s",
+            "TEST",
+            "--kind",
+            kind,
+            "--start",
+            "2024-01-01",
+            "--end",
+            end,
+        ];
+        args.extend_from_slice(extra);
+        dsm_in(&cache, &args)
+    };
+    // A whole day: two trades share each millisecond, none is lost to deduplication.
+    let out = run("trades", "2024-01-02", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "id,time,price,qty,quote_qty,is_buyer_maker,is_best_match"
+    );
+    assert_eq!(lines.count(), 2 * 86_400);
+    let again = run("trades", "2024-01-02", &["--source", "cache"]);
+    assert!(stdout(&again) == text, "{}", stderr(&again)); // (not printed: 172,800 rows)
+    let out = run("agg-trades", "2024-01-01T00:00:10Z", &["-f", "jsonl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first: serde_json::Value =
+        serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert!(first["quote_qty"].is_null());
+    assert_eq!(
+        first["last_trade_id"],
+        first["first_trade_id"].as_i64().unwrap() + 1
+    );
+    assert_eq!(stdout(&out).lines().count(), 10);
+
+    let out = run("metrics", "2024-01-02", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 1 + 288);
+    assert!(stdout(&out).starts_with("time,open_interest,open_interest_value,"));
+    // The grid finds what the cache lacks: 2024-01-02 was never fetched.
+    let out = run("metrics", "2024-01-03", &["--source", "cache"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("gap 2024-01-02T00:00:00Z .. 2024-01-03T00:00:00Z: not in the cache"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        cache_files(&cache),
+        // Ten seconds of aggregated trades are no complete day: not cached.
+        [
+            "testplug/spot/metrics/TEST/2024-01-01.arrow",
+            "testplug/spot/trades/TEST/2024-01-01.arrow",
+        ]
+    );
 }

@@ -9,7 +9,7 @@ use super::files::{self, TempState};
 use super::layout::{Period, SeriesKey, TEMP_PREFIX};
 use super::store::{self, Expect};
 use super::{Cache, CacheError};
-use crate::kinds::{Candles, Funding, Kind};
+use crate::kinds::{Candles, Funding, Kind, Metrics, Trades};
 use dsm_sdk::{kind::Shape, DataKind};
 
 /// Which series to act on; `None` matches all. Provider and market compare
@@ -343,6 +343,8 @@ fn read_rows(
     match (key.kind.shape(), key.interval()?) {
         (Shape::Candles, Some(iv)) => rows(&Candles::new(key.kind, iv), key, period, start, path),
         (Shape::Funding, None) => rows(&Funding, key, period, start, path),
+        (Shape::Trades, None) => rows(&Trades::new(key.kind), key, period, start, path),
+        (Shape::Metrics, None) => rows(&Metrics, key, period, start, path),
         _ => Err(CacheError::InvalidKey(format!(
             "series {key} has no kind of its shape"
         ))),

@@ -199,13 +199,9 @@ impl SeriesKey {
         Ok(())
     }
 
-    /// The period of this series' files (the key validated first): candles by their
-    /// interval, other kinds a month.
+    /// The period of this series' files (the key validated first), as its kind says.
     pub fn period(&self) -> Result<Period, CacheError> {
-        Ok(match self.interval()? {
-            Some(iv) => Period::for_interval(iv),
-            None => Period::Month,
-        })
+        Ok(crate::kinds::period_of(self.kind, self.interval()?))
     }
 
     /// The series directory below `root` (the key must have been validated).

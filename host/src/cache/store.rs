@@ -49,7 +49,7 @@ impl<K: Kind> Expect<'_, K> {
         let noun = self.kind.noun();
         let mut prev: Option<i64> = None;
         for r in rows {
-            let t = K::time(r);
+            let (t, key) = (K::time(r), K::key(r));
             // Formatted only on error: this loop runs over every cached row.
             let at = || format_time(t);
             if t < self.start || t >= end {
@@ -61,9 +61,9 @@ impl<K: Kind> Expect<'_, K> {
             }
             self.kind.check(r, self.start, end)?;
             match prev {
-                Some(p) if p == t => return Err(format!("duplicate {noun} at {}", at())),
-                Some(p) if p > t => return Err(format!("{noun} at {} is out of order", at())),
-                _ => prev = Some(t),
+                Some(p) if p == key => return Err(format!("duplicate {noun} at {}", at())),
+                Some(p) if p > key => return Err(format!("{noun} at {} is out of order", at())),
+                _ => prev = Some(key),
             }
         }
         Ok(())

@@ -215,8 +215,8 @@ impl<K: Kind> Failover<'_, K> {
     /// cached (complete, not empty, not from the cache already).
     pub(super) fn settle(&self, period: Period, p: i64, buf: &mut PeriodBuf<K::Row>) -> bool {
         let next = period.next(p);
-        buf.rows.sort_by_key(K::time);
-        buf.rows.dedup_by_key(|r| K::time(r));
+        buf.rows.sort_by_key(K::key);
+        buf.rows.dedup_by_key(|r| K::key(r));
         buf.rows.retain(|r| self.kind.is_final(r, self.now));
         let source = buf.source.unwrap_or(Source::Rest);
         let complete = buf.covered.covers(p, next) && self.kind.closed_by(next, self.now);

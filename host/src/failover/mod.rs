@@ -19,7 +19,6 @@ use dsm_sdk::{
 
 use crate::cache::{Cache, CacheError, CachedPeriod, Period, SeriesKey};
 use crate::error::{DsmError, Result};
-use crate::interval::{Interval, MINUTE};
 use crate::kinds::Kind;
 use crate::report::{FetchSummary, PeriodBatch, Source, SourceMode};
 use crate::request::SeriesRequest;
@@ -200,11 +199,11 @@ impl<K: Kind> Failover<'_, K> {
 
     /// End (exclusive index) of the chunk of uncached periods starting at `i`.
     fn chunk_end(&self, key: &SeriesKey, period: Period, starts: &[i64], i: usize) -> usize {
-        let max_len = match (period, self.kind.grid()) {
-            (Period::Month, _) => 12,
-            (Period::Day, Some(Interval::Fixed(ms))) if ms < MINUTE => 1,
+        let max_len = match (period, self.kind.periods_per_call()) {
+            (_, Some(n)) => n,
+            (Period::Month, None) => 12,
             // Up to the end of the month, so monthly archive files can serve whole months.
-            (Period::Day, _) => {
+            (Period::Day, None) => {
                 let month_end = Period::Month.next(Period::Month.start_of(starts[i]));
                 starts[i..].iter().take_while(|s| **s < month_end).count()
             }

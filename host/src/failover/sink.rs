@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use dsm_sdk::{
-    DataSink, FundingBatch, KlineBatch, KlineSink, MissingRange, SinkControl, SourceKind,
+    DataSink, FundingBatch, KlineBatch, KlineSink, MetricBatch, MissingRange, SinkControl,
+    SourceKind, TradeBatch,
 };
 
 use super::ranges::RangeSet;
@@ -64,15 +65,14 @@ impl<K: Kind> ChunkSink<'_, K> {
         let mut prev = i64::MIN;
         for r in &batch.rows {
             self.kind.check(r, self.call.0, self.call.1)?;
-            let t = K::time(r);
-            if t <= prev {
+            if K::key(r) <= prev {
                 return Err(format!(
                     "{}s out of order or repeated at {}",
                     self.kind.noun(),
-                    format_time(t)
+                    format_time(K::time(r))
                 ));
             }
-            prev = t;
+            prev = K::key(r);
         }
         Ok(())
     }
@@ -179,6 +179,16 @@ impl<K: Kind> DataSink for ChunkSink<'_, K> {
 
     fn push_funding(&mut self, batch: FundingBatch) -> SinkControl {
         let batch = self.kind.take_funding(batch);
+        self.take(batch)
+    }
+
+    fn push_trades(&mut self, batch: TradeBatch) -> SinkControl {
+        let batch = self.kind.take_trades(batch);
+        self.take(batch)
+    }
+
+    fn push_metrics(&mut self, batch: MetricBatch) -> SinkControl {
+        let batch = self.kind.take_metrics(batch);
         self.take(batch)
     }
 

@@ -64,6 +64,14 @@ impl Kind for Candles {
         Some(self.interval)
     }
 
+    /// A day of 1s candles (86,400 rows) per call; longer intervals in the usual chunks.
+    fn periods_per_call(&self) -> Option<usize> {
+        match self.interval {
+            Interval::Fixed(ms) if ms < crate::interval::MINUTE => Some(1),
+            _ => None,
+        }
+    }
+
     fn is_final(&self, row: &Kline, now: i64) -> bool {
         self.interval.next(row.open_time) <= now
     }
@@ -95,11 +103,7 @@ impl Kind for Candles {
     }
 
     fn take_klines(&self, batch: KlineBatch) -> Result<Batch<Kline>, String> {
-        Ok(Batch {
-            rows: batch.klines.into_vec(),
-            source: batch.source,
-            covered_start_ms: batch.covered_start_ms,
-            covered_end_ms: batch.covered_end_ms,
-        })
+        let covered = (batch.covered_start_ms, batch.covered_end_ms);
+        Ok(Batch::new(batch.klines, batch.source, covered))
     }
 }

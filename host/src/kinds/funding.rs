@@ -22,6 +22,9 @@ pub const COLUMNS: [&str; 4] = [
     "funding_interval_hours",
 ];
 
+/// A month per file: the archive publishes monthly files.
+pub const PERIOD: Period = Period::Month;
+
 /// Funding rate history of one perpetual.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Funding;
@@ -38,7 +41,7 @@ impl Kind for Funding {
     }
 
     fn period(&self) -> Period {
-        Period::Month
+        PERIOD
     }
 
     fn time(row: &FundingRate) -> i64 {
@@ -168,12 +171,8 @@ impl Kind for Funding {
     }
 
     fn take_funding(&self, batch: FundingBatch) -> Result<Batch<FundingRate>, String> {
-        Ok(Batch {
-            rows: batch.rows.into_vec(),
-            source: batch.source,
-            covered_start_ms: batch.covered_start_ms,
-            covered_end_ms: batch.covered_end_ms,
-        })
+        let covered = (batch.covered_start_ms, batch.covered_end_ms);
+        Ok(Batch::new(batch.rows, batch.source, covered))
     }
 }
 

@@ -5,16 +5,22 @@
 
 mod candles;
 mod funding;
+mod metrics;
+mod trades;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use dsm_sdk::{DataKind, FundingBatch, KlineBatch, SourceKind};
+use dsm_sdk::{
+    abi_stable, DataKind, FundingBatch, KlineBatch, MetricBatch, SourceKind, TradeBatch,
+};
 
 use crate::cache::Period;
 use crate::interval::Interval;
 
 pub use candles::Candles;
 pub use funding::Funding;
+pub use metrics::Metrics;
+pub use trades::Trades;
 
 /// What a plugin handed over, checked for shape only: rows, their source, and the range
 /// the source covered in full.
@@ -40,8 +46,18 @@ pub trait Kind: Sync {
     fn interval_name(&self) -> &str;
     /// What one cache file (and one emitted batch) holds.
     fn period(&self) -> Period;
-    /// The row's time (open time, settlement time): rows are sorted and unique by it.
+    /// The row's time (open time, settlement time): rows belong to the period it falls in.
     fn time(row: &Self::Row) -> i64;
+    /// What rows are sorted and unique by: their time, or an id where many rows share a
+    /// millisecond (trades).
+    fn key(row: &Self::Row) -> i64 {
+        Self::time(row)
+    }
+    /// At most this many periods per plugin call (bounded memory for large rows); None: the
+    /// failover's usual chunks (a month of days, a year of months).
+    fn periods_per_call(&self) -> Option<usize> {
+        None
+    }
     /// The grid rows are expected on: gaps are every grid point without a row. None: gaps
     /// are only ranges no source covered.
     fn grid(&self) -> Option<Interval>;
@@ -62,18 +78,42 @@ pub trait Kind: Sync {
     /// Rows of this kind from a candle batch, or why a plugin may not push one here.
     fn take_klines(&self, batch: KlineBatch) -> Result<Batch<Self::Row>, String> {
         let _ = batch;
-        Err(format!(
-            "the plugin pushed candles for a {} request",
-            self.id()
-        ))
+        Err(wrong(self.id(), "candles"))
     }
     /// Rows of this kind from a funding batch, or why not.
     fn take_funding(&self, batch: FundingBatch) -> Result<Batch<Self::Row>, String> {
         let _ = batch;
-        Err(format!(
-            "the plugin pushed funding rates for a {} request",
-            self.id()
-        ))
+        Err(wrong(self.id(), "funding rates"))
+    }
+    /// Rows of this kind from a trade batch, or why not.
+    fn take_trades(&self, batch: TradeBatch) -> Result<Batch<Self::Row>, String> {
+        let _ = batch;
+        Err(wrong(self.id(), "trades"))
+    }
+    /// Rows of this kind from a metrics batch, or why not.
+    fn take_metrics(&self, batch: MetricBatch) -> Result<Batch<Self::Row>, String> {
+        let _ = batch;
+        Err(wrong(self.id(), "metrics"))
+    }
+}
+
+fn wrong(kind: DataKind, what: &str) -> String {
+    format!("the plugin pushed {what} for a {kind} request")
+}
+
+impl<R: Clone> Batch<R> {
+    /// A batch as it crossed the boundary.
+    pub fn new(
+        rows: abi_stable::std_types::RVec<R>,
+        source: SourceKind,
+        covered: (i64, i64),
+    ) -> Self {
+        Batch {
+            rows: rows.into_vec(),
+            source,
+            covered_start_ms: covered.0,
+            covered_end_ms: covered.1,
+        }
     }
 }
 
@@ -108,10 +148,22 @@ pub fn check_schema(
     Ok(())
 }
 
+/// The period of a series of `kind` (`interval` for candle kinds), as its `Kind` says.
+pub fn period_of(kind: DataKind, interval: Option<Interval>) -> Period {
+    match (kind.shape(), interval) {
+        (dsm_sdk::kind::Shape::Candles, Some(iv)) => Period::for_interval(iv),
+        (dsm_sdk::kind::Shape::Trades, _) => trades::PERIOD,
+        (dsm_sdk::kind::Shape::Metrics, _) => metrics::PERIOD,
+        _ => funding::PERIOD,
+    }
+}
+
 /// The Arrow schema of `kind`'s rows (no metadata).
 pub fn schema_of(kind: DataKind) -> SchemaRef {
     match kind.shape() {
         dsm_sdk::kind::Shape::Candles => crate::columnar::schema(),
         dsm_sdk::kind::Shape::Funding => Funding.schema(),
+        dsm_sdk::kind::Shape::Trades => Trades::new(kind).schema(),
+        dsm_sdk::kind::Shape::Metrics => Metrics.schema(),
     }
 }

@@ -7,15 +7,17 @@
 //! a test can kill the host at a point it is certainly in the middle of its run.
 //! Data kinds (`fetch_data`): funding rates settle every 8 h, 3 ms past the hour, with a
 //! mark price (none for symbols starting `NOMARK`); mark candles are the klines with zero
-//! volumes; premium candles are small negative fractions.
+//! volumes; premium candles are small negative fractions; two trades a second (one
+//! aggregated trade); a metrics row every 5 minutes.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 
 use dsm_sdk::{
     plugin::{DataOut, Host, Plugin, Sink},
-    DataKind, DataRequest, ErrorKind, FetchReport, FetchRequest, FundingBatch, FundingRate, Kline,
-    KlineBatch, LogLevel, ProviderConfig, ProviderError, SourceKind,
+    DataKind, DataRequest, ErrorKind, FetchReport, FetchRequest, FundingBatch, FundingRate,
+    Kline, KlineBatch, LogLevel, Metric, MetricBatch, ProviderConfig, ProviderError,
+    SourceKind, Trade, TradeBatch,
 };
 
 const HOUR: i64 = 3_600_000;
@@ -102,6 +104,28 @@ impl Plugin for TestProvider {
                 })?;
                 n
             }
+            DataKind::TRADES | DataKind::AGG_TRADES => {
+                let rows = trades(req.kind == DataKind::AGG_TRADES, range);
+                let n = rows.len() as u64;
+                out.push_trades(TradeBatch {
+                    rows: rows.into(),
+                    source: SourceKind::LIVE,
+                    covered_start_ms,
+                    covered_end_ms,
+                })?;
+                n
+            }
+            DataKind::METRICS => {
+                let rows = metrics(range);
+                let n = rows.len() as u64;
+                out.push_metrics(MetricBatch {
+                    rows: rows.into(),
+                    source: SourceKind::LIVE,
+                    covered_start_ms,
+                    covered_end_ms,
+                })?;
+                n
+            }
             other => {
                 return Err(ProviderError::new(
                     ErrorKind::UNSUPPORTED_SOURCE,
@@ -152,6 +176,53 @@ fn candles(
             }
         })
         .collect())
+}
+
+/// Two trades a second (both in the same millisecond, 250 ms past it), ids dense from
+/// the epoch; aggregated trades merge each pair.
+fn trades(aggregated: bool, (start, end): (i64, i64)) -> Vec<Trade> {
+    let first = (start - 250 + 999).div_euclid(1000);
+    (first..)
+        .map(|s| (s, s * 1000 + 250))
+        .take_while(|(_, t)| *t < end)
+        .flat_map(|(s, time)| {
+            let price = 100.0 + (s % 100) as f64 / 8.0;
+            let one = |id: i64, qty: f64| Trade {
+                id,
+                time,
+                price,
+                qty,
+                quote_qty: if aggregated { f64::NAN } else { price * qty },
+                first_id: if aggregated { 2 * s } else { -1 },
+                last_id: if aggregated { 2 * s + 1 } else { -1 },
+                buyer_maker: (s % 2) as u8,
+                best_match: 1,
+            };
+            match aggregated {
+                true => vec![one(s, 1.5)],
+                false => vec![one(2 * s, 0.5), one(2 * s + 1, 1.0)],
+            }
+        })
+        .collect()
+}
+
+/// A metrics row every 5 minutes.
+fn metrics((start, end): (i64, i64)) -> Vec<Metric> {
+    let step = 300_000;
+    let first = (start + step - 1).div_euclid(step) * step;
+    (0..)
+        .map(|i| first + i * step)
+        .take_while(|t| *t < end)
+        .map(|t| Metric {
+            time: t,
+            open_interest: 1000.0 + (t / step % 50) as f64,
+            open_interest_value: 1e6,
+            top_trader_account_ratio: 1.5,
+            top_trader_position_ratio: 2.0,
+            account_ratio: 1.25,
+            taker_buy_sell_ratio: 0.75,
+        })
+        .collect()
 }
 
 /// Funding settled every 8 h, 3 ms past the hour, inside `[start, end)`.
