@@ -174,6 +174,77 @@ mod tests {
         assert_eq!(parse_page(eleven, "GET u", false).unwrap()[0].high, 2.0);
     }
 
+    /// The mark price row of the Binance docs, with its `"0 "` volume cell.
+    const MARK_DOC_ROW: &str = r#"[[1591256460000,"9653.29201333","9654.56401333","9653.07367333",
+        "9653.07367333","0 ",1591256519999,"0",60,"0","0","0"]]"#;
+
+    #[test]
+    fn mark_rows_read_ohlc_and_count_only() {
+        let k = parse_page(MARK_DOC_ROW.as_bytes(), "GET u", true).unwrap();
+        assert_eq!(
+            k,
+            [Kline {
+                open_time: 1_591_256_460_000,
+                open: 9653.29201333,
+                high: 9654.56401333,
+                low: 9653.07367333,
+                close: 9653.07367333,
+                close_time: 1_591_256_519_999,
+                trades: 60,
+                ..Kline::default()
+            }]
+        );
+        let value: Value = serde_json::from_str(MARK_DOC_ROW).unwrap();
+        let checked = parse_row(value[0].as_array().unwrap(), true).unwrap();
+        assert_eq!(k, [checked]);
+        // Premium index: signed fractions; placeholders of any spelling are not read.
+        let premium = br#"[[1,"-0.00042931","0.00010000","-0.00050000","-0.00040000","",60000,null,12,"0","0","0"]]"#;
+        let k = parse_page(premium, "GET u", true).unwrap();
+        assert_eq!(
+            (k[0].open, k[0].low, k[0].trades),
+            (-0.00042931, -0.0005, 12)
+        );
+    }
+
+    /// Real recorded bytes (shared/real-wire), read where they are; skipped elsewhere.
+    fn real_wire(name: &str) -> Option<Vec<u8>> {
+        let dir = std::env::var("DSM_REAL_WIRE").unwrap_or("/work/shared/real-wire".into());
+        let bytes = std::fs::read(format!("{dir}/samples/{name}")).ok();
+        if bytes.is_none() {
+            eprintln!("skipped: {dir}/samples/{name} is not there");
+        }
+        bytes
+    }
+
+    #[test]
+    fn real_futures_page_in_the_ohlc_only_shape() {
+        // No real mark/index/premium page is public (wire-formats-datasets.md 7); their rows
+        // are the kline row's shape, so the real USD-M kline page must give its OHLC,
+        // times and count, and nothing of its volumes.
+        let Some(body) = real_wire("binance_um_BTCUSDT_1h_hummingbot.json") else {
+            return;
+        };
+        let full = parse_page(&body, "GET u", false).unwrap();
+        let ohlc = parse_page(&body, "GET u", true).unwrap();
+        assert_eq!(full.len(), 4);
+        assert_eq!(ohlc[0].open, 66661.4);
+        for (f, o) in full.iter().zip(&ohlc) {
+            assert_eq!(
+                (f.open_time, f.close_time, f.trades),
+                (o.open_time, o.close_time, o.trades)
+            );
+            assert_eq!(
+                [f.open, f.high, f.low, f.close],
+                [o.open, o.high, o.low, o.close]
+            );
+            assert!(f.volume > 0.0);
+            assert_eq!(
+                [o.volume, o.quote_volume, o.taker_buy_base_volume],
+                [0.0; 3]
+            );
+        }
+    }
+
     #[test]
     fn empty_page_is_no_candles() {
         assert!(parse_page(b"[]", "GET u", false).unwrap().is_empty());
