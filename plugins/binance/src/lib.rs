@@ -75,7 +75,13 @@ impl BinanceProvider {
         if let Some(series) = Series::of(req.kind) {
             return self.candles(req, series, market, checked.interval, out);
         }
-        debug_assert_eq!(req.kind, DataKind::FUNDING); // the only other kind listed
+        if req.kind != DataKind::FUNDING {
+            // Only reachable if the manifest lists a kind this code does not serve.
+            return Err(ProviderError::new(
+                dsm_sdk::ErrorKind::INTERNAL,
+                format!("the binance plugin lists {} but cannot fetch it", req.kind),
+            ));
+        }
         let range = (req.start_ms, req.end_ms);
         if req.source == SourceKind::ARCHIVE {
             let vision = self.vision(req, Series::Klines, market)?;

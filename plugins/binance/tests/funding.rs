@@ -165,6 +165,46 @@ fn archive_month_with_interval_changes() {
 }
 
 #[test]
+fn rest_and_archive_agree_where_both_have_the_month() {
+    // March 2024 of ETHUSDT, with its interval changes, from both sources.
+    let s = setup();
+    let range = (MAR_2024, APR_2024);
+    let rest = request(
+        DataKind::FUNDING,
+        "um",
+        "ETHUSDT",
+        "",
+        range,
+        SourceKind::LIVE,
+    );
+    let archive = request(
+        DataKind::FUNDING,
+        "um",
+        "ETHUSDT",
+        "",
+        range,
+        SourceKind::ARCHIVE,
+    );
+    let (a, rest) = s.fetch(&rest);
+    let (b, archive) = s.fetch(&archive);
+    a.unwrap();
+    b.unwrap();
+    let (rest, archive) = (rest.funding_rates(), archive.funding_rates());
+    // 8 h to the 5th (13), 4 h to the 18th 12:00 (81), 1 h to the 25th (156), 4 h (41).
+    assert_eq!(rest.len(), 13 + 81 + 156 + 41);
+    assert_eq!(rest.len(), archive.len());
+    for (r, a) in rest.iter().zip(&archive) {
+        assert_eq!((r.funding_time, r.rate), (a.funding_time, a.rate));
+        assert!(r.mark_price > 0.0 && a.mark_price.is_nan());
+    }
+    // Spacing between settlements equals the interval the archive states for the later one.
+    for w in archive.windows(2) {
+        let gap = w[1].funding_time - w[0].funding_time;
+        assert!((gap - w[1].interval_ms).abs() <= 7, "{w:?}");
+    }
+}
+
+#[test]
 fn archive_missing_months_are_reported_with_reasons() {
     let s = setup();
     // 2019-11 and -12 predate the archive; 2020-02's file is withheld, 2020-03's CHECKSUM
