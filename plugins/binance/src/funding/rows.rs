@@ -138,3 +138,61 @@ mod tests {
         assert!(e.message.starts_with("F.csv line 1:"), "{e}");
     }
 }
+
+/// The funding parsers fuzzed: no panic whatever the input; rates parsed are finite.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn check(rows: &[FundingRate]) {
+        assert!(rows
+            .iter()
+            .all(|r| r.rate.is_finite() && !r.mark_price.is_infinite()));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn fuzz_funding_page_bytes(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            if let Ok(r) = parse_page(&body, "GET u") {
+                check(&r);
+            }
+        }
+
+        #[test]
+        fn fuzz_funding_page_objects(
+            rows in prop::collection::vec(
+                (any::<i64>(), "[-0-9.eEinfNa ]{0,12}", prop::option::of("[-0-9.eEinfNa ]{0,12}")),
+                0..6,
+            ),
+        ) {
+            let objects: Vec<serde_json::Value> = rows
+                .into_iter()
+                .map(|(t, rate, mark)| {
+                    let mut o = serde_json::json!({"symbol": "S", "fundingTime": t, "fundingRate": rate});
+                    if let Some(m) = mark {
+                        o["markPrice"] = m.into();
+                    }
+                    o
+                })
+                .collect();
+            let body = serde_json::to_vec(&objects).unwrap();
+            if let Ok(r) = parse_page(&body, "GET u") {
+                check(&r);
+            }
+        }
+
+        #[test]
+        fn fuzz_funding_csv(lines in prop::collection::vec("[-0-9.,a-z_ ]{0,40}", 0..8)) {
+            let text = lines.join("\n");
+            if let Ok(r) = parse_file(&mut std::io::Cursor::new(text), "F.csv") {
+                check(&r);
+            }
+        }
+    }
+}
