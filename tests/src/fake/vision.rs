@@ -365,7 +365,6 @@ impl VisionFile {
         mutated: Option<RowFault>,
         cells: &[(usize, usize, String)],
     ) -> Vec<u8> {
-        use zip::write::SimpleFileOptions;
         let mut csv = edit_cells(&self.csv(), cells);
         if let Some(fault) = mutated {
             csv = fault.apply_csv(&csv);
@@ -378,15 +377,21 @@ impl VisionFile {
             csv.insert_str(at, "1,2,3\n");
         }
         let entry = format!("{}.csv", self.zip_name.trim_end_matches(".zip"));
-        let mut w = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(csv.len() / 3 + 256)));
-        let options = SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .compression_level(Some(1))
-            .last_modified_time(zip::DateTime::default());
-        w.start_file(entry, options).expect("in-memory zip");
-        w.write_all(csv.as_bytes()).expect("in-memory zip");
-        w.finish().expect("in-memory zip").into_inner()
+        zip_one(&entry, &csv)
     }
+}
+
+/// A zip holding one CSV entry, as Vision's files (also for vision_kinds.rs).
+pub(super) fn zip_one(entry: &str, csv: &str) -> Vec<u8> {
+    use zip::write::SimpleFileOptions;
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(csv.len() / 3 + 256)));
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .last_modified_time(zip::DateTime::default());
+    w.start_file(entry, options).expect("in-memory zip");
+    w.write_all(csv.as_bytes()).expect("in-memory zip");
+    w.finish().expect("in-memory zip").into_inner()
 }
 
 /// `csv` with each (data row, column, text) edit made; a header row is not counted.

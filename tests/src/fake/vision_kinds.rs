@@ -14,8 +14,6 @@
 //! Each with its `.CHECKSUM` (newline on even days or months, as vision.rs). The switches
 //! `withhold_vision_file` and `corrupt_checksum` apply to these files too.
 
-use std::io::{Cursor, Write};
-
 use sha2::{Digest, Sha256};
 
 use super::candles::{now_ms, Market};
@@ -24,7 +22,7 @@ use super::grid::Step;
 use super::http::Response;
 use super::price_kinds::{PriceGen, PriceKind};
 use super::state::Shared;
-use super::vision::{hex, no_such_key, parse_date, FUTURES_HEADER, FUTURES_HEADER_FROM};
+use super::vision::{hex, no_such_key, parse_date, zip_one, FUTURES_HEADER, FUTURES_HEADER_FROM};
 
 const DAY_MS: i64 = 86_400_000;
 const FUNDING_HEADER: &str = "calc_time,funding_interval_hours,last_funding_rate";
@@ -186,17 +184,8 @@ impl KindFile {
     }
 
     fn zip(&self) -> Vec<u8> {
-        use zip::write::SimpleFileOptions;
-        let csv = self.csv();
         let entry = format!("{}.csv", self.zip_name.trim_end_matches(".zip"));
-        let mut w = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(csv.len() / 3 + 256)));
-        let options = SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .compression_level(Some(1))
-            .last_modified_time(zip::DateTime::default());
-        w.start_file(entry, options).expect("in-memory zip");
-        w.write_all(csv.as_bytes()).expect("in-memory zip");
-        w.finish().expect("in-memory zip").into_inner()
+        zip_one(&entry, &self.csv())
     }
 }
 
