@@ -1,7 +1,10 @@
 //! dsm plugin for Binance: spot, USD-M (`um`) and COIN-M (`cm`) klines over REST (source
-//! LIVE) and from the Binance Vision archive (source ARCHIVE, see [`vision`]).
+//! LIVE) and from the Binance Vision archive (source ARCHIVE, see [`vision`]); on um and cm
+//! also funding rates ([`funding`]) and mark, index and premium index klines (the kline
+//! code paths with a [`Series`]).
 
 mod errors;
+pub mod funding;
 mod markets;
 #[doc(hidden)] // public for the fallback test only
 pub mod page;
@@ -9,18 +12,20 @@ mod plan;
 mod request;
 mod rest;
 mod rows;
+mod series;
 pub mod vision;
 
 use std::sync::Arc;
 
-use dsm_plugin_kit::{Core, WeightGate};
+use dsm_plugin_kit::{Core, FundingOut, Interval, WeightGate};
 use dsm_sdk::{
-    plugin::{Host, Plugin, Sink},
-    FetchReport, FetchRequest, ProviderConfig, ProviderError, SourceKind,
+    plugin::{DataOut, Host, Plugin, Sink},
+    DataKind, DataRequest, FetchReport, FetchRequest, ProviderConfig, ProviderError, SourceKind,
 };
 
 pub use dsm_plugin_kit::Out;
 pub use markets::Market;
+pub use series::Series;
 
 /// Header with the IP's used request weight this minute (lowercase on fapi; any case works).
 const USED_WEIGHT_HEADER: &str = "x-mbx-used-weight-1m";
@@ -52,36 +57,92 @@ impl BinanceProvider {
         req: &FetchRequest,
         out: &mut dyn Out,
     ) -> Result<FetchReport, ProviderError> {
+        let req = request::as_data(req);
+        let checked = request::check(&req)?;
+        self.candles(&req, Series::Klines, checked.market, checked.interval, out)
+    }
+
+    /// A fetch of any kind the manifest lists, into `out` (the host's sink or
+    /// `kit::testing::Collect`); candle kinds go to its [`Out`] side, funding to its
+    /// [`FundingOut`] side.
+    pub fn fetch_data_into<O: Out + FundingOut>(
+        &self,
+        req: &DataRequest,
+        out: &mut O,
+    ) -> Result<FetchReport, ProviderError> {
         let checked = request::check(req)?;
         let market = checked.market;
-        if req.source == SourceKind::ARCHIVE {
-            return self.fetch_archive(req, market, out);
+        if let Some(series) = Series::of(req.kind) {
+            return self.candles(req, series, market, checked.interval, out);
         }
-        let job = Arc::new(page::Job {
+        if req.kind != DataKind::FUNDING {
+            // Only reachable if the manifest lists a kind this code does not serve.
+            return Err(ProviderError::new(
+                dsm_sdk::ErrorKind::INTERNAL,
+                format!("the binance plugin lists {} but cannot fetch it", req.kind),
+            ));
+        }
+        let range = (req.start_ms, req.end_ms);
+        if req.source == SourceKind::ARCHIVE {
+            let vision = self.vision(req, Series::Klines, market)?;
+            let concurrency = self.core.config.concurrency as usize;
+            return self
+                .core
+                .block_on(funding::archive::fetch(vision, range, concurrency, out))?;
+        }
+        let job = Arc::new(funding::rest::Job {
             market,
             symbol: req.symbol.to_string(),
-            interval: req.interval.to_string(),
-            min_step_ms: checked.interval.min_step_ms(),
             base_url: self.base_url(market),
             http: self.core.http()?,
             gate: self.gate(market),
             host: self.core.host.clone(),
         });
-        let concurrency = self.core.config.concurrency as usize;
-        let range = (req.start_ms, req.end_ms);
-        self.core
-            .block_on(rest::fetch(job, checked.interval, range, concurrency, out))?
+        self.core.block_on(funding::rest::fetch(job, range, out))?
     }
 
-    /// An ARCHIVE fetch from Binance Vision (endpoint key `vision`).
-    fn fetch_archive(
+    /// A checked candle request of `series` from REST or Vision.
+    fn candles(
         &self,
-        req: &FetchRequest,
+        req: &DataRequest,
+        series: Series,
         market: Market,
+        interval: Option<Interval>,
         out: &mut dyn Out,
     ) -> Result<FetchReport, ProviderError> {
+        let concurrency = self.core.config.concurrency as usize;
+        let range = (req.start_ms, req.end_ms);
+        if req.source == SourceKind::ARCHIVE {
+            let vision = self.vision(req, series, market)?;
+            return self
+                .core
+                .block_on(vision::fetch(vision, range, concurrency, out))?;
+        }
+        let interval = interval.expect("candle kinds have an interval");
+        let job = Arc::new(page::Job {
+            market,
+            series,
+            symbol: req.symbol.to_string(),
+            interval: req.interval.to_string(),
+            min_step_ms: interval.min_step_ms(),
+            base_url: self.base_url(market),
+            http: self.core.http()?,
+            gate: self.gate(market),
+            host: self.core.host.clone(),
+        });
+        self.core
+            .block_on(rest::fetch(job, interval, range, concurrency, out))?
+    }
+
+    /// What a fetch from Binance Vision (endpoint key `vision`) shares.
+    fn vision(
+        &self,
+        req: &DataRequest,
+        series: Series,
+        market: Market,
+    ) -> Result<Arc<vision::fetch::Vision>, ProviderError> {
         let base = self.core.config.endpoint("vision");
-        let vision = Arc::new(vision::fetch::Vision {
+        Ok(Arc::new(vision::fetch::Vision {
             http: self.core.http()?,
             host: self.core.host.clone(),
             base_url: base
@@ -89,15 +150,12 @@ impl BinanceProvider {
                 .trim_end_matches('/')
                 .to_string(),
             market,
+            series,
             symbol: req.symbol.to_string(),
             interval: req.interval.to_string(),
             requests: Default::default(),
             limits: Default::default(),
-        });
-        let concurrency = self.core.config.concurrency as usize;
-        let range = (req.start_ms, req.end_ms);
-        self.core
-            .block_on(vision::fetch(vision, range, concurrency, out))?
+        }))
     }
 
     /// Whether the runtime has started (it starts on the first fetch).
@@ -127,6 +185,14 @@ impl Plugin for BinanceProvider {
         sink: &mut Sink<'_, '_>,
     ) -> Result<FetchReport, ProviderError> {
         self.fetch_into(req, sink)
+    }
+
+    fn fetch_data(
+        &self,
+        req: &DataRequest,
+        sink: &mut DataOut<'_, '_>,
+    ) -> Result<FetchReport, ProviderError> {
+        self.fetch_data_into(req, sink)
     }
 }
 

@@ -55,6 +55,14 @@ impl Market {
         }
     }
 
+    /// Funding rate history. Spot has none: the request check refuses it before.
+    pub fn funding_path(self) -> &'static str {
+        match self {
+            Market::Cm => "/dapi/v1/fundingRate",
+            Market::Spot | Market::Um => "/fapi/v1/fundingRate",
+        }
+    }
+
     /// Largest `limit` the klines endpoint accepts (the manifest's `max_page`).
     pub fn max_page(self) -> u32 {
         self.info().max_page
@@ -130,6 +138,32 @@ mod tests {
             (1000, 1500)
         );
         assert_eq!(Market::Cm.symbol_example(), "BTCUSD_PERP");
+    }
+
+    #[test]
+    fn futures_serve_every_kind_spot_klines_only() {
+        use dsm_sdk::DataKind;
+        let spot: Vec<DataKind> = Market::Spot
+            .info()
+            .offers()
+            .iter()
+            .map(|o| o.kind)
+            .collect();
+        assert_eq!(spot, [DataKind::KLINES]);
+        for m in [Market::Um, Market::Cm] {
+            let offers = m.info().offers();
+            let kinds: Vec<DataKind> = offers.iter().map(|o| o.kind).collect();
+            assert_eq!(kinds, DataKind::ALL, "{m:?}");
+            assert!(offers.iter().all(|o| o.archive && o.rest));
+            let mark = m.info().offer(DataKind::MARK).unwrap();
+            assert_eq!(mark.intervals, m.intervals());
+            assert!(m
+                .info()
+                .offer(DataKind::FUNDING)
+                .unwrap()
+                .intervals
+                .is_empty());
+        }
     }
 
     #[test]

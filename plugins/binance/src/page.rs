@@ -10,10 +10,13 @@ use dsm_plugin_kit::parse::{ascending, Reordered};
 use crate::errors::{from_response, Asked};
 use crate::markets::Market;
 use crate::rows::parse_page;
+use crate::series::Series;
 
 /// Everything a window fetch needs; shared by the concurrent window tasks.
 pub struct Job {
     pub market: Market,
+    /// Klines, or mark / index / premium index klines.
+    pub series: Series,
     pub symbol: String,
     pub interval: String,
     /// Shortest spacing of open times (see `Interval::min_step_ms`).
@@ -32,10 +35,11 @@ impl Job {
     fn url(&self, lo: i64, hi: i64, limit: u32) -> String {
         // Binance's startTime and endTime are both inclusive.
         format!(
-            "{}{}?symbol={}&interval={}&startTime={lo}&endTime={}&limit={limit}",
+            "{}{}?{}={}&interval={}&startTime={lo}&endTime={}&limit={limit}",
             self.base_url,
-            self.market.klines_path(),
-            self.symbol,
+            self.series.rest_path(self.market),
+            self.series.param(),
+            self.series.instrument(&self.symbol),
             self.interval,
             hi - 1
         )
@@ -68,7 +72,7 @@ impl Job {
             self.symbol,
             self.interval
         );
-        let mut rows = parse_page(&resp.body, &place)?;
+        let mut rows = parse_page(&resp.body, &place, self.series.ohlc_only())?;
         let received = rows.len();
         // Out of order or repeated rows: sorted, exact repeats dropped, conflicts refused.
         let fixed = ascending(&mut rows, &place)?;

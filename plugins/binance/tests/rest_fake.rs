@@ -181,6 +181,7 @@ fn full_page_falls_back_to_the_rest_of_the_window() {
     ] {
         let job = Arc::new(Job {
             market,
+            series: dsm_binance::Series::Klines,
             symbol: symbol.into(),
             interval: "1h".into(),
             min_step_ms: 60 * MIN,

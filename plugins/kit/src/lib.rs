@@ -9,6 +9,7 @@
 //! - [`parse`], [`interval`]: payload parsing and dsm interval names;
 //! - archives: [`unzip`] (one entry, bounded against zip bombs), [`checksum`] (sha256sum
 //!   files), [`csv`] (streaming lines, header detection), [`calendar`] (UTC days, months);
+//! - [`funding_rows`]: funding rates sorted and unique for the sink;
 //! - [`cancel`]: waits that end when the host cancels; [`testing`]: a host for tests;
 //! - [`pager`]: paging newest-first APIs backwards; [`deliver`]: the `Out` a fetch writes
 //!   to and ordered delivery of fetched windows; [`request`]: common request checks;
@@ -24,6 +25,7 @@ pub mod checksum;
 pub mod core;
 pub mod csv;
 pub mod deliver;
+pub mod funding_rows;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
 pub mod http;

@@ -9,7 +9,7 @@ use super::log::query_param;
 use super::state::{bucket, State};
 
 /// COIN-M refuses windows (endTime - startTime) longer than this.
-const CM_MAX_WINDOW_MS: i64 = 200 * 86_400_000;
+pub(super) const CM_MAX_WINDOW_MS: i64 = 200 * 86_400_000;
 
 enum Route {
     Ping,
@@ -31,6 +31,9 @@ fn route(path: &str) -> Option<Route> {
 /// The normal answer to `req`, charging its weight; every Binance path gets the
 /// used-weight header.
 pub(crate) fn answer(st: &mut State, req: &Request, now_ms: i64) -> Response {
+    if let Some(resp) = super::binance_kinds::answer(st, req, now_ms) {
+        return resp; // funding rates, mark / index / premium index klines
+    }
     let (Some(route), Some(bucket)) = (route(&req.path), bucket(&req.path)) else {
         return Response::empty(404);
     };
@@ -62,15 +65,18 @@ fn weight(route: &Route, query: &str) -> u32 {
     match route {
         Route::Ping | Route::Time => 1,
         Route::Klines(Market::Spot) => 2,
-        Route::Klines(_) => {
-            let limit = query_param(query, "limit").and_then(|l| l.parse::<u64>().ok());
-            match limit.unwrap_or(500) {
-                0..=99 => 1,
-                100..=499 => 2,
-                500..=1000 => 5,
-                _ => 10,
-            }
-        }
+        Route::Klines(_) => limit_weight(query),
+    }
+}
+
+/// Futures kline-shaped endpoints weigh by `limit` (default 500).
+pub(super) fn limit_weight(query: &str) -> u32 {
+    let limit = query_param(query, "limit").and_then(|l| l.parse::<u64>().ok());
+    match limit.unwrap_or(500) {
+        0..=99 => 1,
+        100..=499 => 2,
+        500..=1000 => 5,
+        _ => 10,
     }
 }
 
@@ -130,7 +136,7 @@ fn parse_klines(market: Market, query: &str) -> Result<Query, Response> {
     })
 }
 
-fn mandatory(query: &str, name: &str) -> Result<String, Response> {
+pub(super) fn mandatory(query: &str, name: &str) -> Result<String, Response> {
     match query_param(query, name) {
         Some(v) if !v.is_empty() => Ok(v),
         _ => Err(binance_error(
@@ -142,7 +148,7 @@ fn mandatory(query: &str, name: &str) -> Result<String, Response> {
 }
 
 /// An optional unsigned integer parameter; Binance answers -1100 for anything else.
-fn number(query: &str, name: &str) -> Result<Option<i64>, Response> {
+pub(super) fn number(query: &str, name: &str) -> Result<Option<i64>, Response> {
     let Some(v) = query_param(query, name) else {
         return Ok(None);
     };

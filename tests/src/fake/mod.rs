@@ -1,24 +1,30 @@
 //! A fake Binance REST exchange (spot, USD-M and COIN-M klines on one base URL) with
 //! deterministic candles, fault injection and a request log. See docs/wire-formats.md §2.
 
+mod binance_kinds;
 mod binance_rest;
 mod bybit;
 mod candles;
 mod faults;
+mod funding;
 mod gate;
 mod grid;
 mod http;
 mod log;
 mod okx;
+mod price_kinds;
 mod state;
 #[cfg(test)]
 mod tests_faults;
+#[cfg(test)]
+mod tests_kinds;
 #[cfg(test)]
 mod tests_rest;
 #[cfg(test)]
 mod tests_v5;
 mod v5;
 mod vision;
+mod vision_kinds;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,9 +36,11 @@ use tokio::sync::oneshot;
 pub use bybit::expected_bybit_klines;
 pub use candles::{expected_klines, Market};
 pub use faults::{Fault, RowFault};
+pub use funding::expected_funding;
 pub use grid::interval_ms;
 pub use log::RequestRecord;
 pub use okx::expected_okx_klines;
+pub use price_kinds::{expected_price_klines, PriceKind};
 
 use state::Shared;
 

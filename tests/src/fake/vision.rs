@@ -45,10 +45,11 @@ const DAY_MS: i64 = 86_400_000;
 const CACHE_FILES: usize = 64;
 const CACHE_BYTES: usize = 64 << 20;
 /// Futures files from this date on start with a header row.
-const FUTURES_HEADER_FROM: i64 = 1_640_995_200_000; // 2022-01-01
+pub(super) const FUTURES_HEADER_FROM: i64 = 1_640_995_200_000; // 2022-01-01
 /// Spot files from this date on are stamped in microseconds.
 const SPOT_MICROS_FROM: i64 = 1_735_689_600_000; // 2025-01-01
-const FUTURES_HEADER: &str = "open_time,open,high,low,close,volume,close_time,quote_volume,\
+pub(super) const FUTURES_HEADER: &str =
+    "open_time,open,high,low,close,volume,close_time,quote_volume,\
                               count,taker_buy_volume,taker_buy_quote_volume,ignore";
 const LISTING_PATH: &str = "/data.binance.vision";
 /// S3 ListObjects pages hold at most this many entries.
@@ -71,6 +72,14 @@ pub(crate) struct VisionState {
 }
 
 impl VisionState {
+    /// (withheld, checksum corrupted) for a zip name, for vision_kinds.rs.
+    pub(super) fn switches(&self, zip_name: &str) -> (bool, bool) {
+        (
+            self.withheld.contains(zip_name),
+            self.corrupt.contains(zip_name),
+        )
+    }
+
     fn cached(&self, path: &str) -> Option<Arc<Vec<u8>>> {
         self.cache.get(path).cloned()
     }
@@ -193,6 +202,9 @@ fn answer(shared: &Shared, req: &Request) -> Response {
         return listing(&req.query);
     }
     let key = &req.path[1..];
+    if let Some(resp) = super::vision_kinds::answer(shared, key) {
+        return resp; // fundingRate and mark / index / premium index kline files
+    }
     let Some(file) = VisionFile::parse(key) else {
         return no_such_key(key);
     };
@@ -235,7 +247,7 @@ fn answer(shared: &Shared, req: &Request) -> Response {
 }
 
 /// S3's answer for a key it does not have.
-fn no_such_key(key: &str) -> Response {
+pub(super) fn no_such_key(key: &str) -> Response {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code><Message>The \
          specified key does not exist.</Message><Key>{key}</Key><RequestId>{:016X}</RequestId>\
@@ -353,7 +365,6 @@ impl VisionFile {
         mutated: Option<RowFault>,
         cells: &[(usize, usize, String)],
     ) -> Vec<u8> {
-        use zip::write::SimpleFileOptions;
         let mut csv = edit_cells(&self.csv(), cells);
         if let Some(fault) = mutated {
             csv = fault.apply_csv(&csv);
@@ -366,15 +377,21 @@ impl VisionFile {
             csv.insert_str(at, "1,2,3\n");
         }
         let entry = format!("{}.csv", self.zip_name.trim_end_matches(".zip"));
-        let mut w = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(csv.len() / 3 + 256)));
-        let options = SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .compression_level(Some(1))
-            .last_modified_time(zip::DateTime::default());
-        w.start_file(entry, options).expect("in-memory zip");
-        w.write_all(csv.as_bytes()).expect("in-memory zip");
-        w.finish().expect("in-memory zip").into_inner()
+        zip_one(&entry, &csv)
     }
+}
+
+/// A zip holding one CSV entry, as Vision's files (also for vision_kinds.rs).
+pub(super) fn zip_one(entry: &str, csv: &str) -> Vec<u8> {
+    use zip::write::SimpleFileOptions;
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(csv.len() / 3 + 256)));
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .last_modified_time(zip::DateTime::default());
+    w.start_file(entry, options).expect("in-memory zip");
+    w.write_all(csv.as_bytes()).expect("in-memory zip");
+    w.finish().expect("in-memory zip").into_inner()
 }
 
 /// `csv` with each (data row, column, text) edit made; a header row is not counted.
@@ -397,7 +414,7 @@ fn edit_cells(csv: &str, cells: &[(usize, usize, String)]) -> String {
 }
 
 /// `YYYY-MM-DD` (daily) or `YYYY-MM` (monthly): (start, end, even) of the period.
-fn parse_date(date: &str, monthly: bool) -> Option<(i64, i64, bool)> {
+pub(super) fn parse_date(date: &str, monthly: bool) -> Option<(i64, i64, bool)> {
     let num = |s: &str| -> Option<i64> {
         (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
     };
@@ -433,7 +450,7 @@ fn next_month(t: i64) -> i64 {
     Step::Month.next(month_start(t))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

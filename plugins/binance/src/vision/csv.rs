@@ -5,6 +5,7 @@
 //! row (futures files from ~2022 on) is recognised by content: a first field that is not a
 //! number. Times in microseconds (spot from 2025 on) are told by magnitude, per value, and
 //! converted to milliseconds. A one-line file (1d) and a missing trailing newline are fine.
+//! Mark, index and premium index files (`ohlc_only`): the volume cells are not read (0).
 
 use std::io::BufRead;
 
@@ -15,8 +16,8 @@ use dsm_sdk::{Kline, ProviderError};
 /// Column 11 ("ignore") is not read; a row needs the first 11.
 const COLUMNS: usize = 11;
 
-/// One CSV row as a candle.
-pub fn parse_row(line: &str) -> Result<Kline, ProviderError> {
+/// One CSV row as a candle; `ohlc_only`: the volume cells are not read (set to 0).
+pub fn parse_row(line: &str, ohlc_only: bool) -> Result<Kline, ProviderError> {
     let f = leading_fields::<COLUMNS>(line)?;
     // Column names are formatted only on error: this runs for every row of every file.
     let dec = |i: usize, name: &str| match f[i].trim().parse::<f64>() {
@@ -27,6 +28,18 @@ pub fn parse_row(line: &str) -> Result<Kline, ProviderError> {
         Ok(v) => Ok(epoch_to_ms(v)),
         Err(_) => integer(f[i], &format!("column {i} ({name})")).map(epoch_to_ms),
     };
+    if ohlc_only {
+        return Ok(Kline {
+            open_time: time(0, "open time")?,
+            open: dec(1, "open")?,
+            high: dec(2, "high")?,
+            low: dec(3, "low")?,
+            close: dec(4, "close")?,
+            close_time: time(6, "close time")?,
+            trades: unsigned(f[8], "column 8 (number of basic data)")?,
+            ..Kline::default()
+        });
+    }
     Ok(Kline {
         open_time: time(0, "open time")?,
         open: dec(1, "open")?,
@@ -48,6 +61,7 @@ pub fn parse_file(
     reader: &mut dyn BufRead,
     file: &str,
     capacity: usize,
+    ohlc_only: bool,
 ) -> Result<Vec<Kline>, ProviderError> {
     let mut out = Vec::with_capacity(capacity);
     let mut first = true;
@@ -55,7 +69,7 @@ pub fn parse_file(
         if std::mem::take(&mut first) && is_header(line) {
             return Ok(());
         }
-        let k = parse_row(line).map_err(|e| context(e, &format!("{file} line {n}")))?;
+        let k = parse_row(line, ohlc_only).map_err(|e| context(e, &format!("{file} line {n}")))?;
         out.push(k);
         Ok(())
     })?;
@@ -75,7 +89,7 @@ mod tests {
                           taker_buy_volume,taker_buy_quote_volume,ignore";
 
     fn parse(text: &str) -> Result<Vec<Kline>, ProviderError> {
-        parse_file(&mut Cursor::new(text.as_bytes()), "F.csv", 0)
+        parse_file(&mut Cursor::new(text.as_bytes()), "F.csv", 0, false)
     }
 
     #[test]
@@ -137,5 +151,33 @@ mod tests {
         );
         assert!(parse("").unwrap().is_empty());
         assert!(parse(HEADER).unwrap().is_empty());
+    }
+
+    #[test]
+    fn ohlc_only_rows_ignore_the_volume_cells() {
+        // A mark price row: placeholders where klines have volumes, column 8 the count.
+        let row = "1591256460000,9653.29201333,9654.56401333,9653.07367333,9653.07367333,\
+                   0 ,1591256519999,0,60,0,0,0";
+        let k = parse_file(&mut Cursor::new(row), "F.csv", 0, true).unwrap();
+        assert_eq!(
+            k,
+            [Kline {
+                open_time: 1_591_256_460_000,
+                open: 9653.29201333,
+                high: 9654.56401333,
+                low: 9653.07367333,
+                close: 9653.07367333,
+                close_time: 1_591_256_519_999,
+                trades: 60,
+                ..Kline::default()
+            }]
+        );
+        // Premium OHLC are signed fractions.
+        let row = "1591256460000,-0.00042931,0.0001,-0.0005,-0.0004,x,1591256519999,x,12,x,x,x";
+        let k = parse_file(&mut Cursor::new(row), "F.csv", 0, true).unwrap();
+        assert_eq!(
+            (k[0].open, k[0].trades, k[0].volume),
+            (-0.00042931, 12, 0.0)
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! can fill it from REST and tell the user. Only cancellation, a rate limit the client gave
 //! up on, and internal failures end the whole fetch.
 
+use std::io::BufRead;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -16,8 +17,9 @@ use dsm_plugin_kit::HttpClient;
 use dsm_sdk::{plugin::Host, ErrorKind, Kline, LogLevel, ProviderError};
 
 use super::csv::parse_file;
-use super::paths::VisionFile;
+use super::paths::{Names, VisionFile};
 use crate::markets::Market;
+use crate::series::Series;
 
 /// Largest zip downloaded. The biggest kline files are days of 1s (a few MB); 64 MiB is
 /// ten times that and keeps a bad answer from filling memory.
@@ -30,8 +32,10 @@ pub struct Vision {
     /// Base URL without a trailing slash.
     pub base_url: String,
     pub market: Market,
+    /// Which candle files (klines, mark, ...); funding files ignore it.
+    pub series: Series,
     pub symbol: String,
-    /// dsm interval name (`1M`, not Vision's `1mo`).
+    /// dsm interval name (`1M`, not Vision's `1mo`); empty for funding.
     pub interval: String,
     /// HTTP requests of this fetch, retries and failed attempts included.
     pub requests: AtomicU64,
@@ -64,24 +68,20 @@ fn fatal(e: &ProviderError) -> bool {
 }
 
 impl Vision {
+    fn names(&self) -> Names<'_> {
+        Names {
+            series: self.series,
+            symbol: &self.symbol,
+            interval: &self.interval,
+        }
+    }
+
     pub fn daily(&self, day_ms: i64) -> VisionFile {
-        VisionFile::daily(
-            &self.base_url,
-            self.market,
-            &self.symbol,
-            &self.interval,
-            day_ms,
-        )
+        VisionFile::daily(&self.base_url, self.market, &self.names(), day_ms)
     }
 
     pub fn monthly(&self, month_ms: i64) -> VisionFile {
-        VisionFile::monthly(
-            &self.base_url,
-            self.market,
-            &self.symbol,
-            &self.interval,
-            month_ms,
-        )
+        VisionFile::monthly(&self.base_url, self.market, &self.names(), month_ms)
     }
 
     /// GET `url`: the body of a 2xx, a [`Problem`] for anything else that concerns this
@@ -129,13 +129,41 @@ impl Vision {
         Ok(Err(Problem::Unusable(why)))
     }
 
-    /// The candles of `file`, verified against its CHECKSUM, in file order.
+    /// The candles of `file`, verified against its CHECKSUM, sorted and unique.
     /// `capacity`: the rows expected, to size the vector.
     pub async fn file(
         self: &Arc<Self>,
         file: &VisionFile,
         capacity: usize,
     ) -> Result<Result<Vec<Kline>, Problem>, ProviderError> {
+        let (me, name) = (self.clone(), file.name.clone());
+        let ohlc_only = self.series.ohlc_only();
+        self.decoded(file, move |r, entry| {
+            let mut klines = parse_file(r, entry, capacity, ohlc_only)?;
+            // Out of order or repeated rows: sorted, exact repeats dropped, conflicts
+            // make the file unusable (see `ascending`).
+            let fixed = ascending(&mut klines, &format!("{name} ({entry})"))?;
+            if fixed != Reordered::default() {
+                me.host.log(
+                    LogLevel::WARN,
+                    &format!(
+                        "Binance Vision {name}: rows out of order: {}, exact repeats dropped: {}",
+                        fixed.sorted, fixed.duplicates
+                    ),
+                );
+            }
+            Ok(klines)
+        })
+        .await
+    }
+
+    /// `file` downloaded, verified against its CHECKSUM, unzipped and read by `decode`
+    /// (given the CSV and its entry name), off the runtime's workers.
+    pub async fn decoded<T: Send + 'static>(
+        self: &Arc<Self>,
+        file: &VisionFile,
+        decode: impl FnOnce(&mut dyn BufRead, &str) -> Result<T, ProviderError> + Send + 'static,
+    ) -> Result<Result<T, Problem>, ProviderError> {
         dsm_plugin_kit::cancel::check(&self.host)?;
         let zip = match self.get(&file.url, &file.name, MAX_ZIP_BYTES).await? {
             Ok(zip) => zip,
@@ -160,22 +188,7 @@ impl Vision {
         let decoded = tokio::task::spawn_blocking(move || {
             verify_with_checksum_file(&zip, &sum, &file.name)?;
             let entry = file.entry();
-            let mut klines = read_entry(&zip, &file.name, &entry, &me.limits, |r| {
-                parse_file(r, &entry, capacity)
-            })?;
-            // Out of order or repeated rows: sorted, exact repeats dropped, conflicts
-            // make the file unusable (see `ascending`).
-            let fixed = ascending(&mut klines, &format!("{} ({entry})", file.name))?;
-            if fixed != Reordered::default() {
-                me.host.log(
-                    LogLevel::WARN,
-                    &format!(
-                        "Binance Vision {}: rows out of order: {}, exact repeats dropped: {}",
-                        file.name, fixed.sorted, fixed.duplicates
-                    ),
-                );
-            }
-            Ok(klines)
+            read_entry(&zip, &file.name, &entry, &me.limits, |r| decode(r, &entry))
         })
         .await
         .map_err(|e| {
@@ -185,9 +198,18 @@ impl Vision {
             )
         })?;
         match decoded {
-            Ok(klines) => Ok(Ok(klines)),
+            Ok(rows) => Ok(Ok(rows)),
             Err(e) if fatal(&e) => Err(e),
             Err(e) => Ok(Err(self.logged(Problem::Unusable(e.message.into())))),
+        }
+    }
+
+    /// What the files hold, for log lines: `1h`, `markPriceKlines 1h`, `fundingRate`.
+    fn what(&self) -> String {
+        match (self.interval.is_empty(), self.series) {
+            (true, _) => "fundingRate".into(),
+            (false, Series::Klines) => self.interval.clone(),
+            (false, s) => format!("{} {}", s.vision_dir(), self.interval),
         }
     }
 
@@ -202,7 +224,7 @@ impl Vision {
                 "Binance Vision {} {} {}: {}",
                 self.market.id(),
                 self.symbol,
-                self.interval,
+                self.what(),
                 p.reason()
             ),
         );

@@ -1,5 +1,6 @@
-//! The Binance Vision archive source (data.binance.vision): klines from daily and monthly
-//! zip files, verified against their CHECKSUM files.
+//! The Binance Vision archive source (data.binance.vision): klines (and mark, index and
+//! premium index klines, by the fetch's `Series`) from daily and monthly zip files,
+//! verified against their CHECKSUM files. Funding files: `crate::funding::archive`.
 //!
 //! - [`plan`]: which files serve the range (whole past months: monthly files, falling back
 //!   to daily ones; other days: daily files; 3d/1w/1M: monthly only; 1s: daily only);
