@@ -3,26 +3,39 @@
 use std::process::ExitCode;
 
 use dsm_core::cache::{Cache, Filter, TempState};
-use dsm_core::DsmError;
+use dsm_core::{DataKind, DsmError};
 
 use crate::cli::{CacheArgs, CacheCommand, Cli, FilterArgs};
 
 pub fn run(cli: &Cli, args: &CacheArgs) -> Result<ExitCode, DsmError> {
     let cache = Cache::new(cli.cache_dir.clone().unwrap_or_else(Cache::default_dir));
     match &args.command {
-        CacheCommand::Ls(f) => ls(&cache, &filter(f)),
-        CacheCommand::Verify(v) => verify(&cache, &filter(&v.filter), v.fix),
-        CacheCommand::Clear(f) => clear(&cache, &filter(f)),
+        CacheCommand::Ls(f) => ls(&cache, &filter(f)?),
+        CacheCommand::Verify(v) => verify(&cache, &filter(&v.filter)?, v.fix),
+        CacheCommand::Clear(f) => clear(&cache, &filter(f)?),
     }
 }
 
-fn filter(f: &FilterArgs) -> Filter {
-    Filter {
+fn filter(f: &FilterArgs) -> Result<Filter, DsmError> {
+    let kind = f
+        .kind
+        .as_deref()
+        .map(|k| {
+            DataKind::parse(k).ok_or_else(|| {
+                DsmError::InvalidInput(format!(
+                    "unknown kind {k:?}; use one of: {}",
+                    DataKind::names().join(", ")
+                ))
+            })
+        })
+        .transpose()?;
+    Ok(Filter {
         provider: f.provider.clone(),
         market: f.market.clone(),
         symbol: f.symbol.as_ref().map(|s| s.to_ascii_uppercase()),
         interval: f.interval.clone(),
-    }
+        kind,
+    })
 }
 
 fn ls(cache: &Cache, filter: &Filter) -> Result<ExitCode, DsmError> {

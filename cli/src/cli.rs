@@ -87,7 +87,7 @@ pub struct CacheArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum CacheCommand {
-    /// What is cached, per provider/market/symbol/interval: periods, rows, bytes, range.
+    /// What is cached, per provider/market/kind/symbol/interval: periods, rows, bytes, range.
     Ls(FilterArgs),
     /// Check every cache file (checksum, identity, every candle); list temporary files;
     /// exit 1 if a file is bad.
@@ -110,6 +110,9 @@ pub struct FilterArgs {
     /// Only this interval, e.g. 1h.
     #[arg(short, long)]
     pub interval: Option<String>,
+    /// Only this data kind, e.g. funding.
+    #[arg(short, long)]
+    pub kind: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -361,4 +361,16 @@ fn trades_keep_every_trade_of_a_millisecond_and_metrics_follow_their_grid() {
             "testplug/spot/trades/TEST/2024-01-01.arrow",
         ]
     );
+    // The cache commands filter by kind.
+    let ls = dsm_in(&cache, &["cache", "ls", "--kind", "metrics"]);
+    assert_eq!(stdout(&ls).lines().count(), 2, "{}", stdout(&ls));
+    let clear = dsm_in(&cache, &["cache", "clear", "-k", "trades"]);
+    assert!(clear.status.success(), "{}", stderr(&clear));
+    assert_eq!(
+        cache_files(&cache),
+        ["testplug/spot/metrics/TEST/2024-01-01.arrow"]
+    );
+    let bad = dsm_in(&cache, &["cache", "ls", "-k", "candlesticks"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("unknown kind"), "{}", stderr(&bad));
 }

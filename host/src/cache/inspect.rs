@@ -24,6 +24,8 @@ pub struct Filter {
     pub symbol: Option<String>,
     /// Only this interval.
     pub interval: Option<String>,
+    /// Only this data kind.
+    pub kind: Option<DataKind>,
 }
 
 impl Filter {
@@ -35,6 +37,7 @@ impl Filter {
         };
         ci(&self.provider, &key.provider)
             && ci(&self.market, &key.market)
+            && self.kind.is_none_or(|k| k == key.kind)
             && ci(&self.symbol, &key.symbol)
             && self
                 .interval
