@@ -15,7 +15,7 @@
 //!   [`symbol`]: splitting `BTCUSDT` into base and quote; [`manifest`]: the plugin's own
 //!   manifest.json, the one source of its markets' intervals, aliases and page sizes;
 //! - other data kinds: [`kinds`] (a request's kind against the manifest), [`funding`]
-//!   (funding history paged backwards, delivered as one batch).
+//!   (funding history paged backwards, delivered as one batch), [`fields`] (object rows).
 //!
 //! Exchange specifics (URLs, weights, error codes, columns) stay in the plugins.
 
@@ -26,6 +26,7 @@ pub mod checksum;
 pub mod core;
 pub mod csv;
 pub mod deliver;
+pub mod fields;
 pub mod funding;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
