@@ -3,13 +3,16 @@
 
 mod binance_rest;
 mod bybit;
+mod bybit_funding;
 mod candles;
+mod derivs;
 mod faults;
 mod gate;
 mod grid;
 mod http;
 mod log;
 mod okx;
+mod okx_funding;
 mod state;
 #[cfg(test)]
 mod tests_faults;
@@ -27,12 +30,14 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-pub use bybit::expected_bybit_klines;
+pub use bybit::{expected_bybit_candles, expected_bybit_klines};
+pub use bybit_funding::expected_bybit_funding;
 pub use candles::{expected_klines, Market};
 pub use faults::{Fault, RowFault};
 pub use grid::interval_ms;
 pub use log::RequestRecord;
-pub use okx::expected_okx_klines;
+pub use okx::{expected_okx_candles, expected_okx_klines};
+pub use okx_funding::{expected_okx_funding, okx_realized_rate_is_empty, OKX_FUNDING_DEPTH_MS};
 
 use state::Shared;
 
