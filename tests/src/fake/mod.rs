@@ -17,6 +17,8 @@ mod state;
 #[cfg(test)]
 mod tests_faults;
 #[cfg(test)]
+mod tests_kinds;
+#[cfg(test)]
 mod tests_rest;
 #[cfg(test)]
 mod tests_v5;
