@@ -64,7 +64,7 @@ pub(crate) fn rate_units(key: &str, t: i64) -> i128 {
 
 /// A hash-chosen one in `n` of a series' settlements (for occasional quirks).
 pub(crate) fn one_in(key: &str, t: i64, n: u64) -> bool {
-    mix(fnv1a(key.as_bytes()).rotate_left(7) ^ t as u64) % n == 0
+    mix(fnv1a(key.as_bytes()).rotate_left(7) ^ t as u64).is_multiple_of(n)
 }
 
 /// Decimal text with trailing zeros (and a bare point) removed, as Bybit prints rates.
