@@ -235,3 +235,34 @@ fn kinds_a_market_lacks_are_refused_naming_where_they_are() {
     report.unwrap();
     assert!(out.klines() == expected_bybit_klines("spot", "BTCUSDT", "1h", range.0, range.1));
 }
+
+#[test]
+fn funding_errors_and_the_throttle_answer() {
+    let (p, fake) = setup();
+    let range = (JAN1, JAN1 + 10 * DAY_MS);
+    let e = fetch(
+        &p,
+        &request(DataKind::FUNDING, "linear", "DOGEUSDT", "", range),
+    )
+    .0
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::INVALID_SYMBOL);
+    assert!(e.message.contains("does not know symbol DOGEUSDT"), "{e}");
+    // 10006 on the funding path is waited out like on klines.
+    fake.clear_requests();
+    fake.push_faults(
+        FUNDING,
+        [dsm_tests::fake::Fault::BybitRetCode {
+            code: 10006,
+            msg: "Too many visits!".into(),
+        }],
+    );
+    let (report, out) = fetch(
+        &p,
+        &request(DataKind::FUNDING, "linear", "ETHUSDT", "", range),
+    );
+    let report = report.unwrap();
+    assert_eq!(out.funding_rates().len(), 30, "10 days of 8 h");
+    assert_eq!(on(&fake, FUNDING).len(), 2);
+    assert_eq!(report.requests, 2, "the retry is counted");
+}

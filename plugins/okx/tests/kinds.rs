@@ -267,3 +267,40 @@ fn kinds_a_market_lacks_are_refused_naming_where_they_are() {
     );
     assert!(fake.requests().is_empty(), "refused before any request");
 }
+
+#[test]
+fn funding_errors_and_the_rate_limit_answer() {
+    let (p, fake) = setup();
+    let now = now_ms();
+    let range = (now - 10 * DAY_MS, now);
+    let e = fetch(
+        &p,
+        &request(DataKind::FUNDING, "swap", "DOGE-USDT-SWAP", "", range),
+    )
+    .0
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::INVALID_SYMBOL);
+    assert!(e.message.contains("no instrument DOGE-USDT-SWAP"), "{e}");
+    // 50011 (HTTP 429) on the funding path is waited out like on candles.
+    fake.clear_requests();
+    fake.push_faults(
+        FUNDING,
+        [dsm_tests::fake::Fault::OkxError {
+            status: 429,
+            code: 50011,
+            msg: "Too Many Requests".into(),
+        }],
+    );
+    let (report, out) = fetch(
+        &p,
+        &request(DataKind::FUNDING, "swap", "BTC-USD-SWAP", "", range),
+    );
+    let report = report.unwrap();
+    assert_eq!(
+        out.funding_rates().len(),
+        expected_okx_funding("BTC-USD-SWAP", range.0, range.1).len()
+    );
+    let statuses: Vec<u16> = on(&fake, FUNDING).iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [429, 200]);
+    assert_eq!(report.requests, 2, "the retry is counted");
+}
