@@ -175,7 +175,7 @@ mod tests {
 #[cfg(test)]
 mod fuzz {
     use super::*;
-    use crate::series::KLINES;
+    use crate::series::{INDEX, KLINES, MARK, PREMIUM};
     use dsm_plugin_kit::fuzz::json_row;
     use proptest::prelude::*;
 
@@ -189,9 +189,10 @@ mod fuzz {
         fn fuzz_bybit_rows(
             row in json_row(12),
             iv in prop::sample::select(vec!["1s", "1m", "1h", "1d", "1w", "1M"]),
+            which in 0..4_usize,
         ) {
             let interval = Interval::parse(iv).unwrap();
-            if let Ok(k) = parse_row(&row, interval, &KLINES) {
+            if let Ok(k) = parse_row(&row, interval, [&KLINES, &MARK, &INDEX, &PREMIUM][which]) {
                 prop_assert!([k.open, k.high, k.low, k.close, k.volume]
                     .iter()
                     .all(|v| v.is_finite()));

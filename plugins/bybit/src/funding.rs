@@ -105,3 +105,42 @@ mod tests {
         assert!(e.message.contains("field fundingRate"), "{e}");
     }
 }
+
+/// Funding rows fuzzed: any object of the row's field names (and a lone cell), no panic;
+/// parsed rows hold a finite rate. `PROPTEST_CASES` sets the count.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use dsm_plugin_kit::fuzz::json_cell;
+    use proptest::prelude::*;
+
+    fn json_object() -> impl Strategy<Value = Value> {
+        let names = ["fundingRateTimestamp", "fundingRate", "symbol"];
+        prop_oneof![
+            prop::collection::vec((prop::sample::select(names.to_vec()), json_cell()), 0..6)
+                .prop_map(|fields| {
+                    Value::Object(
+                        fields
+                            .into_iter()
+                            .map(|(k, v)| (k.to_string(), v))
+                            .collect(),
+                    )
+                }),
+            json_cell(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn fuzz_bybit_funding_rows(row in json_object()) {
+            if let Ok(r) = parse_row(&row) {
+                prop_assert!(r.rate.is_finite());
+            }
+        }
+    }
+}

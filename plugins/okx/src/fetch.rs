@@ -241,7 +241,7 @@ mod tests {
 #[cfg(test)]
 mod fuzz {
     use super::*;
-    use crate::series::KLINES;
+    use crate::series::{INDEX, KLINES, MARK};
     use dsm_plugin_kit::fuzz::json_row;
     use proptest::prelude::*;
 
@@ -255,9 +255,10 @@ mod fuzz {
         fn fuzz_okx_rows(
             row in json_row(12),
             iv in prop::sample::select(vec!["1s", "1m", "1h", "1d", "1w", "1M"]),
+            which in 0..3_usize,
         ) {
             let interval = Interval::parse(iv).unwrap();
-            if let Ok(Some(k)) = parse_row(&row, interval, &KLINES) {
+            if let Ok(Some(k)) = parse_row(&row, interval, [&KLINES, &MARK, &INDEX][which]) {
                 prop_assert!([k.open, k.high, k.low, k.close, k.volume]
                     .iter()
                     .all(|v| v.is_finite()));
