@@ -1,10 +1,12 @@
-//! A fetch from Bybit's `/v5/market/kline`: windows of exactly `1000 x interval`, fetched
-//! concurrently and delivered in order.
+//! A candle fetch from Bybit's `/v5/market/kline` (or the mark, index and premium series,
+//! see series.rs): windows of exactly `1000 x interval`, fetched concurrently and delivered
+//! in order.
 //!
 //! With `start` and `end` Bybit returns the NEWEST `limit` candles of the window, newest
 //! first, so a window that holds at most `limit` candles comes back whole in one request; a
 //! fuller one (never planned) is paged backwards by moving `end`. Rows, all strings:
-//! `[startTime, open, high, low, close, volume, turnover]`. Mapping to [`Kline`]:
+//! `[startTime, open, high, low, close, volume, turnover]` (mark, index, premium: the first
+//! five). Mapping to [`Kline`]:
 //!
 //! | Kline field            | spot / linear           | inverse                        |
 //! |------------------------|-------------------------|--------------------------------|
@@ -12,34 +14,30 @@
 //! | quote_volume           | turnover: quote coin    | turnover: BASE coin            |
 //! | close_time             | next open - 1 (Bybit sends none)                         |
 //! | trades, taker volumes  | 0: Bybit klines do not carry them                        |
+//! | mark/index/premium     | volume and quote_volume 0 (their rows have none)         |
 //!
 //! The still-forming candle comes back like the others; the host leaves it out.
 
-use std::sync::{Arc, LazyLock};
-use std::time::Duration;
+use std::sync::Arc;
 
 use dsm_plugin_kit::pager::{self, Page};
 use dsm_plugin_kit::parse::{ascending, context, decimal_at, int_at};
-use dsm_plugin_kit::{Fetched, HttpClient, Interval, Policy, RateLimiter, Window};
+use dsm_plugin_kit::{Fetched, HttpClient, Interval, Window};
 use dsm_sdk::{ErrorKind, Kline, ProviderError};
 use serde_json::Value;
 
-use crate::errors::{from_response, ret_code, throttled, Asked};
+use crate::api::get_list;
+use crate::errors::Asked;
 use crate::markets::Market;
+use crate::series::Series;
 
-/// Bybit's largest `limit`.
+/// Bybit's largest `limit` (klines, mark, index and premium alike).
 pub const PAGE: u32 = 1000;
-pub const KLINE_PATH: &str = "/v5/market/kline";
-
-/// 600 requests per 5 s per IP, for the whole process (every provider instance shares it).
-static IP_RATE: LazyLock<RateLimiter> =
-    LazyLock::new(|| RateLimiter::new(600, Duration::from_secs(5)));
-/// After a 10006 that names no reset time.
-const THROTTLE_WAIT_MS: u64 = 1_000;
 
 /// Everything a window fetch needs; shared by the concurrent window tasks.
 pub struct Job {
     pub market: Market,
+    pub series: &'static Series,
     /// As the user typed it.
     pub typed: String,
     pub symbol: String,
@@ -54,8 +52,9 @@ impl Job {
     fn url(&self, lo: i64, cursor: i64) -> String {
         // start and end are both inclusive.
         format!(
-            "{}{KLINE_PATH}?category={}&symbol={}&interval={}&start={lo}&end={}&limit={PAGE}",
+            "{}{}?category={}&symbol={}&interval={}&start={lo}&end={}&limit={PAGE}",
             self.base_url,
+            self.series.path,
             self.market.id(),
             self.symbol,
             self.bybit_interval,
@@ -66,75 +65,63 @@ impl Job {
     /// The newest page of candles opening in `[lo, cursor)`.
     async fn page(&self, lo: i64, cursor: i64) -> Result<Page, ProviderError> {
         let url = self.url(lo, cursor);
-        let policy = Policy {
-            rate: Some(&IP_RATE),
-            throttled: Some(&throttled),
-            throttle_wait_ms: Some(THROTTLE_WAIT_MS),
-            ..Policy::default()
-        };
-        let resp = self.http.get_with(&url, &policy).await?;
         let asked = Asked {
             market: self.market,
             typed: &self.typed,
             symbol: &self.symbol,
             interval: &self.interval_name,
         };
-        let doc: Value = match serde_json::from_slice(&resp.body) {
-            Ok(doc) if resp.is_success() => doc,
-            _ => return Err(from_response(&asked, &resp)),
-        };
-        if ret_code(&doc).map(|(c, _)| c) != Some(0) {
-            return Err(from_response(&asked, &resp));
-        }
         let place = format!(
-            "Bybit {} {} {}: GET {url}",
+            "Bybit {} {} {} {}: GET {url}",
             self.market.id(),
             self.symbol,
-            self.interval_name
+            self.interval_name,
+            self.series.kind
         );
-        let rows = doc
-            .pointer("/result/list")
-            .and_then(Value::as_array)
-            .ok_or_else(|| {
-                ProviderError::new(
-                    ErrorKind::PARSE,
-                    format!("{place}: the answer has retCode 0 but no result.list"),
-                )
-            })?;
-        let klines = rows
+        let list = get_list(&self.http, &url, &asked, &place).await?;
+        let mut klines = list
+            .rows
             .iter()
             .enumerate()
             .map(|(i, row)| {
-                parse_row(row, self.interval).map_err(|e| context(e, &format!("{place}: row {i}")))
+                parse_row(row, self.interval, self.series)
+                    .map_err(|e| context(e, &format!("{place}: row {i}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let received = klines.len();
         // Out of order or repeated rows: sorted, exact repeats dropped, conflicts refused.
-        let mut klines = klines;
         ascending(&mut klines, &place)?;
         Ok(Page {
             received,
             klines,
-            requests: u64::from(resp.attempts),
+            requests: list.requests,
         })
     }
 }
 
-/// One row as a candle.
-pub fn parse_row(row: &Value, interval: Interval) -> Result<Kline, ProviderError> {
+/// One row of `series` as a candle.
+pub fn parse_row(row: &Value, interval: Interval, series: &Series) -> Result<Kline, ProviderError> {
     let row = row
         .as_array()
         .ok_or_else(|| ProviderError::new(ErrorKind::PARSE, format!("not an array: {row}")))?;
     let open_time = int_at(row, 0, "startTime")?;
+    let (volume, quote_volume) = if series.volumes {
+        (
+            decimal_at(row, 5, "volume")?,
+            decimal_at(row, 6, "turnover")?,
+        )
+    } else {
+        (0.0, 0.0)
+    };
     Ok(Kline {
         open_time,
         open: decimal_at(row, 1, "open")?,
         high: decimal_at(row, 2, "high")?,
         low: decimal_at(row, 3, "low")?,
         close: decimal_at(row, 4, "close")?,
-        volume: decimal_at(row, 5, "volume")?,
+        volume,
         close_time: interval.next(open_time) - 1,
-        quote_volume: decimal_at(row, 6, "turnover")?,
+        quote_volume,
         trades: 0,
         taker_buy_base_volume: 0.0,
         taker_buy_quote_volume: 0.0,
@@ -150,6 +137,7 @@ pub async fn fetch_window(job: Arc<Job>, w: Window) -> Result<Fetched, ProviderE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::series::KLINES;
 
     #[test]
     fn parses_the_documented_row() {
@@ -158,7 +146,7 @@ mod tests {
             r#"["1670608800000","17071","17073","17027","17055.5","268611","15.74462667"]"#,
         )
         .unwrap();
-        let k = parse_row(&row, Interval::parse("1h").unwrap()).unwrap();
+        let k = parse_row(&row, Interval::parse("1h").unwrap(), &KLINES).unwrap();
         assert_eq!(
             k,
             Kline {
@@ -176,7 +164,7 @@ mod tests {
             }
         );
         let bad: Value = serde_json::from_str(r#"["1","1","1","1","1","1"]"#).unwrap();
-        let e = parse_row(&bad, Interval::parse("1h").unwrap()).unwrap_err();
+        let e = parse_row(&bad, Interval::parse("1h").unwrap(), &KLINES).unwrap_err();
         assert!(e.message.contains("column 6 (turnover) is missing"), "{e}");
     }
 }
@@ -187,6 +175,7 @@ mod tests {
 #[cfg(test)]
 mod fuzz {
     use super::*;
+    use crate::series::{INDEX, KLINES, MARK, PREMIUM};
     use dsm_plugin_kit::fuzz::json_row;
     use proptest::prelude::*;
 
@@ -200,9 +189,10 @@ mod fuzz {
         fn fuzz_bybit_rows(
             row in json_row(12),
             iv in prop::sample::select(vec!["1s", "1m", "1h", "1d", "1w", "1M"]),
+            which in 0..4_usize,
         ) {
             let interval = Interval::parse(iv).unwrap();
-            if let Ok(k) = parse_row(&row, interval) {
+            if let Ok(k) = parse_row(&row, interval, [&KLINES, &MARK, &INDEX, &PREMIUM][which]) {
                 prop_assert!([k.open, k.high, k.low, k.close, k.volume]
                     .iter()
                     .all(|v| v.is_finite()));

@@ -1,20 +1,28 @@
 //! dsm plugin for Bybit (v5 REST): spot, linear and inverse klines from
-//! `/v5/market/kline`. No archive source. See fetch.rs for the windows and the column
-//! mapping, markets.rs for symbol forms, errors.rs for retCodes and the 403 ban.
+//! `/v5/market/kline`; for linear and inverse also funding history (funding.rs) and mark,
+//! index and (linear) premium index klines (series.rs). No archive source. See fetch.rs for
+//! the windows and the column mapping, markets.rs for symbol forms, errors.rs for retCodes
+//! and the 403 ban.
 
+mod api;
 mod errors;
 pub mod fetch;
+pub mod funding;
 mod markets;
+pub mod series;
 
 use std::sync::Arc;
 
-use dsm_plugin_kit::{deliver, request, window, Core, Out};
+use dsm_plugin_kit::{
+    deliver, funding as kit_funding, kinds, request, window, Core, FundingOut, Out,
+};
 use dsm_sdk::{
-    plugin::{Host, Plugin, Sink},
-    FetchReport, FetchRequest, ProviderConfig, ProviderError,
+    plugin::{DataOut, Host, Plugin, Sink},
+    DataKind, DataRequest, FetchReport, FetchRequest, ProviderConfig, ProviderError,
 };
 
 pub use markets::Market;
+use series::Series;
 
 /// Endpoint key of the REST API (`DSM_BYBIT_URL` / `DSM_BYBIT_REST_URL`).
 pub const ENDPOINT: &str = "rest";
@@ -34,24 +42,51 @@ impl BybitProvider {
             .to_string()
     }
 
-    /// The fetch, with batches going to `out` (the host's sink, or a test collector).
+    /// The klines fetch, with batches going to `out` (the host's sink, or a test collector).
     pub fn fetch_into(
         &self,
         req: &FetchRequest,
         out: &mut dyn Out,
     ) -> Result<FetchReport, ProviderError> {
-        let market = Market::from_name(&req.market).ok_or_else(|| {
-            request::unknown_market("Bybit", &req.market, &["spot", "linear", "inverse"])
-        })?;
+        let market = market_of(&req.market)?;
+        self.fetch_candles(req, market, &series::KLINES, market.intervals(), out)
+    }
+
+    /// A fetch of any kind, with rows going to `out` (the host's sink, or a test collector):
+    /// dispatched by the kind, which the market must list in the manifest.
+    pub fn fetch_data_into<O: Out + FundingOut>(
+        &self,
+        req: &DataRequest,
+        out: &mut O,
+    ) -> Result<FetchReport, ProviderError> {
+        let market = market_of(&req.market)?;
+        let offer = kinds::offer("Bybit", markets::manifest(), market.info(), req.kind)?;
+        if req.kind == DataKind::FUNDING {
+            return self.fetch_funding(req, market, out);
+        }
+        let series = Series::of(req.kind).expect("the manifest lists kinds Bybit has a series of");
+        self.fetch_candles(&kinds::as_fetch(req), market, series, &offer.intervals, out)
+    }
+
+    /// Candles of `series` for `req`, whose interval must be one of `intervals`.
+    fn fetch_candles(
+        &self,
+        req: &FetchRequest,
+        market: Market,
+        series: &'static Series,
+        intervals: &[String],
+        out: &mut dyn Out,
+    ) -> Result<FetchReport, ProviderError> {
         let place = format!("Bybit {}", market.id());
         let name = req.interval.as_str();
-        let interval = request::interval_in(&place, name, market.intervals())?;
+        let interval = request::interval_in(&place, name, intervals)?;
         let bybit_interval = markets::bybit_interval(name).expect("every listed interval maps");
         request::symbol_chars(&place, &req.symbol, market.symbol_example())?;
         request::live_only("Bybit", req.source)?;
         request::non_empty_range(req)?;
         let job = Arc::new(fetch::Job {
             market,
+            series,
             typed: req.symbol.to_string(),
             symbol: market.symbol(&req.symbol),
             interval_name: name.to_string(),
@@ -70,6 +105,29 @@ impl BybitProvider {
             out,
             |w| fetch::fetch_window(job.clone(), w),
         ))?
+    }
+
+    /// Funding rates over `req`'s range, as one batch.
+    fn fetch_funding(
+        &self,
+        req: &DataRequest,
+        market: Market,
+        out: &mut dyn FundingOut,
+    ) -> Result<FetchReport, ProviderError> {
+        let place = format!("Bybit {}", market.id());
+        request::symbol_chars(&place, &req.symbol, market.symbol_example())?;
+        request::live_only("Bybit", req.source)?;
+        request::non_empty_range(&kinds::as_fetch(req))?;
+        let job = funding::Job {
+            market,
+            typed: req.symbol.to_string(),
+            symbol: market.symbol(&req.symbol),
+            base_url: self.base_url(),
+            http: self.core.http()?,
+        };
+        let (start, end) = (req.start_ms, req.end_ms);
+        let (rows, requests) = self.core.block_on(job.fetch(start, end))??;
+        kit_funding::deliver(out, rows, (start, end), (start, end), requests, Vec::new())
     }
 
     /// Whether the runtime has started (it starts on the first fetch).
@@ -92,6 +150,19 @@ impl Plugin for BybitProvider {
     ) -> Result<FetchReport, ProviderError> {
         self.fetch_into(req, sink)
     }
+
+    fn fetch_data(
+        &self,
+        req: &DataRequest,
+        sink: &mut DataOut<'_, '_>,
+    ) -> Result<FetchReport, ProviderError> {
+        self.fetch_data_into(req, sink)
+    }
+}
+
+fn market_of(name: &str) -> Result<Market, ProviderError> {
+    Market::from_name(name)
+        .ok_or_else(|| request::unknown_market("Bybit", name, &["spot", "linear", "inverse"]))
 }
 
 dsm_sdk::export_provider! {

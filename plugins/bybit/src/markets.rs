@@ -2,7 +2,7 @@
 
 use dsm_plugin_kit::manifest::EmbeddedManifest;
 use dsm_plugin_kit::symbol::{split_separated, QUOTE_ASSETS};
-use dsm_sdk::MarketInfo;
+use dsm_sdk::{MarketInfo, PluginInfo};
 
 /// The one source of the markets' aliases, intervals and symbol examples.
 static MANIFEST: EmbeddedManifest = EmbeddedManifest::new(include_str!("../manifest.json"));
@@ -23,6 +23,11 @@ const INTERVALS: [(&str, &str); 13] = [
     ("1w", "W"),
     ("1M", "M"),
 ];
+
+/// The whole manifest (for the kinds each market serves).
+pub fn manifest() -> &'static PluginInfo {
+    MANIFEST.info()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Market {
@@ -106,7 +111,31 @@ mod tests {
             for iv in m.intervals() {
                 assert!(bybit_interval(iv).is_some(), "{iv}");
             }
+            for offer in listed.offers() {
+                assert!(!offer.archive);
+                for iv in &offer.intervals {
+                    assert!(m.intervals().contains(iv), "{iv}");
+                }
+                let series = crate::series::Series::of(offer.kind);
+                assert_eq!(
+                    series.is_some(),
+                    offer.kind.has_interval(),
+                    "{}",
+                    offer.kind
+                );
+            }
         }
+        let kinds =
+            |m: Market| -> Vec<&str> { m.info().offers().iter().map(|o| o.kind.name()).collect() };
+        assert_eq!(kinds(Market::Spot), ["klines"]);
+        assert_eq!(
+            kinds(Market::Linear),
+            ["klines", "funding", "mark", "index", "premium"]
+        );
+        assert_eq!(
+            kinds(Market::Inverse),
+            ["klines", "funding", "mark", "index"]
+        );
         assert_eq!(Market::from_name("USDT_PERP"), Some(Market::Linear));
         assert_eq!(Market::from_name("option"), None);
         assert_eq!(Market::Inverse.symbol_example(), "BTCUSD");

@@ -14,7 +14,9 @@
 //! - [`pager`]: paging newest-first APIs backwards; [`deliver`]: the `Out` a fetch writes
 //!   to and ordered delivery of fetched windows; [`request`]: common request checks;
 //!   [`symbol`]: splitting `BTCUSDT` into base and quote; [`manifest`]: the plugin's own
-//!   manifest.json, the one source of its markets' intervals, aliases and page sizes.
+//!   manifest.json, the one source of its markets' intervals, aliases and page sizes;
+//! - other data kinds: [`kinds`] (a request's kind against the manifest), [`funding`]
+//!   (funding history paged backwards, delivered as one batch), [`fields`] (object rows).
 //!
 //! Exchange specifics (URLs, weights, error codes, columns) stay in the plugins.
 
@@ -25,11 +27,14 @@ pub mod checksum;
 pub mod core;
 pub mod csv;
 pub mod deliver;
+pub mod fields;
+pub mod funding;
 pub mod funding_rows;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
 pub mod http;
 pub mod interval;
+pub mod kinds;
 pub mod limit;
 pub mod manifest;
 pub mod ordered;

@@ -4,10 +4,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use dsm_sdk::{
-    abi_stable::{sabi_trait::TD_Opaque, std_types::RStr},
-    plugin::Host,
-    FundingBatch, FundingRate, HostServices, HostServices_TO, Kline, KlineBatch, LogLevel,
-    ProviderError,
+    abi_stable::{
+        sabi_trait::TD_Opaque,
+        sabi_types::RMut,
+        std_types::{RResult, RStr},
+    },
+    data_module::DataProviderBox,
+    plugin::{Host, Plugin},
+    DataRequest, DataSink, DataSink_TO, FetchReport, FundingBatch, FundingRate, HostServices,
+    HostServices_TO, Kline, KlineBatch, LogLevel, MetricBatch, ProviderConfig, ProviderError,
+    SinkControl, TradeBatch,
 };
 
 use crate::deliver::{FundingOut, Out};
@@ -101,4 +107,66 @@ impl HostServices for TestHost {
     fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::SeqCst)
     }
+}
+
+/// The host's side of `DataSink`, for tests that call a plugin through the ABI as the host
+/// does (`DataProvider::fetch_data` across abi_stable's types).
+pub struct AbiSink {
+    pub klines: Vec<KlineBatch>,
+    pub funding: Vec<FundingBatch>,
+    pub trades: Vec<TradeBatch>,
+    pub metrics: Vec<MetricBatch>,
+    /// What every push answers.
+    pub answer: SinkControl,
+}
+
+impl Default for AbiSink {
+    fn default() -> Self {
+        AbiSink {
+            klines: Vec::new(),
+            funding: Vec::new(),
+            trades: Vec::new(),
+            metrics: Vec::new(),
+            answer: SinkControl::CONTINUE,
+        }
+    }
+}
+
+impl DataSink for AbiSink {
+    fn push_klines(&mut self, batch: KlineBatch) -> SinkControl {
+        self.klines.push(batch);
+        self.answer
+    }
+    fn push_funding(&mut self, batch: FundingBatch) -> SinkControl {
+        self.funding.push(batch);
+        self.answer
+    }
+    fn push_trades(&mut self, batch: TradeBatch) -> SinkControl {
+        self.trades.push(batch);
+        self.answer
+    }
+    fn push_metrics(&mut self, batch: MetricBatch) -> SinkControl {
+        self.metrics.push(batch);
+        self.answer
+    }
+    fn progress(&mut self, _done_ms: i64, _total_ms: i64) {}
+}
+
+/// Plugin `P`'s data provider made the way `export_provider!`'s constructor makes it.
+pub fn data_provider<P: Plugin>(config: ProviderConfig) -> DataProviderBox {
+    let host = HostServices_TO::from_value(TestHost::new(), TD_Opaque);
+    match dsm_sdk::plugin::new_data_provider::<P>(config, host) {
+        RResult::ROk(p) => p,
+        RResult::RErr(e) => panic!("{e}"),
+    }
+}
+
+/// One `fetch_data` call through the ABI into `sink`.
+pub fn fetch_through_abi(
+    provider: &DataProviderBox,
+    request: &DataRequest,
+    sink: &mut AbiSink,
+) -> Result<FetchReport, ProviderError> {
+    let sink = DataSink_TO::from_ptr(RMut::new(sink), TD_Opaque);
+    provider.fetch_data(request, sink).into_result()
 }

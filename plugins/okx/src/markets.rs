@@ -2,7 +2,7 @@
 
 use dsm_plugin_kit::manifest::EmbeddedManifest;
 use dsm_plugin_kit::symbol::{split_concatenated, split_separated, QUOTE_ASSETS};
-use dsm_sdk::{ErrorKind, MarketInfo, ProviderError};
+use dsm_sdk::{ErrorKind, MarketInfo, PluginInfo, ProviderError};
 
 /// The one source of the markets' aliases, intervals and symbol examples.
 static MANIFEST: EmbeddedManifest = EmbeddedManifest::new(include_str!("../manifest.json"));
@@ -24,6 +24,11 @@ const BARS: [(&str, &str); 13] = [
     ("1w", "1Wutc"),
     ("1M", "1Mutc"),
 ];
+
+/// The whole manifest (for the kinds each market serves).
+pub fn manifest() -> &'static PluginInfo {
+    MANIFEST.info()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Market {
@@ -153,7 +158,20 @@ mod tests {
             for iv in m.intervals() {
                 assert!(bar(iv).is_some(), "{iv}");
             }
+            for offer in listed.offers() {
+                assert!(!offer.archive);
+                for iv in &offer.intervals {
+                    assert!(m.intervals().contains(iv) && bar(iv).is_some(), "{iv}");
+                }
+                let candles = offer.kind.has_interval();
+                let series = crate::series::Series::of(offer.kind);
+                assert_eq!(series.is_some(), candles, "{}", offer.kind);
+            }
         }
+        let kinds =
+            |m: Market| -> Vec<&str> { m.info().offers().iter().map(|o| o.kind.name()).collect() };
+        assert_eq!(kinds(Market::Spot), ["klines"]);
+        assert_eq!(kinds(Market::Swap), ["klines", "funding", "mark", "index"]);
         assert_eq!(Market::from_name("PERP"), Some(Market::Swap));
         assert_eq!(Market::from_name("futures"), None);
         assert_eq!(Market::Swap.symbol_example(), "BTC-USDT-SWAP");

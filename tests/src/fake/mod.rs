@@ -4,7 +4,9 @@
 mod binance_kinds;
 mod binance_rest;
 mod bybit;
+mod bybit_funding;
 mod candles;
+mod derivs;
 mod faults;
 mod funding;
 mod gate;
@@ -12,12 +14,15 @@ mod grid;
 mod http;
 mod log;
 mod okx;
+mod okx_funding;
 mod price_kinds;
 mod state;
 #[cfg(test)]
 mod tests_faults;
 #[cfg(test)]
 mod tests_kinds;
+#[cfg(test)]
+mod tests_kinds_derivs;
 #[cfg(test)]
 mod tests_rest;
 #[cfg(test)]
@@ -33,13 +38,15 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-pub use bybit::expected_bybit_klines;
+pub use bybit::{expected_bybit_candles, expected_bybit_klines};
+pub use bybit_funding::expected_bybit_funding;
 pub use candles::{expected_klines, Market};
 pub use faults::{Fault, RowFault};
 pub use funding::expected_funding;
 pub use grid::interval_ms;
 pub use log::RequestRecord;
-pub use okx::expected_okx_klines;
+pub use okx::{expected_okx_candles, expected_okx_klines};
+pub use okx_funding::{expected_okx_funding, okx_realized_rate_is_empty, OKX_FUNDING_DEPTH_MS};
 pub use price_kinds::{expected_price_klines, PriceKind};
 
 use state::Shared;

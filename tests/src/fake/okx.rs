@@ -6,6 +6,12 @@
 //! confirm "0". Errors: 50014 (instId empty, 400), 51000 (parameter error, 400), 51001
 //! (unknown instrument, HTTP 200 with data []), 50011 (over the rate, 429, no "data").
 //!
+//! Mark and index candles (docs/wire-formats-datasets.md 2.3):
+//! /api/v5/market/history-mark-price-candles (instId a swap, 20 / 2 s) and
+//! /api/v5/market/history-index-candles (instId an index: BTC-USDT, BTC-USD; 10 / 2 s),
+//! limit max 100, the same bars but 1s and the same paging; rows [ts, o, h, l, c, confirm]
+//! with their own prices (the generator seeded with the series). Funding: okx_funding.rs.
+//!
 //! Instruments: BTC-USDT, ETH-USDT (spot), BTC-USDT-SWAP (linear, contract 0.01 BTC),
 //! BTC-USD-SWAP (inverse, contract 100 USD). Candles come from the Binance generator
 //! (candles.rs) seeded with the instId, so they differ from Binance's.
@@ -25,6 +31,62 @@ use super::state::State;
 
 pub(crate) const HISTORY: &str = "/api/v5/market/history-candles";
 pub(crate) const RECENT: &str = "/api/v5/market/candles";
+pub(crate) const MARK_HISTORY: &str = "/api/v5/market/history-mark-price-candles";
+pub(crate) const INDEX_HISTORY: &str = "/api/v5/market/history-index-candles";
+
+/// What a candle endpoint serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Series {
+    Candles,
+    Mark,
+    Index,
+}
+
+/// A candle endpoint: path, rate key and budget per 2 s, largest limit, whether it is a
+/// history endpoint (1s bars; else only the newest 1440 candles), its series.
+struct Endpoint {
+    path: &'static str,
+    key: &'static str,
+    per_2s: usize,
+    max_limit: i64,
+    history: bool,
+    series: Series,
+}
+
+const ENDPOINTS: [Endpoint; 4] = [
+    Endpoint {
+        path: HISTORY,
+        key: "okx-history",
+        per_2s: 20,
+        max_limit: 300,
+        history: true,
+        series: Series::Candles,
+    },
+    Endpoint {
+        path: RECENT,
+        key: "okx-candles",
+        per_2s: 40,
+        max_limit: 300,
+        history: false,
+        series: Series::Candles,
+    },
+    Endpoint {
+        path: MARK_HISTORY,
+        key: "okx-mark",
+        per_2s: 20,
+        max_limit: 100,
+        history: true,
+        series: Series::Mark,
+    },
+    Endpoint {
+        path: INDEX_HISTORY,
+        key: "okx-index",
+        per_2s: 10,
+        max_limit: 100,
+        history: true,
+        series: Series::Index,
+    },
+];
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -35,7 +97,7 @@ const ONE_SECOND_HISTORY_MS: i64 = 90 * DAY_MS;
 
 /// The kinds of instrument, by the generator and the meaning of the volume columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Spot,
     /// USDT-margined swap: vol in contracts of 0.01 base.
     LinearSwap,
@@ -44,7 +106,17 @@ enum Kind {
 }
 
 impl Kind {
-    fn of(inst_id: &str) -> Option<Kind> {
+    /// The instrument of `inst_id` on an endpoint of `series`: mark takes swaps only, index
+    /// takes index ids (the swaps' underlyings).
+    fn on(series: Series, inst_id: &str) -> Option<Kind> {
+        match series {
+            Series::Candles => Kind::of(inst_id),
+            Series::Mark => Kind::of(inst_id).filter(|k| *k != Kind::Spot),
+            Series::Index => Kind::of(&format!("{inst_id}-SWAP")),
+        }
+    }
+
+    pub(crate) fn of(inst_id: &str) -> Option<Kind> {
         Some(match inst_id {
             "BTC-USDT" | "ETH-USDT" => Kind::Spot,
             "BTC-USDT-SWAP" => Kind::LinearSwap,
@@ -53,7 +125,7 @@ impl Kind {
         })
     }
 
-    fn market(self) -> Market {
+    pub(crate) fn market(self) -> Market {
         match self {
             Kind::Spot => Market::Spot,
             Kind::LinearSwap => Market::Um,
@@ -131,7 +203,7 @@ fn bar_of(interval: &str) -> Option<&'static str> {
     })
 }
 
-fn error(status: u16, code: &str, msg: &str) -> Response {
+pub(crate) fn error(status: u16, code: &str, msg: &str) -> Response {
     let msg = serde_json::to_string(msg).expect("a string serializes");
     Response::json(
         status,
@@ -157,24 +229,25 @@ pub(crate) fn fault_error(status: u16, code: u32, msg: &str) -> Response {
 }
 
 pub(crate) fn answer(st: &mut State, req: &Request, now_ms: i64) -> Response {
-    let (key, max, history) = match req.path.as_str() {
-        HISTORY => ("okx-history", 20, true),
-        RECENT => ("okx-candles", 40, false),
-        _ => return error(404, "50000", "Not Found"),
+    if req.path == super::okx_funding::PATH {
+        return super::okx_funding::answer(st, req, now_ms);
+    }
+    let Some(ep) = ENDPOINTS.iter().find(|e| e.path == req.path) else {
+        return error(404, "50000", "Not Found");
     };
     if req.method != "GET" {
         return error(405, "50000", "Method Not Allowed");
     }
-    if st.v5.admit(key, max, 2_000, now_ms).is_err() {
+    if st.v5.admit(ep.key, ep.per_2s, 2_000, now_ms).is_err() {
         return rate_limited();
     }
-    match candles(&req.query, history, now_ms) {
+    match candles(&req.query, ep, now_ms) {
         Ok(body) => Response::json(200, body),
         Err(resp) => resp,
     }
 }
 
-fn number(query: &str, name: &str) -> Result<Option<i64>, Response> {
+pub(crate) fn number(query: &str, name: &str) -> Result<Option<i64>, Response> {
     match query_param(query, name) {
         None => Ok(None),
         Some(v) => match v.parse::<i64>() {
@@ -184,19 +257,23 @@ fn number(query: &str, name: &str) -> Result<Option<i64>, Response> {
     }
 }
 
-fn candles(query: &str, history: bool, now_ms: i64) -> Result<String, Response> {
+fn candles(query: &str, ep: &Endpoint, now_ms: i64) -> Result<String, Response> {
+    let history = ep.history;
     let inst_id = query_param(query, "instId").unwrap_or_default();
     if inst_id.is_empty() {
         return Err(error(400, "50014", "Parameter instId can not be empty"));
     }
     let bar = query_param(query, "bar").unwrap_or_else(|| "1m".into());
-    let step = bar_step(&bar, history).ok_or_else(|| error(400, "51000", "Parameter bar error"))?;
+    // 1s bars: history-candles only.
+    let one_second = history && ep.series == Series::Candles;
+    let step =
+        bar_step(&bar, one_second).ok_or_else(|| error(400, "51000", "Parameter bar error"))?;
     let (after, before) = (number(query, "after")?, number(query, "before")?);
     let limit = number(query, "limit")?.unwrap_or(100);
-    if !(1..=300).contains(&limit) {
+    if !(1..=ep.max_limit).contains(&limit) {
         return Err(error(400, "51000", "Parameter limit error"));
     }
-    let Some(kind) = Kind::of(&inst_id) else {
+    let Some(kind) = Kind::on(ep.series, &inst_id) else {
         return Err(error(200, "51001", "Instrument ID doesn't exist."));
     };
     let mut listing = kind.market().listing_ms();
@@ -220,25 +297,83 @@ fn candles(query: &str, history: bool, now_ms: i64) -> Result<String, Response> 
     let hi = after.map_or(i64::MAX, |a| a.saturating_sub(1));
     let mut out = String::from("{\"code\":\"0\",\"msg\":\"\",\"data\":[");
     if let Some((first, last)) = step.span(lo, hi, listing, now_ms) {
-        let gen = Generator::new(kind.market(), &inst_id, step);
+        let gen = generator(ep.series, kind, &inst_id, step);
         let opens = step.newest(first, last, limit as usize);
         for (i, &t) in opens.iter().rev().enumerate() {
             if i > 0 {
                 out.push(',');
             }
             let row = gen.row(t);
-            let [vol, vol_ccy, vol_quote] = kind.volumes(&row);
             let c = &row.cols;
             let confirm = if step.next(t) > now_ms { "0" } else { "1" };
             let _ = write!(
                 out,
-                "[\"{t}\",\"{}\",\"{}\",\"{}\",\"{}\",\"{vol}\",\"{vol_ccy}\",\"{vol_quote}\",\"{confirm}\"]",
+                "[\"{t}\",\"{}\",\"{}\",\"{}\",\"{}\",",
                 c[0], c[1], c[2], c[3]
             );
+            if ep.series == Series::Candles {
+                let [vol, vol_ccy, vol_quote] = kind.volumes(&row);
+                let _ = write!(out, "\"{vol}\",\"{vol_ccy}\",\"{vol_quote}\",");
+            }
+            let _ = write!(out, "\"{confirm}\"]");
         }
     }
     out.push_str("]}");
     Ok(out)
+}
+
+/// The generator of a series: candles seeded with the instId as ever, mark and index with
+/// their own seeds so their prices differ from the trades'.
+fn generator(series: Series, kind: Kind, inst_id: &str, step: Step) -> Generator {
+    match series {
+        Series::Candles => Generator::new(kind.market(), inst_id, step),
+        Series::Mark => Generator::new(kind.market(), &format!("{inst_id}@okx-mark"), step),
+        Series::Index => Generator::new(kind.market(), &format!("{inst_id}@okx-index"), step),
+    }
+}
+
+/// The mark (`kind` "mark") or index ("index") candles the okx plugin returns for the swap
+/// `inst_id` (its index: the underlying) and a dsm interval over `[start_ms, end_ms)`:
+/// closed ones only, ascending, OHLC only (volumes 0), close_time = next open - 1. Empty
+/// for unknown kinds, instruments or intervals.
+pub fn expected_okx_candles(
+    kind: &str,
+    inst_id: &str,
+    interval: &str,
+    start_ms: i64,
+    end_ms: i64,
+) -> Vec<Kline> {
+    let (series, id) = match kind {
+        "mark" => (Series::Mark, inst_id),
+        "index" => (
+            Series::Index,
+            inst_id.strip_suffix("-SWAP").unwrap_or(inst_id),
+        ),
+        _ => return Vec::new(),
+    };
+    let (Some(k), Some(step)) = (
+        Kind::on(series, id),
+        bar_of(interval).and_then(|b| bar_step(b, false)),
+    ) else {
+        return Vec::new();
+    };
+    let now = super::candles::now_ms();
+    let Some((first, last)) = step.span(start_ms, end_ms - 1, k.market().listing_ms(), now) else {
+        return Vec::new();
+    };
+    let gen = generator(series, k, id, step);
+    step.oldest(first, last, usize::MAX)
+        .into_iter()
+        .filter(|t| step.next(*t) <= now)
+        .map(|t| Kline {
+            volume: 0.0,
+            quote_volume: 0.0,
+            trades: 0,
+            taker_buy_base_volume: 0.0,
+            taker_buy_quote_volume: 0.0,
+            ..gen.row(t).to_kline()
+        })
+        .collect()
 }
 
 /// The candles the okx plugin returns for `inst_id` (OKX's form, e.g. "BTC-USDT-SWAP") and

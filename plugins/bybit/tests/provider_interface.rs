@@ -1,0 +1,103 @@
+//! Bybit's kinds through the provider interface the host calls (`DataProvider::fetch_data` with a
+//! `DataSink` across abi_stable's types), against the fake exchange on 127.0.0.1: funding
+//! arrives through `push_funding`, premium candles through `push_klines`, a sink's STOP ends
+//! the fetch, and a kind the market lacks is an error, not a panic.
+
+use dsm_bybit::BybitProvider;
+use dsm_plugin_kit::testing::{data_provider, fetch_through_abi, AbiSink};
+use dsm_sdk::data_module::DataProviderBox;
+use dsm_sdk::time::{now_ms, DAY_MS};
+use dsm_sdk::{
+    DataKind, DataRequest, Endpoint, ErrorKind, ProviderConfig, SinkControl, SourceKind,
+};
+use dsm_tests::fake::{expected_bybit_candles, expected_bybit_funding, FakeExchange};
+
+fn provider(fake: &FakeExchange) -> DataProviderBox {
+    let config = ProviderConfig {
+        endpoints: vec![Endpoint {
+            key: "rest".into(),
+            url: fake.url().into(),
+        }]
+        .into(),
+        ..ProviderConfig::default()
+    };
+    data_provider::<BybitProvider>(config)
+}
+
+fn request(kind: DataKind, market: &str, interval: &str, range: (i64, i64)) -> DataRequest {
+    DataRequest {
+        kind,
+        market: market.into(),
+        symbol: "BTCUSDT".into(),
+        interval: interval.into(),
+        start_ms: range.0,
+        end_ms: range.1,
+        source: SourceKind::LIVE,
+    }
+}
+
+#[test]
+fn each_kind_arrives_through_its_sink_method() {
+    let fake = FakeExchange::start();
+    let p = provider(&fake);
+    let now = now_ms();
+    let range = (now - 20 * DAY_MS, now - DAY_MS);
+    let mut sink = AbiSink::default();
+    let report = fetch_through_abi(
+        &p,
+        &request(DataKind::FUNDING, "linear", "", range),
+        &mut sink,
+    );
+    let report = report.unwrap();
+    let want = expected_bybit_funding("linear", "BTCUSDT", range.0, range.1);
+    assert_eq!((sink.funding.len(), sink.klines.len()), (1, 0));
+    assert_eq!(sink.funding[0].rows.len(), want.len());
+    assert_eq!(report.klines as usize, want.len());
+
+    let range = (1_704_067_200_000, 1_704_067_200_000 + 3 * DAY_MS);
+    let mut sink = AbiSink::default();
+    fetch_through_abi(
+        &p,
+        &request(DataKind::PREMIUM, "linear", "1h", range),
+        &mut sink,
+    )
+    .unwrap();
+    let got: Vec<_> = sink
+        .klines
+        .iter()
+        .flat_map(|b| b.klines.iter().copied())
+        .collect();
+    assert!(got == expected_bybit_candles("premium", "linear", "BTCUSDT", "1h", range.0, range.1));
+    assert!(sink.funding.is_empty());
+}
+
+#[test]
+fn stop_and_refusals_come_back_as_errors() {
+    let fake = FakeExchange::start();
+    let p = provider(&fake);
+    let now = now_ms();
+    let mut sink = AbiSink {
+        answer: SinkControl::STOP,
+        ..AbiSink::default()
+    };
+    let range = (now - 5 * DAY_MS, now);
+    let e = fetch_through_abi(
+        &p,
+        &request(DataKind::FUNDING, "linear", "", range),
+        &mut sink,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::CANCELLED);
+    let mut sink = AbiSink::default();
+    let e = fetch_through_abi(
+        &p,
+        &request(DataKind::FUNDING, "spot", "", range),
+        &mut sink,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::UNSUPPORTED_SOURCE);
+    assert!(
+        e.message.contains("available on Bybit linear, inverse"),
+        "{e}"
+    );
+}
