@@ -19,6 +19,7 @@ mod tests_rest;
 mod tests_v5;
 mod v5;
 mod vision;
+mod vision_prebuild;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,6 +47,16 @@ pub struct FakeExchange {
     thread: Option<JoinHandle<()>>,
 }
 
+/// How a fake exchange starts.
+#[derive(Debug, Clone, Default)]
+pub struct FakeConfig {
+    /// Port on 127.0.0.1 (0 = a free one).
+    pub port: u16,
+    /// Waited before every response (REST and Vision alike, on top of any delay set per
+    /// path with [`FakeExchange::set_delay`]): a far server, for benchmarks. Zero by default.
+    pub latency: Duration,
+}
+
 impl FakeExchange {
     /// Starts on a free port. Panics if it cannot bind 127.0.0.1.
     pub fn start() -> FakeExchange {
@@ -54,11 +65,19 @@ impl FakeExchange {
 
     /// Starts on `port` (0 = a free port).
     pub fn start_on(port: u16) -> std::io::Result<FakeExchange> {
+        FakeExchange::start_with(FakeConfig {
+            port,
+            ..FakeConfig::default()
+        })
+    }
+
+    /// Starts as `config` says.
+    pub fn start_with(config: FakeConfig) -> std::io::Result<FakeExchange> {
         // Bind synchronously so that errors surface here and the URL is known at once.
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared::with_latency(config.latency));
         let (tx, rx) = oneshot::channel();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
