@@ -13,7 +13,7 @@ pub mod vision;
 
 use std::sync::Arc;
 
-use dsm_plugin_kit::{Core, WeightGate};
+use dsm_plugin_kit::{Concurrency, Core, WeightGate};
 use dsm_sdk::{
     plugin::{Host, Plugin, Sink},
     FetchReport, FetchRequest, ProviderConfig, ProviderError, SourceKind,
@@ -31,6 +31,9 @@ pub struct BinanceProvider {
     core: Core,
     /// One used-weight budget per market (each API host counts its own).
     gates: [Arc<WeightGate>; 3],
+    /// Vision requests in flight at once, and their slots (see [`vision::concurrency`]).
+    archive_concurrency: usize,
+    archive_slots: Arc<Concurrency>,
 }
 
 impl BinanceProvider {
@@ -93,11 +96,34 @@ impl BinanceProvider {
             interval: req.interval.to_string(),
             requests: Default::default(),
             limits: Default::default(),
+            concurrency: self.archive_concurrency,
+            slots: self.archive_slots.clone(),
         });
-        let concurrency = self.core.config.concurrency as usize;
         let range = (req.start_ms, req.end_ms);
-        self.core
-            .block_on(vision::fetch(vision, range, concurrency, out))?
+        self.core.block_on(vision::fetch(vision, range, out))?
+    }
+
+    /// A provider whose archive requests in flight are at most `archive_concurrency`
+    /// (`Plugin::new` reads it from `DSM_BINANCE_ARCHIVE_CONCURRENCY`).
+    pub fn with_archive_concurrency(
+        config: ProviderConfig,
+        host: Host,
+        archive_concurrency: usize,
+    ) -> Self {
+        let gate = |m: Market| {
+            Arc::new(WeightGate::new(
+                USED_WEIGHT_HEADER,
+                m.weight_limit(),
+                HEADROOM_PCT,
+            ))
+        };
+        let archive_concurrency = archive_concurrency.max(1);
+        BinanceProvider {
+            gates: Market::ALL.map(gate),
+            archive_concurrency,
+            archive_slots: Arc::new(Concurrency::new(archive_concurrency as u32)),
+            core: Core::new("binance", env!("CARGO_PKG_VERSION"), config, host),
+        }
     }
 
     /// Whether the runtime has started (it starts on the first fetch).
@@ -108,17 +134,8 @@ impl BinanceProvider {
 
 impl Plugin for BinanceProvider {
     fn new(config: ProviderConfig, host: Host) -> Result<Self, ProviderError> {
-        let gate = |m: Market| {
-            Arc::new(WeightGate::new(
-                USED_WEIGHT_HEADER,
-                m.weight_limit(),
-                HEADROOM_PCT,
-            ))
-        };
-        Ok(BinanceProvider {
-            gates: Market::ALL.map(gate),
-            core: Core::new("binance", env!("CARGO_PKG_VERSION"), config, host),
-        })
+        let archive = vision::concurrency::from_env(|k| std::env::var(k).ok())?;
+        Ok(Self::with_archive_concurrency(config, host, archive))
     }
 
     fn fetch(

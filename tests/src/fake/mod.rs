@@ -144,6 +144,13 @@ impl FakeExchange {
         self.shared.gate.wait_held(timeout)
     }
 
+    /// Waits up to `timeout` until `n` requests are held at once (see
+    /// [`FakeExchange::hold_after`]); how many are held. Held requests are unanswered, so
+    /// `n` held means the client had `n` requests in flight together.
+    pub fn wait_held_count(&self, n: usize, timeout: Duration) -> usize {
+        self.shared.gate.wait_held_count(n, timeout)
+    }
+
     /// Answers the held requests and lets every later one through.
     pub fn release(&self) {
         self.shared.gate.release();
