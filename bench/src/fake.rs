@@ -1,14 +1,11 @@
-//! The fake exchange in its own process, so that its CPU is never counted in dsm's: the
-//! release `fake-exchange` binary, or `dsm-bench fake` (the same library) when Vision's
-//! monthly files must be withheld.
+//! The fake exchange in its own process (the release `fake-exchange` binary), so that its
+//! CPU is never counted in dsm's.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
-
-use dsm_tests::fake::FakeExchange;
 
 /// A running fake exchange process; killed (by its pid) and reaped when dropped.
 pub struct FakeProc {
@@ -93,32 +90,5 @@ impl Drop for FakeProc {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// `dsm-bench fake [--withhold NAME]... --port P`: the fake exchange library in this
-/// process (started by the bench as a child), with Vision files withheld.
-pub fn serve(args: &[String]) -> Result<(), String> {
-    let mut port = 0u16;
-    let mut withhold = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = || it.next().cloned().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--port" => port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
-            "--withhold" => withhold.push(value()?),
-            other => return Err(format!("fake: unknown argument {other:?}")),
-        }
-    }
-    let fx = FakeExchange::start_on(port).map_err(|e| format!("cannot bind: {e}"))?;
-    for name in &withhold {
-        fx.withhold_vision_file(name);
-    }
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", fx.url());
-    let _ = out.flush();
-    drop(out);
-    loop {
-        std::thread::park();
     }
 }

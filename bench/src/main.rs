@@ -5,9 +5,8 @@
 //! cargo build --release --workspace && target/release/dsm-bench [--quick] [--out FILE]
 //! ```
 //!
-//! Subcommands used by the bench itself (each in a fresh process):
-//! `dsm-bench probe KIND ...` (in-process timings) and `dsm-bench fake ...` (a fake exchange
-//! with Vision files withheld).
+//! A subcommand used by the bench itself (in a fresh process each time):
+//! `dsm-bench probe KIND ...` (in-process timings).
 
 mod fake;
 mod measure;
@@ -28,7 +27,6 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("probe") => probe::run(&args[1..]),
-        Some("fake") => fake::serve(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

@@ -7,7 +7,9 @@ use std::fs::File;
 use std::path::Path;
 
 use dsm_sdk::{Manifest, MANIFEST_SYMBOL};
-use object::{read::ReadCache, Object, ObjectSection, ObjectSymbol, ReadRef};
+use object::elf;
+use object::read::elf::{FileHeader, SectionHeader, SectionTable, Sym};
+use object::read::{ReadCache, ReadRef, SectionIndex};
 
 /// Largest manifest accepted; a bigger symbol means a corrupt or hostile file.
 const MAX_MANIFEST: u64 = 256 * 1024;
@@ -152,55 +154,119 @@ fn check_target(head: &[u8]) -> Result<bool, String> {
     Ok(true)
 }
 
-/// The bytes of the manifest symbol in the object file `data` of `len` bytes. Every offset
-/// and size comes from the file, so all arithmetic is checked: a hostile file gets an
-/// error, never a panic or a read elsewhere.
+/// The ELF header type of this host's word size (other sizes are refused before).
+#[cfg(target_pointer_width = "64")]
+type Header = object::elf::FileHeader64<object::Endianness>;
+#[cfg(not(target_pointer_width = "64"))]
+type Header = object::elf::FileHeader32<object::Endianness>;
+type Section = <Header as FileHeader>::SectionHeader;
+
+/// Largest symbol or string table read: real plugins export a few hundred symbols (a few
+/// KB); a larger table means a corrupt or hostile file, refused before any allocation.
+const MAX_TABLE: u64 = 16 << 20;
+
+/// The bytes of the manifest symbol in the ELF file `data` of `len` bytes, reading only the
+/// header, the section table, the dynamic symbol and string tables and the manifest (a few
+/// reads; the static symbol table, often megabytes, is never read). Every offset and size
+/// comes from the file, so all arithmetic is checked: a hostile file gets an error, never a
+/// panic or a read elsewhere.
 fn manifest_bytes<'data, R: ReadRef<'data>>(
     data: R,
     len: u64,
     is_elf: bool,
 ) -> Result<Vec<u8>, String> {
-    let obj = object::File::parse(data).map_err(|e| {
+    let damaged = |e: object::read::Error| {
         if is_elf {
             format!("is a damaged ELF file, truncated or corrupt ({e}); reinstall the plugin")
         } else {
             "is not a shared library; a plugin is a libdsm_<id>.so built with dsm-sdk".to_string()
         }
-    })?;
-    let sym = obj
-        .dynamic_symbols()
-        .find(|s| s.name() == Ok(MANIFEST_SYMBOL))
-        .ok_or_else(|| {
-            format!("exports no {MANIFEST_SYMBOL}: it is not a dsm plugin (build it with dsm_sdk::export_provider!)")
-        })?;
-    if sym.size() == 0 || sym.size() > MAX_MANIFEST {
-        return Err(format!("has a manifest of implausible size {}", sym.size()));
+    };
+    let header = Header::parse(data).map_err(damaged)?;
+    let endian = header.endian().map_err(damaged)?;
+    let sections = header.sections(endian, data).map_err(damaged)?;
+    let (value, size, shndx) = manifest_symbol(&sections, endian, data, len)?;
+    if size == 0 || size > MAX_MANIFEST {
+        return Err(format!("has a manifest of implausible size {size}"));
     }
-    let index = sym
-        .section_index()
-        .ok_or("has a manifest symbol outside any section")?;
-    let section = obj
-        .section_by_index(index)
+    if shndx == elf::SHN_UNDEF || shndx >= elf::SHN_LORESERVE {
+        return Err("has a manifest symbol outside any section".into());
+    }
+    let section = sections
+        .section(SectionIndex(shndx.into()))
         .map_err(|e| format!("has a broken section table: {e}"))?;
     let (sec_offset, sec_size) = section
-        .file_range()
+        .file_range(endian)
         .ok_or("has a manifest in a section with no file data")?;
-    let rel = sym
-        .address()
-        .checked_sub(section.address())
-        .filter(|rel| {
-            rel.checked_add(sym.size())
-                .is_some_and(|end| end <= sec_size)
-        })
+    let rel = value
+        .checked_sub(section.sh_addr(endian).into())
+        .filter(|rel| rel.checked_add(size).is_some_and(|end| end <= sec_size))
         .ok_or("has a manifest symbol outside its section")?;
     let offset = sec_offset
         .checked_add(rel)
-        .filter(|o| o.checked_add(sym.size()).is_some_and(|end| end <= len))
+        .filter(|o| o.checked_add(size).is_some_and(|end| end <= len))
         .ok_or("is too short: the manifest lies past the end of the file (truncated?)")?;
     let bytes = data
-        .read_bytes_at(offset, sym.size())
+        .read_bytes_at(offset, size)
         .map_err(|_| "cannot be read at the manifest's offset (truncated?)".to_string())?;
     Ok(bytes.to_vec())
+}
+
+/// (value, size, section index) of the exported manifest symbol, from the dynamic symbol
+/// table and its string table, each read whole in one go.
+fn manifest_symbol<'data, R: ReadRef<'data>>(
+    sections: &SectionTable<'data, Header, R>,
+    endian: object::Endianness,
+    data: R,
+    len: u64,
+) -> Result<(u64, u64, u16), String> {
+    let missing = || {
+        format!(
+            "exports no {MANIFEST_SYMBOL}: it is not a dsm plugin (build it with dsm_sdk::export_provider!)"
+        )
+    };
+    let dynsym = sections
+        .iter()
+        .find(|s| s.sh_type(endian) == elf::SHT_DYNSYM)
+        .ok_or_else(missing)?;
+    let strtab = sections
+        .section(SectionIndex(dynsym.sh_link(endian) as usize))
+        .map_err(|e| format!("has a broken section table: {e}"))?;
+    let table = |s: &Section| -> Result<&'data [u8], String> {
+        let fits = s
+            .file_range(endian)
+            .is_none_or(|(o, n)| n <= MAX_TABLE && o.checked_add(n).is_some_and(|e| e <= len));
+        if !fits {
+            return Err(
+                "is a damaged ELF file, truncated or corrupt (a symbol table lies \
+                        past its end or is implausibly large); reinstall the plugin"
+                    .into(),
+            );
+        }
+        s.data(endian, data).map_err(|e| {
+            format!("is a damaged ELF file, truncated or corrupt ({e}); reinstall the plugin")
+        })
+    };
+    let syms: &[<Header as FileHeader>::Sym] = object::pod::slice_from_all_bytes(table(dynsym)?)
+        .map_err(|()| {
+            "is a damaged ELF file, truncated or corrupt (a broken dynamic symbol table); \
+             reinstall the plugin"
+                .to_string()
+        })?;
+    let strings = table(strtab)?;
+    let want = MANIFEST_SYMBOL.as_bytes();
+    let named = |sym: &&<Header as FileHeader>::Sym| {
+        let name = strings
+            .get(sym.st_name(endian) as usize..)
+            .unwrap_or_default();
+        name.starts_with(want) && name.get(want.len()) == Some(&0)
+    };
+    let sym = syms.iter().find(named).ok_or_else(missing)?;
+    Ok((
+        sym.st_value(endian).into(),
+        sym.st_size(endian).into(),
+        sym.st_shndx(endian),
+    ))
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]

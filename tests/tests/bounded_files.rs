@@ -45,6 +45,9 @@ fn descriptors_are_bounded_during_a_fetch_and_released_after() {
             }
         })
     };
+    // The archive's own limit, read by the plugin from this process's environment (the
+    // only test of this binary, so no other test reads the environment meanwhile).
+    std::env::set_var("DSM_BINANCE_ARCHIVE_CONCURRENCY", "4");
     let dsm = Dsm::create_with_config(
         config_on(DsmConfig::new("binance", "spot"), &url)
             .plugin_dir(target_dir())
@@ -68,7 +71,7 @@ fn descriptors_are_bounded_during_a_fetch_and_released_after() {
 
     let peak = peak.load(Ordering::Relaxed);
     eprintln!("open files: baseline {baseline}, peak {peak}");
-    // At most: 4 requests in flight + 4 idle connections, the plugin runtime's own
+    // At most: 4 requests in flight (REST or archive, never both at once) + 4 idle connections, the plugin runtime's own
     // descriptors (epoll, wakers), 8 cache writers each with a file and its directory.
     let bound = baseline + 4 + 4 + 8 + 2 * 8;
     assert!(

@@ -2,7 +2,7 @@
 //! failover: a file that comes after retries is used; one that cannot be used is a gap
 //! naming the file and the cause (source archive) or is filled from REST (source auto);
 //! the cache only ever holds valid, whole days. Also: downloads in flight stay within
-//! `concurrency`.
+//! the archive's own concurrency (DSM_BINANCE_ARCHIVE_CONCURRENCY).
 
 mod common;
 
@@ -196,37 +196,75 @@ fn repeated_and_out_of_order_archive_rows_are_put_right_and_conflicts_are_a_gap(
     assert_eq!(assert_cache_valid(cache.path()), 2);
 }
 
+fn february_on_the_cli(url: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let args = [
+        "fetch",
+        "-p",
+        "binance",
+        "-m",
+        "spot",
+        "-s",
+        "BTCUSDT",
+        "-i",
+        "1h",
+        "--start",
+        "2024-02-01",
+        "--end",
+        "2024-03-01",
+        "--source",
+        "archive",
+    ];
+    run_dsm_on(url, &args, env)
+}
+
 #[test]
-fn vision_downloads_in_flight_never_exceed_the_concurrency() {
+fn vision_downloads_in_flight_reach_but_never_exceed_the_archive_concurrency() {
     let fake = FakeExchange::start();
-    let cache = tempfile::tempdir().unwrap();
-    // February 2024 without its monthly file: 29 daily files, all asked for at once by the
-    // daily fallback, each taking 40 ms to answer.
+    // February 2024 without its monthly file: 29 daily files for the daily fallback.
     fake.withhold_vision_file("BTCUSDT-1h-2024-02.zip");
-    for d in 1..=29 {
-        fake.set_delay(&path(&format!("2024-02-{d:02}")), Duration::from_millis(40));
-    }
+    // The monthly pair passes (404); every daily request is then held unanswered until 3
+    // are waiting at once, which only 3 requests in flight together can reach.
+    fake.hold_after(2);
     let url = fake.url();
-    let dsm = dsm_core::Dsm::create_with_config(
-        config_on(dsm_core::DsmConfig::new("binance", "spot"), &url)
-            .plugin_dir(target_dir())
-            .cache_dir(cache.path())
-            .source(SourceMode::Archive)
-            .concurrency(3),
-    )
-    .unwrap();
-    let (s, e) = (ms("2024-02-01"), ms("2024-03-01"));
-    let got = dsm.fetch_market_data("BTCUSDT", "1h", s, e).unwrap();
-    assert!(got.rows == expected_klines(Market::Spot, "BTCUSDT", "1h", s, e));
+    let env = [
+        ("DSM_BINANCE_ARCHIVE_CONCURRENCY", "3"),
+        // REST's own limit does not apply to the archive.
+        ("DSM_CONCURRENCY", "1"),
+    ];
+    let (held, out) = std::thread::scope(|s| {
+        let run = s.spawn(|| february_on_the_cli(&url, &env));
+        let held = fake.wait_held_count(3, Duration::from_secs(60));
+        fake.release();
+        (held, run.join().unwrap())
+    });
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(held, 3, "fewer than 3 archive requests in flight at once");
+    let max = fake.max_in_flight();
+    assert!(max <= 3, "at most 3 in flight, saw {max}");
+    assert_eq!(stdout(&out).lines().count(), 1 + 29 * 24);
     let zips = fake
         .requests()
         .iter()
         .filter(|r| r.path.starts_with(DIR) && r.path.ends_with(".zip"))
         .count();
     assert_eq!(zips, 29);
-    let max = fake.max_in_flight();
-    assert!((2..=3).contains(&max), "at most 3 in flight, saw {max}");
-    assert_eq!(assert_cache_valid(cache.path()), 29);
+}
+
+#[test]
+fn a_bad_archive_concurrency_is_refused_naming_the_variable() {
+    let fake = FakeExchange::start();
+    for bad in ["0", "many"] {
+        let out = february_on_the_cli(&fake.url(), &[("DSM_BINANCE_ARCHIVE_CONCURRENCY", bad)]);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "DSM_BINANCE_ARCHIVE_CONCURRENCY={bad:?} is not a number"
+            )),
+            "{err}"
+        );
+    }
+    assert!(fake.requests().is_empty());
 }
 
 #[test]

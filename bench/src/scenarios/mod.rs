@@ -1,4 +1,4 @@
-//! The benchmarks of issue 5, their checks, and the report.
+//! The benchmarks of issues 5 and 15, their checks, and the report.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -256,19 +256,43 @@ impl Env {
     }
 
     fn fake(&self) -> Result<FakeProc, String> {
-        FakeProc::start(&self.fake_exe, &[]).map_err(|e| format!("fake exchange: {e}"))
+        self.fake_with(&[])
     }
 
-    /// A fake (this binary, `fake`) that withholds every monthly file of `year`'s 1m.
-    fn fake_without_monthly(&self, year: &str) -> Result<FakeProc, String> {
-        let mut args = Vec::new();
-        for m in 1..=12 {
-            args.push("--withhold".to_string());
-            args.push(format!("BTCUSDT-1m-{year}-{m:02}.zip"));
+    /// The fake exchange binary with `args` (see `fake-exchange --help`).
+    fn fake_with(&self, args: &[String]) -> Result<FakeProc, String> {
+        FakeProc::start(&self.fake_exe, args).map_err(|e| format!("fake exchange: {e}"))
+    }
+
+    /// A fake holding [`YEAR`]'s 1m BTCUSDT spot files prebuilt (built before it prints
+    /// its URL, outside any timed region): the 12 monthly files, or (`daily`) the 365 daily
+    /// ones with the monthly files withheld (404), so that the plugin falls back to them;
+    /// `latency_ms` waited before every response.
+    fn fake_year_1m(&self, daily: bool, latency_ms: u64) -> Result<FakeProc, String> {
+        let year = &YEAR.0[..4];
+        let next = &YEAR.1[..4];
+        let mut args = vec!["--latency-ms".to_string(), latency_ms.to_string()];
+        let dir = "data/spot/{}/klines/BTCUSDT/1m";
+        if daily {
+            for m in 1..=12 {
+                args.push("--withhold".into());
+                args.push(format!("BTCUSDT-1m-{year}-{m:02}.zip"));
+            }
+            args.push("--prebuild".into());
+            args.push(format!(
+                "{}:{}:{}",
+                dir.replace("{}", "daily"),
+                YEAR.0,
+                YEAR.1
+            ));
+        } else {
+            args.push("--prebuild".into());
+            args.push(format!(
+                "{}:{year}-01:{next}-01",
+                dir.replace("{}", "monthly")
+            ));
         }
-        let mut full = vec!["fake".to_string()];
-        full.extend(args);
-        FakeProc::start(&self.self_exe, &full).map_err(|e| format!("fake exchange: {e}"))
+        self.fake_with(&args)
     }
 
     fn fresh_dir(&self, name: &str) -> PathBuf {

@@ -28,8 +28,8 @@ pub(super) fn startup(env: &Env, o: &Options, rep: &mut Report) -> Result<(), St
         "`dsm providers` wall",
         secs(&wall),
         Unit::Secs,
-        "<= 5 ms",
-        |m| m <= 0.005,
+        "<= 1.5 ms",
+        |m| m <= 0.0015,
     );
     rep.target(
         "start-up",

@@ -17,7 +17,7 @@ pub mod vision;
 
 use std::sync::Arc;
 
-use dsm_plugin_kit::{Core, FundingOut, Interval, WeightGate};
+use dsm_plugin_kit::{Concurrency, Core, FundingOut, Interval, WeightGate};
 use dsm_sdk::{
     plugin::{DataOut, Host, Plugin, Sink},
     DataKind, DataRequest, FetchReport, FetchRequest, ProviderConfig, ProviderError, SourceKind,
@@ -36,6 +36,9 @@ pub struct BinanceProvider {
     core: Core,
     /// One used-weight budget per market (each API host counts its own).
     gates: [Arc<WeightGate>; 3],
+    /// Vision requests in flight at once, and their slots (see [`vision::concurrency`]).
+    archive_concurrency: usize,
+    archive_slots: Arc<Concurrency>,
 }
 
 impl BinanceProvider {
@@ -85,7 +88,7 @@ impl BinanceProvider {
         let range = (req.start_ms, req.end_ms);
         if req.source == SourceKind::ARCHIVE {
             let vision = self.vision(req, Series::Klines, market)?;
-            let concurrency = self.core.config.concurrency as usize;
+            let concurrency = self.archive_concurrency;
             return self
                 .core
                 .block_on(funding::archive::fetch(vision, range, concurrency, out))?;
@@ -114,9 +117,7 @@ impl BinanceProvider {
         let range = (req.start_ms, req.end_ms);
         if req.source == SourceKind::ARCHIVE {
             let vision = self.vision(req, series, market)?;
-            return self
-                .core
-                .block_on(vision::fetch(vision, range, concurrency, out))?;
+            return self.core.block_on(vision::fetch(vision, range, out))?;
         }
         let interval = interval.expect("candle kinds have an interval");
         let job = Arc::new(page::Job {
@@ -155,7 +156,32 @@ impl BinanceProvider {
             interval: req.interval.to_string(),
             requests: Default::default(),
             limits: Default::default(),
+            concurrency: self.archive_concurrency,
+            slots: self.archive_slots.clone(),
         }))
+    }
+
+    /// A provider whose archive requests in flight are at most `archive_concurrency`
+    /// (`Plugin::new` reads it from `DSM_BINANCE_ARCHIVE_CONCURRENCY`).
+    pub fn with_archive_concurrency(
+        config: ProviderConfig,
+        host: Host,
+        archive_concurrency: usize,
+    ) -> Self {
+        let gate = |m: Market| {
+            Arc::new(WeightGate::new(
+                USED_WEIGHT_HEADER,
+                m.weight_limit(),
+                HEADROOM_PCT,
+            ))
+        };
+        let archive_concurrency = archive_concurrency.max(1);
+        BinanceProvider {
+            gates: Market::ALL.map(gate),
+            archive_concurrency,
+            archive_slots: Arc::new(Concurrency::new(archive_concurrency as u32)),
+            core: Core::new("binance", env!("CARGO_PKG_VERSION"), config, host),
+        }
     }
 
     /// Whether the runtime has started (it starts on the first fetch).
@@ -166,17 +192,8 @@ impl BinanceProvider {
 
 impl Plugin for BinanceProvider {
     fn new(config: ProviderConfig, host: Host) -> Result<Self, ProviderError> {
-        let gate = |m: Market| {
-            Arc::new(WeightGate::new(
-                USED_WEIGHT_HEADER,
-                m.weight_limit(),
-                HEADROOM_PCT,
-            ))
-        };
-        Ok(BinanceProvider {
-            gates: Market::ALL.map(gate),
-            core: Core::new("binance", env!("CARGO_PKG_VERSION"), config, host),
-        })
+        let archive = vision::concurrency::from_env(|k| std::env::var(k).ok())?;
+        Ok(Self::with_archive_concurrency(config, host, archive))
     }
 
     fn fetch(

@@ -92,6 +92,9 @@ pub struct Policy<'a> {
     pub max_body: Option<u64>,
     /// Counts every attempt (retries included), also when the call ends in an error.
     pub counter: Option<&'a AtomicU64>,
+    /// Requests in flight are limited by these slots instead of the client's own
+    /// (`ProviderConfig::concurrency`): a source with a limit of its own, e.g. an archive.
+    pub slots: Option<&'a Concurrency>,
 }
 
 /// One attempt's result before retry decisions.
@@ -278,7 +281,8 @@ impl HttpClient {
 
     /// Send once and read the whole body, holding a concurrency slot.
     async fn attempt(&self, url: &str, policy: &Policy<'_>) -> Result<Raw, Failed> {
-        let _slot = self.concurrency.acquire(&self.host).await?;
+        let slots = policy.slots.unwrap_or(&self.concurrency);
+        let _slot = slots.acquire(&self.host).await?;
         if let Some(rate) = policy.rate {
             rate.admit(&self.host).await?;
         }

@@ -52,5 +52,5 @@ pub use crate::core::Core;
 pub use deliver::{Fetched, FundingOut, Out};
 pub use http::{HttpClient, Policy, Response, Throttled, Weighted};
 pub use interval::Interval;
-pub use limit::{RateLimiter, WeightGate};
+pub use limit::{Concurrency, RateLimiter, WeightGate};
 pub use window::Window;

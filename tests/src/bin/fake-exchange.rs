@@ -3,11 +3,12 @@
 //! Port 0 or no --port picks a free port. The base URL is the first line of stdout.
 
 use std::io::Write;
+use std::time::Duration;
 
-use dsm_tests::fake::FakeExchange;
+use dsm_tests::fake::{FakeConfig, FakeExchange};
 
 const USAGE: &str = "\
-usage: fake-exchange [--port PORT]
+usage: fake-exchange [--port PORT] [--latency-ms MS] [--withhold ZIP]... [--prebuild DIR:FROM:TO]...
 
 A fake Binance (spot, USD-M, COIN-M, Vision archives), OKX and Bybit on 127.0.0.1, with
 deterministic candles, for trying dsm offline. Prints its base URL on the first line of
@@ -16,12 +17,28 @@ stdout, then serves until killed. Point dsm at it with every endpoint variable:
   DSM_OKX_URL DSM_BYBIT_URL
 
 options:
-  --port PORT   listen on this port (default 0: a free one)
-  -h, --help    show this help";
+  --port PORT          listen on this port (default 0: a free one)
+  --latency-ms MS      wait MS milliseconds before every response (a far server; default 0)
+  --withhold ZIP       answer 404 for this Vision file and its CHECKSUM on every market
+                       (e.g. BTCUSDT-1m-2023-01.zip); repeatable
+  --prebuild DIR:FROM:TO
+                       build the Vision zips of DIR (e.g. data/spot/daily/klines/BTCUSDT/1m)
+                       from FROM to TO (exclusive; YYYY-MM-DD, or YYYY-MM for monthly
+                       directories) before printing the URL, and keep them; repeatable
+  -h, --help           show this help";
+
+/// What the command line asks for.
+#[derive(Default)]
+struct Args {
+    config: FakeConfig,
+    withhold: Vec<String>,
+    /// (dir, from, to)
+    prebuild: Vec<(String, String, String)>,
+}
 
 fn main() {
-    let port = match parse_port(std::env::args().skip(1)) {
-        Ok(Some(p)) => p,
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(Some(a)) => a,
         Ok(None) => {
             println!("{USAGE}");
             return;
@@ -31,13 +48,23 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let exchange = match FakeExchange::start_on(port) {
+    let port = args.config.port;
+    let exchange = match FakeExchange::start_with(args.config) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("fake-exchange: cannot bind 127.0.0.1:{port}: {e}");
             std::process::exit(1);
         }
     };
+    for name in &args.withhold {
+        exchange.withhold_vision_file(name);
+    }
+    for (dir, from, to) in &args.prebuild {
+        if let Err(msg) = exchange.prebuild_vision(dir, from, to) {
+            eprintln!("fake-exchange: {msg}");
+            std::process::exit(2);
+        }
+    }
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{}", exchange.url());
     let _ = out.flush();
@@ -48,19 +75,47 @@ fn main() {
     }
 }
 
-/// The port to listen on, or None when help was asked for.
-fn parse_port(mut args: impl Iterator<Item = String>) -> Result<Option<u16>, String> {
-    let mut port = 0;
+/// The options, or None when help was asked for.
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let mut out = Args::default();
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
             return Ok(None);
         }
-        let value = match arg.strip_prefix("--port") {
-            Some("") => args.next().ok_or("--port needs a value")?,
-            Some(v) if v.starts_with('=') => v[1..].to_string(),
-            _ => return Err(format!("unknown argument {arg:?}")),
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (arg.clone(), None),
         };
-        port = value.parse().map_err(|_| format!("bad port {value:?}"))?;
+        if !matches!(
+            name.as_str(),
+            "--port" | "--latency-ms" | "--withhold" | "--prebuild"
+        ) {
+            return Err(format!("unknown argument {arg:?}"));
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => args.next().ok_or(format!("{name} needs a value"))?,
+        };
+        match name.as_str() {
+            "--port" => {
+                out.config.port = value.parse().map_err(|_| format!("bad port {value:?}"))?
+            }
+            "--latency-ms" => {
+                let ms: u64 = value
+                    .parse()
+                    .map_err(|_| format!("bad --latency-ms {value:?}: a whole number of ms"))?;
+                out.config.latency = Duration::from_millis(ms);
+            }
+            "--withhold" => out.withhold.push(value),
+            _ => {
+                let parts: Vec<&str> = value.split(':').collect();
+                let [dir, from, to] = parts.as_slice() else {
+                    return Err(format!("bad --prebuild {value:?}: expected DIR:FROM:TO"));
+                };
+                out.prebuild
+                    .push((dir.to_string(), from.to_string(), to.to_string()));
+            }
+        }
     }
-    Ok(Some(port))
+    Ok(Some(out))
 }

@@ -45,12 +45,17 @@ impl Gate {
 
     /// Waits up to `timeout` for a request to be held; whether one is.
     pub(crate) fn wait_held(&self, timeout: Duration) -> bool {
+        self.wait_held_count(1, timeout) > 0
+    }
+
+    /// Waits up to `timeout` for `n` requests to be held at once; how many are held.
+    pub(crate) fn wait_held_count(&self, n: usize, timeout: Duration) -> usize {
         let st = self.lock();
         let (st, _) = self
             .held_cv
-            .wait_timeout_while(st, timeout, |st| st.held == 0)
+            .wait_timeout_while(st, timeout, |st| st.held < n)
             .unwrap_or_else(|e| e.into_inner());
-        st.held > 0
+        st.held
     }
 
     /// Answers every held request and opens the gate.

@@ -131,8 +131,9 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
             st.max_in_flight = st.max_in_flight.max(st.in_flight);
         }
         let resp = super::dispatch(&shared, &req);
-        if !resp.delay.is_zero() {
-            tokio::time::sleep(resp.delay).await;
+        let delay = resp.delay + shared.latency;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
         }
         let keep_alive = req.keep_alive && !resp.truncate;
         let written = write_response(&mut stream, &resp, keep_alive).await;

@@ -30,6 +30,7 @@ mod tests_v5;
 mod v5;
 mod vision;
 mod vision_kinds;
+mod vision_prebuild;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -61,6 +62,16 @@ pub struct FakeExchange {
     thread: Option<JoinHandle<()>>,
 }
 
+/// How a fake exchange starts.
+#[derive(Debug, Clone, Default)]
+pub struct FakeConfig {
+    /// Port on 127.0.0.1 (0 = a free one).
+    pub port: u16,
+    /// Waited before every response (REST and Vision alike, on top of any delay set per
+    /// path with [`FakeExchange::set_delay`]): a far server, for benchmarks. Zero by default.
+    pub latency: Duration,
+}
+
 impl FakeExchange {
     /// Starts on a free port. Panics if it cannot bind 127.0.0.1.
     pub fn start() -> FakeExchange {
@@ -69,11 +80,19 @@ impl FakeExchange {
 
     /// Starts on `port` (0 = a free port).
     pub fn start_on(port: u16) -> std::io::Result<FakeExchange> {
+        FakeExchange::start_with(FakeConfig {
+            port,
+            ..FakeConfig::default()
+        })
+    }
+
+    /// Starts as `config` says.
+    pub fn start_with(config: FakeConfig) -> std::io::Result<FakeExchange> {
         // Bind synchronously so that errors surface here and the URL is known at once.
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared::with_latency(config.latency));
         let (tx, rx) = oneshot::channel();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -138,6 +157,13 @@ impl FakeExchange {
     /// whether one is.
     pub fn wait_held(&self, timeout: Duration) -> bool {
         self.shared.gate.wait_held(timeout)
+    }
+
+    /// Waits up to `timeout` until `n` requests are held at once (see
+    /// [`FakeExchange::hold_after`]); how many are held. Held requests are unanswered, so
+    /// `n` held means the client had `n` requests in flight together.
+    pub fn wait_held_count(&self, n: usize, timeout: Duration) -> usize {
+        self.shared.gate.wait_held_count(n, timeout)
     }
 
     /// Answers the held requests and lets every later one through.

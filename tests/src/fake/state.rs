@@ -127,9 +127,19 @@ impl State {
 pub(crate) struct Shared {
     state: Mutex<State>,
     pub(crate) gate: super::gate::Gate,
+    /// Waited before every response (see [`super::FakeConfig::latency`]).
+    pub(crate) latency: Duration,
 }
 
 impl Shared {
+    /// Fresh state answering after `latency`.
+    pub(crate) fn with_latency(latency: Duration) -> Shared {
+        Shared {
+            latency,
+            ..Shared::default()
+        }
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }

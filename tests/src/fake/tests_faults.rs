@@ -98,6 +98,32 @@ fn delays_hold_back_the_headers() {
 }
 
 #[test]
+fn the_configured_latency_comes_before_every_answer_which_is_unchanged() {
+    let latency = Duration::from_millis(150);
+    let slow = FakeExchange::start_with(FakeConfig {
+        latency,
+        ..FakeConfig::default()
+    })
+    .unwrap();
+    let quick = FakeExchange::start();
+    let zip = "/data/spot/daily/klines/BTCUSDT/1h/BTCUSDT-1h-2024-01-02.zip";
+    let rest = "/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime=1704067200000&limit=10";
+    for path in [rest, zip] {
+        let began = Instant::now();
+        let body = reqwest::blocking::get(format!("{}{path}", slow.url()))
+            .unwrap()
+            .bytes()
+            .unwrap();
+        assert!(began.elapsed() >= latency, "{path}");
+        let want = reqwest::blocking::get(format!("{}{path}", quick.url()))
+            .unwrap()
+            .bytes()
+            .unwrap();
+        assert!(body == want, "{path}");
+    }
+}
+
+#[test]
 fn weight_headers_use_each_host_casing() {
     let fx = FakeExchange::start();
     let spot = String::from_utf8(raw_get(&fx, KLINES)).unwrap();

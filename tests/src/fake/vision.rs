@@ -38,7 +38,7 @@ use super::log::{query_param, RequestRecord};
 use super::state::Shared;
 use super::FakeExchange;
 
-const DAY_MS: i64 = 86_400_000;
+pub(super) const DAY_MS: i64 = 86_400_000;
 /// Built zips kept for the CHECKSUM request that follows (and repeated downloads): at most
 /// this many files and bytes (a day of 1s is ~5.5 MB zipped; a year of 1m monthly files,
 /// which the benchmark fetches again and again, ~52 MB).
@@ -55,20 +55,46 @@ const LISTING_PATH: &str = "/data.binance.vision";
 /// S3 ListObjects pages hold at most this many entries.
 const LIST_PAGE: usize = 1000;
 
-/// Switches and the cache of built zips (in the fake's shared state).
+/// Switches and the built zips (in the fake's shared state).
 #[derive(Default)]
 pub(crate) struct VisionState {
-    withheld: HashSet<String>,
+    pub(super) withheld: HashSet<String>,
     corrupt: HashSet<String>,
     truncated: HashSet<String>,
     garbled: HashSet<String>,
     mutated: HashMap<String, RowFault>,
     /// zip name -> (data row, column, new text) edits.
     cells: HashMap<String, Vec<(usize, usize, String)>>,
-    /// zip path -> bytes; oldest first for eviction.
-    cache: HashMap<String, Arc<Vec<u8>>>,
+    /// zip path -> file built on request; oldest first for eviction.
+    cache: HashMap<String, Built>,
     order: VecDeque<String>,
     cached_bytes: usize,
+    /// zip path -> file built ahead ([`FakeExchange::prebuild_vision`]), never evicted.
+    pinned: HashMap<String, Built>,
+}
+
+/// A built zip and the SHA-256 its CHECKSUM file names, computed once.
+#[derive(Clone)]
+pub(super) struct Built {
+    zip: Arc<Vec<u8>>,
+    sha256: Arc<str>,
+}
+
+impl Built {
+    fn new(zip: Vec<u8>) -> Built {
+        let sha256 = hex(&Sha256::digest(&zip)).into();
+        Built {
+            zip: Arc::new(zip),
+            sha256,
+        }
+    }
+}
+
+/// The switches that change a zip's bytes.
+pub(super) struct Edits {
+    garbled: bool,
+    mutated: Option<RowFault>,
+    cells: Vec<(usize, usize, String)>,
 }
 
 impl VisionState {
@@ -80,28 +106,49 @@ impl VisionState {
         )
     }
 
-    fn cached(&self, path: &str) -> Option<Arc<Vec<u8>>> {
-        self.cache.get(path).cloned()
+    fn cached(&self, path: &str) -> Option<Built> {
+        self.pinned
+            .get(path)
+            .or_else(|| self.cache.get(path))
+            .cloned()
     }
 
-    fn remember(&mut self, path: &str, zip: Arc<Vec<u8>>) {
-        self.cached_bytes += zip.len();
-        match self.cache.insert(path.to_string(), zip) {
-            Some(old) => self.cached_bytes -= old.len(),
+    pub(super) fn edits(&self, zip_name: &str) -> Edits {
+        Edits {
+            garbled: self.garbled.contains(zip_name),
+            mutated: self.mutated.get(zip_name).copied(),
+            cells: self.cells.get(zip_name).cloned().unwrap_or_default(),
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn pinned_count(&self) -> usize {
+        self.pinned.len()
+    }
+
+    pub(super) fn pin(&mut self, path: &str, built: Built) {
+        self.pinned.insert(path.to_string(), built);
+    }
+
+    fn remember(&mut self, path: &str, built: Built) {
+        self.cached_bytes += built.zip.len();
+        match self.cache.insert(path.to_string(), built) {
+            Some(old) => self.cached_bytes -= old.zip.len(),
             None => self.order.push_back(path.to_string()),
         }
         while self.order.len() > CACHE_FILES || self.cached_bytes > CACHE_BYTES {
             let Some(old) = self.order.pop_front() else {
                 break;
             };
-            if let Some(zip) = self.cache.remove(&old) {
-                self.cached_bytes -= zip.len();
+            if let Some(old) = self.cache.remove(&old) {
+                self.cached_bytes -= old.zip.len();
             }
         }
     }
 
     fn forget(&mut self, zip_name: &str) {
         let suffix = format!("/{zip_name}");
+        self.pinned.retain(|p, _| !p.ends_with(&suffix));
         let gone: Vec<String> = self
             .order
             .iter()
@@ -109,8 +156,8 @@ impl VisionState {
             .cloned()
             .collect();
         for path in gone {
-            if let Some(zip) = self.cache.remove(&path) {
-                self.cached_bytes -= zip.len();
+            if let Some(old) = self.cache.remove(&path) {
+                self.cached_bytes -= old.zip.len();
             }
             self.order.retain(|p| *p != path);
         }
@@ -211,29 +258,27 @@ fn answer(shared: &Shared, req: &Request) -> Response {
     if !file.exists(now_ms()) {
         return no_such_key(key);
     }
-    let (withheld, corrupt, truncated, garbled, mutated, cells, cached) = {
+    let (withheld, corrupt, truncated, edits, cached) = {
         let st = shared.lock();
         let v = &st.vision;
         (
             v.withheld.contains(&file.zip_name),
             v.corrupt.contains(&file.zip_name),
             v.truncated.contains(&file.zip_name),
-            v.garbled.contains(&file.zip_name),
-            v.mutated.get(&file.zip_name).copied(),
-            v.cells.get(&file.zip_name).cloned().unwrap_or_default(),
+            v.edits(&file.zip_name),
             v.cached(&file.zip_path),
         )
     };
     if withheld {
         return no_such_key(key);
     }
-    let zip = cached.unwrap_or_else(|| {
-        let zip = Arc::new(file.build_zip(garbled, mutated, &cells));
-        shared.lock().vision.remember(&file.zip_path, zip.clone());
-        zip
+    let built = cached.unwrap_or_else(|| {
+        let built = file.build(&edits);
+        shared.lock().vision.remember(&file.zip_path, built.clone());
+        built
     });
     if file.checksum {
-        let mut digest = hex(&Sha256::digest(zip.as_slice()));
+        let mut digest = built.sha256.to_string();
         if corrupt {
             digest = hex(&Sha256::digest(digest.as_bytes()));
         }
@@ -241,7 +286,7 @@ fn answer(shared: &Shared, req: &Request) -> Response {
         let body = format!("{digest}  {}{newline}", file.zip_name);
         return Response::bytes(200, "binary/octet-stream", body.into_bytes());
     }
-    let mut resp = Response::bytes(200, "application/zip", zip.to_vec());
+    let mut resp = Response::bytes(200, "application/zip", built.zip.to_vec());
     resp.truncate = truncated;
     resp
 }
@@ -259,7 +304,7 @@ pub(super) fn no_such_key(key: &str) -> Response {
 
 /// A Vision kline file named by its key.
 #[derive(Debug)]
-struct VisionFile {
+pub(super) struct VisionFile {
     market: Market,
     symbol: String,
     step: Step,
@@ -269,15 +314,15 @@ struct VisionFile {
     end: i64,
     /// The .CHECKSUM rather than the zip.
     checksum: bool,
-    zip_name: String,
-    zip_path: String,
+    pub(super) zip_name: String,
+    pub(super) zip_path: String,
     /// Even day of month (daily) or even month (monthly): the CHECKSUM ends with a newline.
     even: bool,
 }
 
 impl VisionFile {
     /// `data/{market}/{daily|monthly}/klines/{SYMBOL}/{iv}/{SYMBOL}-{iv}-{date}.zip[.CHECKSUM]`
-    fn parse(key: &str) -> Option<VisionFile> {
+    pub(super) fn parse(key: &str) -> Option<VisionFile> {
         let rest = key.strip_prefix("data/")?;
         let (market, rest) = if let Some(r) = rest.strip_prefix("spot/") {
             (Market::Spot, r)
@@ -329,7 +374,7 @@ impl VisionFile {
 
     /// Published and listed: a known symbol, from its listing day, before today (daily) or
     /// the current month (monthly).
-    fn exists(&self, now: i64) -> bool {
+    pub(super) fn exists(&self, now: i64) -> bool {
         let published_before = if self.monthly {
             month_start(now)
         } else {
@@ -359,17 +404,13 @@ impl VisionFile {
         out
     }
 
-    fn build_zip(
-        &self,
-        garbled: bool,
-        mutated: Option<RowFault>,
-        cells: &[(usize, usize, String)],
-    ) -> Vec<u8> {
-        let mut csv = edit_cells(&self.csv(), cells);
-        if let Some(fault) = mutated {
+    /// The zip with `edits` made, and its digest.
+    pub(super) fn build(&self, edits: &Edits) -> Built {
+        let mut csv = edit_cells(&self.csv(), &edits.cells);
+        if let Some(fault) = edits.mutated {
             csv = fault.apply_csv(&csv);
         }
-        if garbled {
+        if edits.garbled {
             let at = csv
                 .match_indices('\n')
                 .nth(1)
@@ -377,7 +418,7 @@ impl VisionFile {
             csv.insert_str(at, "1,2,3\n");
         }
         let entry = format!("{}.csv", self.zip_name.trim_end_matches(".zip"));
-        zip_one(&entry, &csv)
+        Built::new(zip_one(&entry, &csv))
     }
 }
 
@@ -446,7 +487,7 @@ fn month_start(t: i64) -> i64 {
     Step::Month.floor(t)
 }
 
-fn next_month(t: i64) -> i64 {
+pub(super) fn next_month(t: i64) -> i64 {
     Step::Month.next(month_start(t))
 }
 
@@ -523,14 +564,14 @@ fn listing(query: &str) -> Response {
 }
 
 /// For a directory prefix, how its files are named, and the first file's period.
-struct ListDir {
-    symbol: String,
-    iv: String,
-    monthly: bool,
+pub(super) struct ListDir {
+    pub(super) symbol: String,
+    pub(super) iv: String,
+    pub(super) monthly: bool,
 }
 
 impl ListDir {
-    fn name_at(&self, t: i64) -> String {
+    pub(super) fn name_at(&self, t: i64) -> String {
         let (y, m, d) = civil_from_days(t.div_euclid(DAY_MS));
         if self.monthly {
             format!("{}-{}-{y:04}-{m:02}.zip", self.symbol, self.iv)

@@ -1,4 +1,4 @@
-//! One Vision file: download the zip and its CHECKSUM, verify, unzip and parse.
+//! One Vision file: download the zip and its CHECKSUM (together), verify, unzip and parse.
 //!
 //! A file that cannot be used is a [`Problem`], not an error: the fetch goes on with the
 //! other files and reports the file's range as missing, with the reason, so that the host
@@ -13,7 +13,7 @@ use dsm_plugin_kit::checksum::{verify_with_checksum_file, MAX_CHECKSUM_FILE};
 use dsm_plugin_kit::http::Policy;
 use dsm_plugin_kit::parse::{ascending, Reordered};
 use dsm_plugin_kit::unzip::{read_entry, ZipLimits};
-use dsm_plugin_kit::HttpClient;
+use dsm_plugin_kit::{Concurrency, HttpClient};
 use dsm_sdk::{plugin::Host, ErrorKind, Kline, LogLevel, ProviderError};
 
 use super::csv::parse_file;
@@ -40,6 +40,10 @@ pub struct Vision {
     /// HTTP requests of this fetch, retries and failed attempts included.
     pub requests: AtomicU64,
     pub limits: ZipLimits,
+    /// Requests in flight at most (the archive's own limit, see [`super::concurrency`]),
+    /// and the slots that enforce it, shared by the provider's fetches.
+    pub concurrency: usize,
+    pub slots: Arc<Concurrency>,
 }
 
 /// Why a file's data is not used.
@@ -95,6 +99,7 @@ impl Vision {
         let policy = Policy {
             max_body: Some(max_body),
             counter: Some(&self.requests),
+            slots: Some(&self.slots),
             ..Policy::default()
         };
         let resp = match self.http.get_with(url, &policy).await {
@@ -165,13 +170,20 @@ impl Vision {
         decode: impl FnOnce(&mut dyn BufRead, &str) -> Result<T, ProviderError> + Send + 'static,
     ) -> Result<Result<T, Problem>, ProviderError> {
         dsm_plugin_kit::cancel::check(&self.host)?;
-        let zip = match self.get(&file.url, &file.name, MAX_ZIP_BYTES).await? {
+        let checksum_name = format!("{}.CHECKSUM", file.name);
+        let checksum_url = file.checksum_url();
+        // Both at once: one round trip per file instead of two (a missing zip then costs
+        // a CHECKSUM request for nothing, which is rare).
+        let (zip, sum) = tokio::join!(
+            self.get(&file.url, &file.name, MAX_ZIP_BYTES),
+            self.get(&checksum_url, &checksum_name, MAX_CHECKSUM_FILE as u64)
+        );
+        let (zip, sum) = (zip?, sum?);
+        let zip = match zip {
             Ok(zip) => zip,
             Err(p) => return Ok(Err(self.logged(p))),
         };
-        let checksum_name = format!("{}.CHECKSUM", file.name);
-        let max = MAX_CHECKSUM_FILE as u64;
-        let sum = match self.get(&file.checksum_url(), &checksum_name, max).await? {
+        let sum = match sum {
             Ok(sum) => sum,
             Err(Problem::NotFound(_)) => {
                 let why = format!(

@@ -7,12 +7,14 @@
 //! - [`fetch`]: one file: download (size-capped), checksum, unzip (bounded), parse;
 //! - [`csv`]: rows (header detection, microseconds) to candles; [`paths`]: names and URLs.
 //!
-//! Files are fetched concurrently (up to `concurrency` at a time) and delivered in
-//! ascending order, one ARCHIVE batch per UTC day (per month for 3d/1w/1M) covering that
+//! Files are fetched concurrently (the zip and its CHECKSUM together, several files at
+//! once, at most [`concurrency`] requests in flight, the archive's own limit) and delivered
+//! in ascending order, one ARCHIVE batch per UTC day (per month for 3d/1w/1M) covering that
 //! day. A file that is not in the archive, or cannot be used (checksum mismatch, corrupt
 //! zip, malformed row, failed download), is not pushed at all: its range goes into
 //! `FetchReport::missing` with the reason, and the other files go on.
 
+pub mod concurrency;
 pub mod csv;
 pub mod fetch;
 pub mod paths;
@@ -26,7 +28,6 @@ use dsm_plugin_kit::ordered::for_each_ordered;
 use dsm_plugin_kit::Interval;
 use dsm_sdk::time::now_ms;
 use dsm_sdk::{FetchReport, Kline, KlineBatch, LogLevel, MissingRange, ProviderError, SourceKind};
-use tokio::task::JoinSet;
 
 use crate::Out;
 use fetch::{Problem, Vision};
@@ -50,19 +51,31 @@ fn missing(lo: i64, hi: i64, reason: impl Into<String>) -> Piece {
     })
 }
 
+/// Candles decoded and waiting for their turn, at most (about 45 MB): memory stays bounded
+/// whatever the concurrency (a day of 1s is 86,400 candles, a month of 1m 44,640).
+const ROWS_AHEAD: usize = 500_000;
+
+/// Files fetched ahead of the one being delivered: as many as requests may be in flight,
+/// fewer when their candles would pass [`ROWS_AHEAD`]; at least one.
+fn lookahead(concurrency: usize, rows_per_file: usize) -> usize {
+    (ROWS_AHEAD / rows_per_file.max(1)).clamp(1, concurrency.max(1))
+}
+
 /// Fetch `[start_ms, end_ms)` from Vision into `out`.
 pub async fn fetch(
     vision: Arc<Vision>,
     (start_ms, end_ms): (i64, i64),
-    concurrency: usize,
     out: &mut dyn Out,
 ) -> Result<FetchReport, ProviderError> {
     let now = now_ms();
     let units = plan::plan(&vision.interval, start_ms, end_ms, now);
     let mut report = FetchReport::default();
-    // One unit is a whole file in memory (up to a day of 1s, ~7.6 MB of candles): keep no
-    // more in flight than downloads can run at once.
-    let lookahead = concurrency.max(1);
+    let largest = units
+        .iter()
+        .map(|u| capacity(&vision.interval, u.end - u.start))
+        .max()
+        .unwrap_or(1);
+    let lookahead = lookahead(vision.concurrency, largest);
     let deliver = |(unit, pieces): (Unit, Vec<Piece>)| {
         for piece in pieces {
             match piece {
@@ -129,38 +142,32 @@ async fn fetch_unit(v: &Arc<Vision>, u: Unit, now: i64) -> Result<Vec<Piece>, Pr
     }
 }
 
-/// A month whose monthly file was not usable, from its daily files (fetched concurrently).
+/// A month whose monthly file was not usable, from its daily files (fetched concurrently,
+/// in order).
 async fn daily_fallback(
     v: &Arc<Vision>,
     u: Unit,
     monthly_name: &str,
     monthly: Problem,
 ) -> Result<Vec<Piece>, ProviderError> {
-    // The JoinSet aborts the days still running if this returns early.
-    let mut set = JoinSet::new();
     let cap = capacity(&v.interval, DAY_MS);
-    for (i, day) in u.days().enumerate() {
-        let v = v.clone();
-        set.spawn(async move {
-            let file = v.daily(day);
-            let got = v.file(&file, cap).await;
-            (i, day, file.name, got)
-        });
-    }
     let mut days = Vec::new();
-    while let Some(joined) = set.join_next().await {
-        let (i, day, name, got) = joined.map_err(|e| {
-            ProviderError::new(
-                dsm_sdk::ErrorKind::PANICKED,
-                format!("a Binance Vision download panicked: {e}"),
-            )
-        })?;
-        days.push((i, day, name, got?));
-    }
-    days.sort_by_key(|d| d.0);
+    let task = |day: i64| {
+        let v = v.clone();
+        async move {
+            let file = v.daily(day);
+            let got = v.file(&file, cap).await?;
+            Ok((day, file.name, got))
+        }
+    };
+    let keep = |d| {
+        days.push(d);
+        Ok(())
+    };
+    for_each_ordered(u.days(), lookahead(v.concurrency, cap), task, keep).await?;
     let all_absent = days
         .iter()
-        .all(|d| matches!(d.3, Err(Problem::NotFound(_))));
+        .all(|d| matches!(d.2, Err(Problem::NotFound(_))));
     if all_absent && matches!(monthly, Problem::NotFound(_)) {
         let why = format!(
             "not in the Binance Vision archive ({monthly_name} 404, and its daily files too)"
@@ -168,7 +175,7 @@ async fn daily_fallback(
         return Ok(vec![missing(u.lo, u.hi, why)]);
     }
     let mut pieces = Vec::new();
-    for (_, day, name, got) in days {
+    for (day, name, got) in days {
         let day_unit = Unit {
             kind: Kind::Day,
             start: day,
