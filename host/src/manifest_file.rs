@@ -170,6 +170,8 @@ const MAX_TABLE: u64 = 16 << 20;
 /// reads; the static symbol table, often megabytes, is never read). Every offset and size
 /// comes from the file, so all arithmetic is checked: a hostile file gets an error, never a
 /// panic or a read elsewhere.
+// ELF words are u32 on 32-bit targets: `.into()` widens them there.
+#[allow(clippy::useless_conversion)]
 fn manifest_bytes<'data, R: ReadRef<'data>>(
     data: R,
     len: u64,
@@ -214,6 +216,8 @@ fn manifest_bytes<'data, R: ReadRef<'data>>(
 
 /// (value, size, section index) of the exported manifest symbol, from the dynamic symbol
 /// table and its string table, each read whole in one go.
+// ELF words are u32 on 32-bit targets: `.into()` widens them there.
+#[allow(clippy::useless_conversion)]
 fn manifest_symbol<'data, R: ReadRef<'data>>(
     sections: &SectionTable<'data, Header, R>,
     endian: object::Endianness,
