@@ -14,6 +14,7 @@
 //! `FetchReport::missing` with the reason, and the other files go on.
 
 pub mod csv;
+pub mod days;
 pub mod fetch;
 pub mod paths;
 pub mod plan;
@@ -29,6 +30,7 @@ use dsm_sdk::{FetchReport, Kline, KlineBatch, LogLevel, MissingRange, ProviderEr
 use tokio::task::JoinSet;
 
 use crate::Out;
+use dsm_sdk::DataKind;
 use fetch::{Problem, Vision};
 use plan::{Kind, Unit};
 
@@ -48,6 +50,28 @@ fn missing(lo: i64, hi: i64, reason: impl Into<String>) -> Piece {
         end_ms: hi,
         reason: reason.into().into(),
     })
+}
+
+/// Largest zip of a trade day: BTCUSDT spot trades reach a few hundred MB a day.
+pub const MAX_TRADES_ZIP_BYTES: u64 = 1 << 30;
+
+/// The Vision dataset word of a kind without an interval (empty for candle kinds).
+pub fn dataset_word(kind: DataKind) -> &'static str {
+    match kind {
+        DataKind::FUNDING => "fundingRate",
+        DataKind::AGG_TRADES => "aggTrades",
+        DataKind::TRADES => "trades",
+        DataKind::METRICS => "metrics",
+        _ => "",
+    }
+}
+
+/// Largest zip downloaded for a kind.
+pub fn max_zip(kind: DataKind) -> u64 {
+    match kind {
+        DataKind::AGG_TRADES | DataKind::TRADES => MAX_TRADES_ZIP_BYTES,
+        _ => fetch::MAX_ZIP_BYTES,
+    }
 }
 
 /// Fetch `[start_ms, end_ms)` from Vision into `out`.
