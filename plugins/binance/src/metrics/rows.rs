@@ -12,7 +12,7 @@
 use std::io::BufRead;
 
 use dsm_plugin_kit::calendar::Date;
-use dsm_plugin_kit::csv::{for_each_line, is_header, leading_fields};
+use dsm_plugin_kit::csv::{for_each_line, leading_fields};
 use dsm_plugin_kit::parse::{context, decimal, epoch_to_ms};
 use dsm_sdk::time::{HOUR_MS, MINUTE_MS};
 use dsm_sdk::{ErrorKind, Metric, ProviderError};
@@ -77,7 +77,8 @@ pub fn parse_file(
     let mut rows = Vec::with_capacity(289);
     let mut first = true;
     for_each_line(reader, file, |n, line| {
-        if std::mem::take(&mut first) && is_header(line) {
+        // Not `csv::is_header`: a time string is not a number either.
+        if std::mem::take(&mut first) && line.starts_with("create_time") {
             return Ok(());
         }
         rows.push(parse_row(line).map_err(|e| context(e, &format!("{file} line {n}")))?);
