@@ -11,6 +11,7 @@ mod gate;
 mod grid;
 mod http;
 mod log;
+mod metrics;
 mod okx;
 mod price_kinds;
 mod state;
@@ -22,8 +23,10 @@ mod tests_kinds;
 mod tests_rest;
 #[cfg(test)]
 mod tests_v5;
+mod trades;
 mod v5;
 mod vision;
+mod vision_daily;
 mod vision_kinds;
 
 use std::net::SocketAddr;
@@ -39,8 +42,10 @@ pub use faults::{Fault, RowFault};
 pub use funding::expected_funding;
 pub use grid::interval_ms;
 pub use log::RequestRecord;
+pub use metrics::{expected_metrics, metrics_day_missing, metrics_day_repeats};
 pub use okx::expected_okx_klines;
 pub use price_kinds::{expected_price_klines, PriceKind};
+pub use trades::{expected_trades, trades_per_day, SPOT_MICROS_FROM, TRADES_HEADER_FROM};
 
 use state::Shared;
 
