@@ -76,7 +76,7 @@ fn every_market_serves_both_kinds_from_daily_files() {
             );
             let flags_ok = out.trade_rows().iter().all(|t| {
                 (t.best_match == 2) == (market != "spot")
-                    && (t.first_id == -1) == !aggregated
+                    && (t.first_id == -1) != aggregated
                     && t.quote_qty.is_nan() == (market == "cm" || aggregated)
             });
             assert!(flags_ok, "{market} {kind}");

@@ -131,7 +131,7 @@ impl TradeDay {
             false => ("true", "false"),
         };
         let b = |v: bool| if v { t } else { f };
-        let best = (h >> 20) % 97 != 0;
+        let best = !(h >> 20).is_multiple_of(97);
         if self.aggregated {
             if self.spot() && k % 250 == 17 {
                 let zero = "0.00000000";
