@@ -7,10 +7,11 @@ use dsm_binance::trades::rows::{parse_file, parse_row, Layout, Parsed, CHUNK};
 use dsm_binance::Market;
 use dsm_sdk::Trade;
 
-const SAMPLES: &str = "/work/shared/real-wire/samples/datasets/vision";
-
+/// The recorded Vision rows (`DSM_REAL_WIRE` moves the real-wire folder).
 fn sample(name: &str) -> String {
-    std::fs::read_to_string(format!("{SAMPLES}/{name}")).expect("the recorded sample")
+    let dir = std::env::var("DSM_REAL_WIRE").unwrap_or("/work/shared/real-wire".into());
+    let path = format!("{dir}/samples/datasets/vision/{name}");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("the recorded sample {path}: {e}"))
 }
 
 fn all(text: &str, layout: Layout) -> (Vec<Trade>, Parsed) {
