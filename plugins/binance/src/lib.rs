@@ -173,7 +173,7 @@ impl BinanceProvider {
             dataset: vision::dataset_word(req.kind),
             max_zip: vision::max_zip(req.kind),
             requests: Default::default(),
-            limits: Default::default(),
+            limits: vision::zip_limits(req.kind),
         }))
     }
 

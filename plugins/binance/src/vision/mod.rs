@@ -74,6 +74,19 @@ pub fn max_zip(kind: DataKind) -> u64 {
     }
 }
 
+/// Limits on a zip's CSV: trade days are streamed, never held inflated, and a busy day of
+/// BTCUSDT spot trades is over 1 GB of CSV, so they may inflate to 8 GiB.
+pub fn zip_limits(kind: DataKind) -> dsm_plugin_kit::unzip::ZipLimits {
+    let default = dsm_plugin_kit::unzip::ZipLimits::DEFAULT;
+    match kind {
+        DataKind::AGG_TRADES | DataKind::TRADES => dsm_plugin_kit::unzip::ZipLimits {
+            max_bytes: 8 << 30,
+            ..default
+        },
+        _ => default,
+    }
+}
+
 /// Fetch `[start_ms, end_ms)` from Vision into `out`.
 pub async fn fetch(
     vision: Arc<Vision>,
