@@ -6,6 +6,7 @@
 mod errors;
 pub mod funding;
 mod markets;
+pub mod metrics;
 #[doc(hidden)] // public for the fallback test only
 pub mod page;
 mod plan;
@@ -13,11 +14,12 @@ mod request;
 mod rest;
 mod rows;
 mod series;
+pub mod trades;
 pub mod vision;
 
 use std::sync::Arc;
 
-use dsm_plugin_kit::{Concurrency, Core, FundingOut, Interval, WeightGate};
+use dsm_plugin_kit::{Concurrency, Core, FundingOut, Interval, MetricsOut, TradesOut, WeightGate};
 use dsm_sdk::{
     plugin::{DataOut, Host, Plugin, Sink},
     DataKind, DataRequest, FetchReport, FetchRequest, ProviderConfig, ProviderError, SourceKind,
@@ -67,8 +69,8 @@ impl BinanceProvider {
 
     /// A fetch of any kind the manifest lists, into `out` (the host's sink or
     /// `kit::testing::Collect`); candle kinds go to its [`Out`] side, funding to its
-    /// [`FundingOut`] side.
-    pub fn fetch_data_into<O: Out + FundingOut>(
+    /// [`FundingOut`] side, trades and metrics (archive only) to theirs.
+    pub fn fetch_data_into<O: Out + FundingOut + TradesOut + MetricsOut>(
         &self,
         req: &DataRequest,
         out: &mut O,
@@ -78,6 +80,22 @@ impl BinanceProvider {
         if let Some(series) = Series::of(req.kind) {
             return self.candles(req, series, market, checked.interval, out);
         }
+        let range = (req.start_ms, req.end_ms);
+        if matches!(req.kind, DataKind::AGG_TRADES | DataKind::TRADES) {
+            let vision = self.vision(req, Series::Klines, market)?;
+            let layout = trades::rows::Layout {
+                aggregated: req.kind == DataKind::AGG_TRADES,
+                market,
+            };
+            let fut = trades::archive::fetch(vision, layout, range, out);
+            return self.core.block_on(fut)?;
+        }
+        if req.kind == DataKind::METRICS {
+            let vision = self.vision(req, Series::Klines, market)?;
+            return self
+                .core
+                .block_on(metrics::archive::fetch(vision, range, out))?;
+        }
         if req.kind != DataKind::FUNDING {
             // Only reachable if the manifest lists a kind this code does not serve.
             return Err(ProviderError::new(
@@ -85,7 +103,6 @@ impl BinanceProvider {
                 format!("the binance plugin lists {} but cannot fetch it", req.kind),
             ));
         }
-        let range = (req.start_ms, req.end_ms);
         if req.source == SourceKind::ARCHIVE {
             let vision = self.vision(req, Series::Klines, market)?;
             let concurrency = self.archive_concurrency;
@@ -154,8 +171,10 @@ impl BinanceProvider {
             series,
             symbol: req.symbol.to_string(),
             interval: req.interval.to_string(),
+            dataset: vision::dataset_word(req.kind),
+            max_zip: vision::max_zip(req.kind),
             requests: Default::default(),
-            limits: Default::default(),
+            limits: vision::zip_limits(req.kind),
             concurrency: self.archive_concurrency,
             slots: self.archive_slots.clone(),
         }))

@@ -141,7 +141,7 @@ mod tests {
     }
 
     #[test]
-    fn futures_serve_every_kind_spot_klines_only() {
+    fn futures_serve_every_kind_spot_klines_and_trades() {
         use dsm_sdk::DataKind;
         let spot: Vec<DataKind> = Market::Spot
             .info()
@@ -149,12 +149,19 @@ mod tests {
             .iter()
             .map(|o| o.kind)
             .collect();
-        assert_eq!(spot, [DataKind::KLINES]);
+        assert_eq!(
+            spot,
+            [DataKind::KLINES, DataKind::AGG_TRADES, DataKind::TRADES]
+        );
         for m in [Market::Um, Market::Cm] {
             let offers = m.info().offers();
             let kinds: Vec<DataKind> = offers.iter().map(|o| o.kind).collect();
-            assert_eq!(kinds, DataKind::ALL[..5], "{m:?}");
-            assert!(offers.iter().all(|o| o.archive && o.rest));
+            assert_eq!(kinds, DataKind::ALL, "{m:?}");
+            // Trades and metrics come from the archive only.
+            let archive_only = [DataKind::AGG_TRADES, DataKind::TRADES, DataKind::METRICS];
+            assert!(offers
+                .iter()
+                .all(|o| o.archive && o.rest != archive_only.contains(&o.kind)));
             let mark = m.info().offer(DataKind::MARK).unwrap();
             assert_eq!(mark.intervals, m.intervals());
             assert!(m

@@ -44,6 +44,16 @@ pub fn check(req: &DataRequest) -> Result<Checked, ProviderError> {
             ),
         ));
     }
+    if req.source == SourceKind::LIVE && !offer.rest {
+        return Err(ProviderError::new(
+            ErrorKind::UNSUPPORTED_SOURCE,
+            format!(
+                "Binance {} serves {} from the Vision archive only; use the archive source",
+                market.id(),
+                req.kind
+            ),
+        ));
+    }
     let place = format!("Binance {} {}", market.id(), req.kind);
     let interval = match req.kind.has_interval() {
         true => Some(request::interval_in(

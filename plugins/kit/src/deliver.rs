@@ -4,7 +4,8 @@ use std::future::Future;
 
 use dsm_sdk::{
     plugin::{DataOut, Sink},
-    FetchReport, FundingBatch, Kline, KlineBatch, ProviderError, SourceKind,
+    FetchReport, FundingBatch, Kline, KlineBatch, MetricBatch, ProviderError, SourceKind,
+    TradeBatch,
 };
 
 use crate::ordered::for_each_ordered;
@@ -46,6 +47,39 @@ pub trait FundingOut {
 impl FundingOut for DataOut<'_, '_> {
     fn funding(&mut self, batch: FundingBatch) -> Result<(), ProviderError> {
         self.push_funding(batch)
+    }
+
+    fn progress(&mut self, done_ms: i64, total_ms: i64) {
+        DataOut::progress(self, done_ms, total_ms)
+    }
+}
+
+/// Where trade batches go (trades and aggregated trades): the host's sink, or
+/// [`crate::testing::Collect`].
+pub trait TradesOut {
+    fn trades(&mut self, batch: TradeBatch) -> Result<(), ProviderError>;
+    fn progress(&mut self, done_ms: i64, total_ms: i64);
+}
+
+impl TradesOut for DataOut<'_, '_> {
+    fn trades(&mut self, batch: TradeBatch) -> Result<(), ProviderError> {
+        self.push_trades(batch)
+    }
+
+    fn progress(&mut self, done_ms: i64, total_ms: i64) {
+        DataOut::progress(self, done_ms, total_ms)
+    }
+}
+
+/// Where metric batches go: the host's sink, or [`crate::testing::Collect`].
+pub trait MetricsOut {
+    fn metrics(&mut self, batch: MetricBatch) -> Result<(), ProviderError>;
+    fn progress(&mut self, done_ms: i64, total_ms: i64);
+}
+
+impl MetricsOut for DataOut<'_, '_> {
+    fn metrics(&mut self, batch: MetricBatch) -> Result<(), ProviderError> {
+        self.push_metrics(batch)
     }
 
     fn progress(&mut self, done_ms: i64, total_ms: i64) {

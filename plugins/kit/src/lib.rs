@@ -49,7 +49,7 @@ pub mod unzip;
 pub mod window;
 
 pub use crate::core::Core;
-pub use deliver::{Fetched, FundingOut, Out};
+pub use deliver::{Fetched, FundingOut, MetricsOut, Out, TradesOut};
 pub use http::{HttpClient, Policy, Response, Throttled, Weighted};
 pub use interval::Interval;
 pub use limit::{Concurrency, RateLimiter, WeightGate};

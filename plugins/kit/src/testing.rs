@@ -12,17 +12,19 @@ use dsm_sdk::{
     data_module::DataProviderBox,
     plugin::{Host, Plugin},
     DataRequest, DataSink, DataSink_TO, FetchReport, FundingBatch, FundingRate, HostServices,
-    HostServices_TO, Kline, KlineBatch, LogLevel, MetricBatch, ProviderConfig, ProviderError,
-    SinkControl, TradeBatch,
+    HostServices_TO, Kline, KlineBatch, LogLevel, Metric, MetricBatch, ProviderConfig,
+    ProviderError, SinkControl, Trade, TradeBatch,
 };
 
-use crate::deliver::{FundingOut, Out};
+use crate::deliver::{FundingOut, MetricsOut, Out, TradesOut};
 
 /// Collects what a fetch delivers, for plugin tests.
 #[derive(Default)]
 pub struct Collect {
     pub batches: Vec<KlineBatch>,
     pub funding: Vec<FundingBatch>,
+    pub trades: Vec<TradeBatch>,
+    pub metrics: Vec<MetricBatch>,
     pub progress: Vec<(i64, i64)>,
 }
 
@@ -43,6 +45,46 @@ impl Collect {
             .iter()
             .flat_map(|b| b.rows.iter().copied())
             .collect()
+    }
+}
+
+impl Collect {
+    /// Every trade delivered, in delivery order.
+    pub fn trade_rows(&self) -> Vec<Trade> {
+        self.trades
+            .iter()
+            .flat_map(|b| b.rows.iter().copied())
+            .collect()
+    }
+
+    /// Every metric row delivered, in delivery order.
+    pub fn metric_rows(&self) -> Vec<Metric> {
+        self.metrics
+            .iter()
+            .flat_map(|b| b.rows.iter().copied())
+            .collect()
+    }
+}
+
+impl TradesOut for Collect {
+    fn trades(&mut self, batch: TradeBatch) -> Result<(), ProviderError> {
+        self.trades.push(batch);
+        Ok(())
+    }
+
+    fn progress(&mut self, done_ms: i64, total_ms: i64) {
+        self.progress.push((done_ms, total_ms));
+    }
+}
+
+impl MetricsOut for Collect {
+    fn metrics(&mut self, batch: MetricBatch) -> Result<(), ProviderError> {
+        self.metrics.push(batch);
+        Ok(())
+    }
+
+    fn progress(&mut self, done_ms: i64, total_ms: i64) {
+        self.progress.push((done_ms, total_ms));
     }
 }
 

@@ -13,6 +13,7 @@ mod gate;
 mod grid;
 mod http;
 mod log;
+mod metrics;
 mod okx;
 mod okx_funding;
 mod price_kinds;
@@ -27,8 +28,10 @@ mod tests_kinds_derivs;
 mod tests_rest;
 #[cfg(test)]
 mod tests_v5;
+mod trades;
 mod v5;
 mod vision;
+mod vision_daily;
 mod vision_kinds;
 mod vision_prebuild;
 
@@ -46,9 +49,11 @@ pub use faults::{Fault, RowFault};
 pub use funding::expected_funding;
 pub use grid::interval_ms;
 pub use log::RequestRecord;
+pub use metrics::{expected_metrics, metrics_day_missing, metrics_day_repeats};
 pub use okx::{expected_okx_candles, expected_okx_klines};
 pub use okx_funding::{expected_okx_funding, okx_realized_rate_is_empty, OKX_FUNDING_DEPTH_MS};
 pub use price_kinds::{expected_price_klines, PriceKind};
+pub use trades::{expected_trades, trades_per_day, SPOT_MICROS_FROM, TRADES_HEADER_FROM};
 
 use state::Shared;
 

@@ -47,6 +47,9 @@ struct KindFile {
 
 /// The answer for a key in these datasets, or `None` for other keys (klines).
 pub(crate) fn answer(shared: &Shared, key: &str) -> Option<Response> {
+    if let Some(resp) = super::vision_daily::answer(shared, key) {
+        return Some(resp); // trades, aggregated trades, metrics
+    }
     let rest = key.strip_prefix("data/futures/")?;
     let (market, rest) = match rest.split_once('/')? {
         ("um", r) => (Market::Um, r),

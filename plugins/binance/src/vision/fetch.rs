@@ -35,8 +35,12 @@ pub struct Vision {
     /// Which candle files (klines, mark, ...); funding files ignore it.
     pub series: Series,
     pub symbol: String,
-    /// dsm interval name (`1M`, not Vision's `1mo`); empty for funding.
+    /// dsm interval name (`1M`, not Vision's `1mo`); empty for other datasets.
     pub interval: String,
+    /// The dataset word of files without an interval (`fundingRate`, `aggTrades`, ...).
+    pub dataset: &'static str,
+    /// Largest zip downloaded (trade days are far larger than candle files).
+    pub max_zip: u64,
     /// HTTP requests of this fetch, retries and failed attempts included.
     pub requests: AtomicU64,
     pub limits: ZipLimits,
@@ -44,6 +48,20 @@ pub struct Vision {
     /// and the slots that enforce it, shared by the provider's fetches.
     pub concurrency: usize,
     pub slots: Arc<Concurrency>,
+}
+
+/// Where a streaming parse sends its chunks of rows ([`Vision::streamed`]).
+pub struct Chunks<R> {
+    tx: tokio::sync::mpsc::Sender<Vec<R>>,
+}
+
+impl<R> Chunks<R> {
+    /// Hand `rows` on, waiting while two chunks are still unread.
+    pub fn send(&mut self, rows: Vec<R>) -> Result<(), ProviderError> {
+        self.tx
+            .blocking_send(rows)
+            .map_err(|_| ProviderError::new(ErrorKind::CANCELLED, "the fetch stopped reading rows"))
+    }
 }
 
 /// Why a file's data is not used.
@@ -175,7 +193,7 @@ impl Vision {
         // Both at once: one round trip per file instead of two (a missing zip then costs
         // a CHECKSUM request for nothing, which is rare).
         let (zip, sum) = tokio::join!(
-            self.get(&file.url, &file.name, MAX_ZIP_BYTES),
+            self.get(&file.url, &file.name, self.max_zip),
             self.get(&checksum_url, &checksum_name, MAX_CHECKSUM_FILE as u64)
         );
         let (zip, sum) = (zip?, sum?);
@@ -216,10 +234,54 @@ impl Vision {
         }
     }
 
+    /// `file` read by `parse` off the runtime's workers, streaming: `parse` hands chunks
+    /// of rows to its sender as it reads, and each chunk reaches `push` here (on the calling
+    /// thread) while the next is parsed, so a large file never sits in memory as rows. At
+    /// most two chunks wait. An error of `push` stops the parse and is returned.
+    pub async fn streamed<R: Send + 'static, T: Send + 'static>(
+        self: &Arc<Self>,
+        file: &VisionFile,
+        parse: impl FnOnce(&mut dyn BufRead, &str, &mut Chunks<R>) -> Result<T, ProviderError>
+            + Send
+            + 'static,
+        mut push: impl FnMut(Vec<R>) -> Result<(), ProviderError>,
+    ) -> Result<Result<T, Problem>, ProviderError> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<R>>(2);
+        let work = self.decoded(file, move |r, entry| {
+            let mut chunks = Chunks { tx };
+            parse(r, entry, &mut chunks)
+        });
+        tokio::pin!(work);
+        let (mut open, mut failed) = (true, None);
+        let result = loop {
+            tokio::select! {
+                got = rx.recv(), if open => match got {
+                    Some(rows) => {
+                        if let Err(e) = push(rows) {
+                            rx.close();
+                            (open, failed) = (false, Some(e));
+                        }
+                    }
+                    None => open = false,
+                },
+                res = &mut work => break res,
+            }
+        };
+        while let Ok(rows) = rx.try_recv() {
+            if failed.is_none() {
+                push(rows)?;
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => result,
+        }
+    }
+
     /// What the files hold, for log lines: `1h`, `markPriceKlines 1h`, `fundingRate`.
     fn what(&self) -> String {
         match (self.interval.is_empty(), self.series) {
-            (true, _) => "fundingRate".into(),
+            (true, _) => self.dataset.into(),
             (false, Series::Klines) => self.interval.clone(),
             (false, s) => format!("{} {}", s.vision_dir(), self.interval),
         }

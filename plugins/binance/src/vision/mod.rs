@@ -16,6 +16,7 @@
 
 pub mod concurrency;
 pub mod csv;
+pub mod days;
 pub mod fetch;
 pub mod paths;
 pub mod plan;
@@ -30,6 +31,7 @@ use dsm_sdk::time::now_ms;
 use dsm_sdk::{FetchReport, Kline, KlineBatch, LogLevel, MissingRange, ProviderError, SourceKind};
 
 use crate::Out;
+use dsm_sdk::DataKind;
 use fetch::{Problem, Vision};
 use plan::{Kind, Unit};
 
@@ -59,6 +61,41 @@ const ROWS_AHEAD: usize = 500_000;
 /// fewer when their candles would pass [`ROWS_AHEAD`]; at least one.
 fn lookahead(concurrency: usize, rows_per_file: usize) -> usize {
     (ROWS_AHEAD / rows_per_file.max(1)).clamp(1, concurrency.max(1))
+}
+
+/// Largest zip of a trade day: BTCUSDT spot trades reach a few hundred MB a day.
+pub const MAX_TRADES_ZIP_BYTES: u64 = 1 << 30;
+
+/// The Vision dataset word of a kind without an interval (empty for candle kinds).
+pub fn dataset_word(kind: DataKind) -> &'static str {
+    match kind {
+        DataKind::FUNDING => "fundingRate",
+        DataKind::AGG_TRADES => "aggTrades",
+        DataKind::TRADES => "trades",
+        DataKind::METRICS => "metrics",
+        _ => "",
+    }
+}
+
+/// Largest zip downloaded for a kind.
+pub fn max_zip(kind: DataKind) -> u64 {
+    match kind {
+        DataKind::AGG_TRADES | DataKind::TRADES => MAX_TRADES_ZIP_BYTES,
+        _ => fetch::MAX_ZIP_BYTES,
+    }
+}
+
+/// Limits on a zip's CSV: trade days are streamed, never held inflated, and a busy day of
+/// BTCUSDT spot trades is over 1 GB of CSV, so they may inflate to 8 GiB.
+pub fn zip_limits(kind: DataKind) -> dsm_plugin_kit::unzip::ZipLimits {
+    let default = dsm_plugin_kit::unzip::ZipLimits::DEFAULT;
+    match kind {
+        DataKind::AGG_TRADES | DataKind::TRADES => dsm_plugin_kit::unzip::ZipLimits {
+            max_bytes: 8 << 30,
+            ..default
+        },
+        _ => default,
+    }
 }
 
 /// Fetch `[start_ms, end_ms)` from Vision into `out`.

@@ -10,7 +10,8 @@
 //! Vision writes `1mo` where dsm and REST write `1M`. Mark, index and premium index klines
 //! live beside `klines` (`markPriceKlines`, `indexPriceKlines`, `premiumIndexKlines`; index
 //! files are named by the pair, see [`Series::instrument`]). Funding rates are monthly only:
-//! `futures/{um|cm}/monthly/fundingRate/{SYMBOL}/{SYMBOL}-fundingRate-{YYYY-MM}.zip`.
+//! `futures/{um|cm}/monthly/fundingRate/{SYMBOL}/{SYMBOL}-fundingRate-{YYYY-MM}.zip`;
+//! trades, aggregated trades and metrics the same way ([`VisionFile::dataset`]).
 
 use dsm_plugin_kit::calendar::Date;
 
@@ -50,6 +51,13 @@ pub struct Names<'a> {
     pub interval: &'a str,
 }
 
+/// Which file of a dataset: the UTC day or the month holding a time.
+#[derive(Debug, Clone, Copy)]
+pub enum Dated {
+    Day(i64),
+    Month(i64),
+}
+
 /// One archive file: its zip's URL and bare name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisionFile {
@@ -83,15 +91,25 @@ impl VisionFile {
         VisionFile::new(base, market, "monthly", s, date)
     }
 
-    /// The monthly funding rate file of the month holding `month_ms` (futures only).
-    pub fn funding(base: &str, market: Market, symbol: &str, month_ms: i64) -> Self {
-        let date = Date::of_ms(month_ms).ym();
-        let name = format!("{symbol}-fundingRate-{date}.zip");
+    /// A file of a dataset named by symbol and date only (no interval):
+    /// `data/{market}/{daily|monthly}/{word}/{SYMBOL}/{SYMBOL}-{word}-{date}.zip`, e.g.
+    /// `fundingRate`, `aggTrades`, `trades`, `metrics`.
+    pub fn dataset(base: &str, market: Market, word: &str, symbol: &str, date: &Dated) -> Self {
+        let (period, date) = match date {
+            Dated::Day(t) => ("daily", Date::of_ms(*t).ymd()),
+            Dated::Month(t) => ("monthly", Date::of_ms(*t).ym()),
+        };
+        let name = format!("{symbol}-{word}-{date}.zip");
         let url = format!(
-            "{base}/data/{}/monthly/fundingRate/{symbol}/{name}",
+            "{base}/data/{}/{period}/{word}/{symbol}/{name}",
             market_dir(market)
         );
         VisionFile { url, name }
+    }
+
+    /// The monthly funding rate file of the month holding `month_ms` (futures only).
+    pub fn funding(base: &str, market: Market, symbol: &str, month_ms: i64) -> Self {
+        VisionFile::dataset(base, market, "fundingRate", symbol, &Dated::Month(month_ms))
     }
 
     pub fn checksum_url(&self) -> String {
@@ -174,6 +192,15 @@ mod tests {
             "https://data.binance.vision/data/futures/um/monthly/fundingRate/BTCUSDT/BTCUSDT-fundingRate-2024-01.zip"
         );
         assert_eq!(f.entry(), "BTCUSDT-fundingRate-2024-01.csv");
+        let f = VisionFile::dataset(B, Market::Spot, "aggTrades", "BTCUSDT", &Dated::Day(jan));
+        assert_eq!(
+            f.url,
+            "https://data.binance.vision/data/spot/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2024-01-01.zip"
+        );
+        let f = VisionFile::dataset(B, Market::Cm, "metrics", "BTCUSD_PERP", &Dated::Day(jan));
+        assert!(f
+            .url
+            .ends_with("/futures/cm/daily/metrics/BTCUSD_PERP/BTCUSD_PERP-metrics-2024-01-01.zip"));
     }
 
     #[test]
