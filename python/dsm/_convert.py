@@ -29,7 +29,9 @@ def to_pandas(obj):
     """A pandas.DataFrame indexed by open_time (UTC), through pyarrow (no copy per row)."""
     _need("pandas", "a pandas result (the default)")
     df = to_pyarrow(obj).to_pandas()
-    return df.set_index("open_time")
+    # In place: without copy-on-write (pandas < 3) set_index would copy every column.
+    df.set_index("open_time", inplace=True)
+    return df
 
 
 def convert(obj, return_polars=False, return_arrow=False):
