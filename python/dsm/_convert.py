@@ -27,10 +27,10 @@ def to_polars(obj):
 
 def to_pandas(obj):
     """A pandas.DataFrame indexed by open_time (UTC), through pyarrow (no copy per row)."""
-    _need("pandas", "a pandas result (the default)")
+    pd = _need("pandas", "a pandas result (the default)")
     df = to_pyarrow(obj).to_pandas()
-    # In place: without copy-on-write (pandas < 3) set_index would copy every column.
-    df.set_index("open_time", inplace=True)
+    # Not set_index: without copy-on-write (pandas < 3) it copies every column.
+    df.index = pd.Index(df.pop("open_time"))
     return df
 
 
