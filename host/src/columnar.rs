@@ -137,7 +137,8 @@ pub fn to_record_batch(rows: &[Kline]) -> RecordBatch {
     to_record_batch_with(schema(), rows)
 }
 
-/// Klines as one record batch with `schema`, which must be `schema()` plus metadata.
+/// Klines as one record batch with `schema`: `schema()` plus metadata, or with other column
+/// names (the types and their order are what counts).
 pub fn to_record_batch_with(schema: SchemaRef, rows: &[Kline]) -> RecordBatch {
     let mut columns = Columns::with_capacity(rows.len());
     columns.extend(rows);

@@ -83,9 +83,7 @@ impl Gather {
 
 /// `rows` as one record batch of the Python schema.
 fn batch_of(rows: &[Kline], names: &Names) -> RecordBatch {
-    let mut columns = Columns::with_capacity(rows.len());
-    columns.extend(rows);
-    columns.finish(schema(names))
+    columnar::to_record_batch_with(schema(names), rows)
 }
 
 /// `batch` as an Arrow C stream of one batch (the columns are shared, not copied).
