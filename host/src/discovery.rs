@@ -72,10 +72,7 @@ pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
     dirs.push(PathBuf::from("/usr/local/lib/dsm/plugins"));
     let mut seen = Vec::new();
     dirs.retain(|d| {
-        // A missing directory cannot be resolved anyway: one stat instead of a readlink
-        // per component (this runs on every create).
-        let resolved = d.exists().then(|| d.canonicalize().ok()).flatten();
-        let key = resolved.unwrap_or_else(|| d.clone());
+        let key = d.canonicalize().unwrap_or_else(|_| d.clone());
         let new = !seen.contains(&key);
         seen.push(key);
         new
