@@ -45,14 +45,91 @@ pub fn schema_with_metadata(metadata: HashMap<String, String>) -> SchemaRef {
     Arc::new(schema().as_ref().clone().with_metadata(metadata))
 }
 
-fn floats(rows: &[Kline], f: impl Fn(&Kline) -> f64) -> ArrayRef {
-    Arc::new(Float64Array::from_iter_values(rows.iter().map(f)))
+/// Kline columns filled batch by batch in one pass over the rows (each row is read once,
+/// not once per column), then handed to Arrow without a copy.
+#[derive(Default)]
+pub struct Columns {
+    open_time: Vec<i64>,
+    open: Vec<f64>,
+    high: Vec<f64>,
+    low: Vec<f64>,
+    close: Vec<f64>,
+    volume: Vec<f64>,
+    close_time: Vec<i64>,
+    quote_volume: Vec<f64>,
+    trades: Vec<u64>,
+    taker_buy_base_volume: Vec<f64>,
+    taker_buy_quote_volume: Vec<f64>,
 }
 
-fn times(rows: &[Kline], f: impl Fn(&Kline) -> i64) -> ArrayRef {
-    Arc::new(
-        TimestampMillisecondArray::from_iter_values(rows.iter().map(f)).with_timezone(TIMEZONE),
-    )
+impl Columns {
+    /// Empty columns with room for `rows` candles.
+    pub fn with_capacity(rows: usize) -> Columns {
+        Columns {
+            open_time: Vec::with_capacity(rows),
+            open: Vec::with_capacity(rows),
+            high: Vec::with_capacity(rows),
+            low: Vec::with_capacity(rows),
+            close: Vec::with_capacity(rows),
+            volume: Vec::with_capacity(rows),
+            close_time: Vec::with_capacity(rows),
+            quote_volume: Vec::with_capacity(rows),
+            trades: Vec::with_capacity(rows),
+            taker_buy_base_volume: Vec::with_capacity(rows),
+            taker_buy_quote_volume: Vec::with_capacity(rows),
+        }
+    }
+
+    /// Append `rows`.
+    pub fn extend(&mut self, rows: &[Kline]) {
+        for k in rows {
+            self.open_time.push(k.open_time);
+            self.open.push(k.open);
+            self.high.push(k.high);
+            self.low.push(k.low);
+            self.close.push(k.close);
+            self.volume.push(k.volume);
+            self.close_time.push(k.close_time);
+            self.quote_volume.push(k.quote_volume);
+            self.trades.push(k.trades);
+            self.taker_buy_base_volume.push(k.taker_buy_base_volume);
+            self.taker_buy_quote_volume.push(k.taker_buy_quote_volume);
+        }
+    }
+
+    /// The candles so far.
+    pub fn len(&self) -> usize {
+        self.open_time.len()
+    }
+
+    /// No candles.
+    pub fn is_empty(&self) -> bool {
+        self.open_time.is_empty()
+    }
+
+    /// One record batch with `schema`: `schema()` plus metadata, or with other column names
+    /// (the types and their order are what counts).
+    pub fn finish(self, schema: SchemaRef) -> RecordBatch {
+        let times = |v: Vec<i64>| -> ArrayRef {
+            Arc::new(TimestampMillisecondArray::from(v).with_timezone(TIMEZONE))
+        };
+        let floats = |v: Vec<f64>| -> ArrayRef { Arc::new(Float64Array::from(v)) };
+        let columns = vec![
+            times(self.open_time),
+            floats(self.open),
+            floats(self.high),
+            floats(self.low),
+            floats(self.close),
+            floats(self.volume),
+            times(self.close_time),
+            floats(self.quote_volume),
+            Arc::new(UInt64Array::from(self.trades)),
+            floats(self.taker_buy_base_volume),
+            floats(self.taker_buy_quote_volume),
+        ];
+        // The columns are built to match the schema's types, so this cannot fail.
+        RecordBatch::try_new(schema, columns).expect("kline columns match the kline schema")
+    }
 }
 
 /// Klines as one record batch with `schema()`.
@@ -60,23 +137,12 @@ pub fn to_record_batch(rows: &[Kline]) -> RecordBatch {
     to_record_batch_with(schema(), rows)
 }
 
-/// Klines as one record batch with `schema`, which must be `schema()` plus metadata.
+/// Klines as one record batch with `schema`: `schema()` plus metadata, or with other column
+/// names (the types and their order are what counts).
 pub fn to_record_batch_with(schema: SchemaRef, rows: &[Kline]) -> RecordBatch {
-    let columns = vec![
-        times(rows, |k| k.open_time),
-        floats(rows, |k| k.open),
-        floats(rows, |k| k.high),
-        floats(rows, |k| k.low),
-        floats(rows, |k| k.close),
-        floats(rows, |k| k.volume),
-        times(rows, |k| k.close_time),
-        floats(rows, |k| k.quote_volume),
-        Arc::new(UInt64Array::from_iter_values(rows.iter().map(|k| k.trades))),
-        floats(rows, |k| k.taker_buy_base_volume),
-        floats(rows, |k| k.taker_buy_quote_volume),
-    ];
-    // The columns are built to match the schema, so this cannot fail.
-    RecordBatch::try_new(schema, columns).expect("kline columns match the kline schema")
+    let mut columns = Columns::with_capacity(rows.len());
+    columns.extend(rows);
+    columns.finish(schema)
 }
 
 /// Whether `schema` has the kline columns with the right names, types and nullability
@@ -175,6 +241,17 @@ pub(crate) mod tests {
         assert_eq!(batch.num_rows(), 50);
         assert_eq!(from_record_batch(&batch).unwrap(), rows);
         assert!(from_record_batch(&to_record_batch(&[])).unwrap().is_empty());
+    }
+
+    #[test]
+    fn columns_filled_in_parts_make_the_same_batch() {
+        let rows = sample(1_700_000_000_000, 60_000, 50);
+        let mut columns = Columns::with_capacity(10);
+        columns.extend(&rows[..7]);
+        columns.extend(&[]);
+        columns.extend(&rows[7..]);
+        assert_eq!(columns.len(), 50);
+        assert_eq!(from_record_batch(&columns.finish(schema())).unwrap(), rows);
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use dsm_sdk::Manifest;
 
 use crate::error::{DsmError, Result};
-use crate::manifest_file::read_manifest;
 
+mod manifest_cache;
 mod permissions;
 pub use permissions::check_permissions;
 
@@ -139,7 +139,7 @@ fn check(
     if !allow_insecure {
         check_permissions(path)?;
     }
-    let manifest = read_manifest(path)?;
+    let manifest = manifest_cache::manifest(path)?;
     check_sdk_version(&manifest.sdk_version)?;
     if let Some(id) = expected_id {
         if manifest.id() != id {

@@ -166,6 +166,22 @@ impl Dsm {
         Ok(self.klines(&req, rows, summary))
     }
 
+    /// The fetch of [`Dsm::fetch_market_data`], handing each period's candles to `emit` in
+    /// order as they are ready instead of collecting them (for an embedder that builds its own
+    /// columns). Returns the request as normalized and the fetch's report.
+    pub fn fetch_each(
+        &self,
+        symbol: &str,
+        interval: &str,
+        start: impl IntoMillis,
+        end: impl IntoMillis,
+        emit: &mut dyn FnMut(PeriodBatch) -> Result<()>,
+    ) -> Result<(KlineRequest, FetchSummary)> {
+        let req = self.request(symbol, interval, start, end)?;
+        let summary = self.run(&req, emit, &mut |_, _| {})?;
+        Ok((req, summary))
+    }
+
     /// The same fetch as a stream of period-sized batches (a UTC day, or a month for
     /// intervals of a day or more), in order: memory stays bounded however long the range.
     /// The fetch runs on its own thread, at most two batches ahead of the reader.

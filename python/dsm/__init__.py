@@ -20,12 +20,23 @@ pandas / polars / pyarrow only when a result of that kind is asked for.
   :class:`FetchError`, :class:`CancelledError`.
 """
 
-from ._config import DSMConfig
-from ._errors import CancelledError, DSMError, FetchError, InvalidInputError
-from ._manager import DSMManager, PeriodData, fetch_market_data
-from ._report import FetchReport, Gap, last_report
-
 __version__ = "0.1.0"
+
+# Every public name and the module that defines it. The modules are imported on first
+# access of a name (module __getattr__), so `import dsm` runs this file alone.
+_WHERE = {
+    "DSMManager": "_manager",
+    "PeriodData": "_manager",
+    "fetch_market_data": "_manager",
+    "DSMConfig": "_config",
+    "last_report": "_report",
+    "FetchReport": "_report",
+    "Gap": "_report",
+    "DSMError": "_errors",
+    "InvalidInputError": "_errors",
+    "FetchError": "_errors",
+    "CancelledError": "_errors",
+}
 
 __all__ = [
     "DSMManager",
@@ -47,12 +58,18 @@ __all__ = [
 
 
 def __getattr__(name):
-    # The enums come from the installed plugins' manifests: built on first access.
-    if name in ("DataProvider", "MarketType"):
+    where = _WHERE.get(name)
+    if where is not None:
+        value = getattr(__import__(f"{__name__}.{where}", fromlist=[name]), name)
+    elif name in ("DataProvider", "MarketType"):
+        # The enums come from the installed plugins' manifests: built on first access.
         from . import _enums
 
-        return _enums.get(name)
-    raise AttributeError(f"module 'dsm' has no attribute {name!r}")
+        value = _enums.get(name)
+    else:
+        raise AttributeError(f"module 'dsm' has no attribute {name!r}")
+    globals()[name] = value  # later accesses are plain attribute lookups
+    return value
 
 
 def __dir__():

@@ -7,6 +7,7 @@ the ``DSM_*`` environment variables, then the keywords given here.
 import os
 
 from ._errors import InvalidInputError
+from ._load import package_plugin_dir
 
 PRESETS = ("default", "production", "development")
 
@@ -209,8 +210,6 @@ class DSMConfig:
 
     def native_settings(self):
         """The settings dict the native module takes (keys: dsm._native's settings)."""
-        from ._load import package_plugin_dir
-
         settings = {key: value for key, value in self._options.values()}
         settings["package_plugin_dir"] = package_plugin_dir()
         return settings

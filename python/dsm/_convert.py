@@ -27,9 +27,11 @@ def to_polars(obj):
 
 def to_pandas(obj):
     """A pandas.DataFrame indexed by open_time (UTC), through pyarrow (no copy per row)."""
-    _need("pandas", "a pandas result (the default)")
+    pd = _need("pandas", "a pandas result (the default)")
     df = to_pyarrow(obj).to_pandas()
-    return df.set_index("open_time")
+    # Not set_index: without copy-on-write (pandas < 3) it copies every column.
+    df.index = pd.Index(df.pop("open_time"))
+    return df
 
 
 def convert(obj, return_polars=False, return_arrow=False):

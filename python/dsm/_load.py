@@ -20,9 +20,16 @@ def native():
     return _native
 
 
+_PACKAGE_PLUGIN_DIR = None
+
+
 def package_plugin_dir():
-    """The directory of the exchange plugins shipped inside this package."""
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugins")
+    """The directory of the exchange plugins shipped inside this package (computed once: the
+    package does not move while it is imported)."""
+    global _PACKAGE_PLUGIN_DIR
+    if _PACKAGE_PLUGIN_DIR is None:
+        _PACKAGE_PLUGIN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugins")
+    return _PACKAGE_PLUGIN_DIR
 
 
 def plugin_dirs(extra=()):

@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::to_py;
-use crate::table::{self, Batch, Table};
+use crate::table::{self, Batch, Gather, Names, Table};
 use crate::{logs, settings, wait};
 
 /// A time from Python: integer milliseconds UTC or a string as the CLI takes it.
@@ -113,16 +113,23 @@ impl Manager {
         let (start, end) = (millis(py, &start)?, millis(py, &end)?);
         let dsm = self.current();
         // Bad input fails here, before a thread starts.
-        dsm.request(&symbol, &interval, start, end)
+        let req = dsm
+            .request(&symbol, &interval, start, end)
             .map_err(|e| to_py(py, e))?;
+        let names = names(&dsm, &req);
         let worker = dsm.clone();
-        // The columns are built on the worker too, so the GIL is held only to hand over.
+        // The columns are built on the worker, period by period as the fetch serves them, so
+        // the GIL is held only to hand over.
         let result = wait::run(
             py,
-            move || {
-                worker
-                    .fetch_market_data(&symbol, &interval, start, end)
-                    .map(Table::new)
+            move || -> Result<Table, DsmError> {
+                let mut gathered = Gather::for_request(&req);
+                let (req, summary) =
+                    worker.fetch_each(&symbol, &interval, start, end, &mut |batch| {
+                        gathered.add(&batch.rows);
+                        Ok(())
+                    })?;
+                Ok(Table::new(names, &req, gathered, summary))
             },
             || self.cancel_and_renew(&dsm),
         )?;
@@ -150,18 +157,12 @@ impl Manager {
         // a timeout (for Ctrl-C), and builds each batch's columns without the GIL.
         // Dropping the receiver ends both threads.
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let names = (
-            dsm.provider().to_string(),
-            dsm.market().id.clone(),
-            req.symbol.clone(),
-            req.interval_name.clone(),
-        );
+        let names = names(&dsm, &req);
         std::thread::Builder::new()
             .name("dsm-python-stream".into())
             .spawn(move || {
                 let mut stream = stream;
-                let (provider, market, symbol, interval) = &names;
-                let columns = |p| Batch::new(p, provider, market, symbol, interval);
+                let columns = |p| Batch::new(p, &names);
                 for item in stream.by_ref().map(|r| r.map(columns)) {
                     let failed = item.is_err();
                     if tx.send(StreamItem::Batch(item)).is_err() || failed {
@@ -209,6 +210,16 @@ impl Manager {
                 *slot = fresh;
             }
         }
+    }
+}
+
+/// The ids a result of `dsm` for `req` carries.
+fn names(dsm: &Dsm, req: &dsm_core::request::KlineRequest) -> Names {
+    Names {
+        provider: dsm.provider().to_string(),
+        market: dsm.market().id.clone(),
+        symbol: req.symbol.clone(),
+        interval: req.interval_name.clone(),
     }
 }
 

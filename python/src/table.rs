@@ -9,7 +9,9 @@ use arrow_array::ffi::to_ffi;
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::{Array, RecordBatch, RecordBatchIterator, StructArray};
 use arrow_schema::{Field, Schema, SchemaRef};
-use dsm_core::{FetchSummary, Klines, PeriodBatch};
+use dsm_core::columnar::{self, Columns};
+use dsm_core::request::KlineRequest;
+use dsm_core::{FetchSummary, Kline, PeriodBatch};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyTuple};
 
@@ -21,10 +23,9 @@ const REFERENCE_NAMES: &[(&str, &str)] = &[
     ("taker_buy_base_volume", "taker_buy_volume"),
 ];
 
-/// `batch` with the reference column names and `metadata` on its schema.
-fn renamed(batch: RecordBatch, metadata: &[(&str, &str)]) -> RecordBatch {
-    let fields: Vec<Field> = batch
-        .schema()
+/// The kline schema with the reference column names and the series' names as metadata.
+fn schema(names: &Names) -> SchemaRef {
+    let fields: Vec<Field> = columnar::schema()
         .fields()
         .iter()
         .map(|f| {
@@ -35,21 +36,59 @@ fn renamed(batch: RecordBatch, metadata: &[(&str, &str)]) -> RecordBatch {
             f.as_ref().clone().with_name(name)
         })
         .collect();
-    let metadata: std::collections::HashMap<String, String> = metadata
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let schema = Arc::new(Schema::new(fields).with_metadata(metadata));
-    RecordBatch::try_new(schema, batch.columns().to_vec())
-        .expect("renaming keeps the columns' types")
+    let metadata: std::collections::HashMap<String, String> = [
+        ("provider", &names.provider),
+        ("market", &names.market),
+        ("symbol", &names.symbol),
+        ("interval", &names.interval),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.clone()))
+    .collect();
+    Arc::new(Schema::new(fields).with_metadata(metadata))
 }
 
-fn stream_capsule<'py>(
-    py: Python<'py>,
-    schema: SchemaRef,
-    batches: Vec<RecordBatch>,
-) -> PyResult<Bound<'py, PyCapsule>> {
-    let reader = RecordBatchIterator::new(batches.into_iter().map(Ok), schema);
+/// What a result is of: provider, market, symbol and interval ids.
+#[derive(Clone)]
+pub struct Names {
+    pub provider: String,
+    pub market: String,
+    pub symbol: String,
+    pub interval: String,
+}
+
+/// Most rows reserved up front (a year of 1m is 525,600): beyond that the columns grow.
+const MAX_RESERVE: usize = 8 << 20;
+
+/// A whole fetch's candles gathered into columns, period by period as the fetch hands them
+/// over (never as one vector of rows first).
+pub struct Gather {
+    columns: Columns,
+}
+
+impl Gather {
+    /// Room for every candle of `req` (at most [`MAX_RESERVE`]).
+    pub fn for_request(req: &KlineRequest) -> Gather {
+        let step = req.interval.min_step_ms().max(1);
+        let expected = (req.end_ms.saturating_sub(req.start_ms) / step).max(0) as usize + 1;
+        Gather {
+            columns: Columns::with_capacity(expected.min(MAX_RESERVE)),
+        }
+    }
+
+    pub fn add(&mut self, rows: &[Kline]) {
+        self.columns.extend(rows);
+    }
+}
+
+/// `rows` as one record batch of the Python schema.
+fn batch_of(rows: &[Kline], names: &Names) -> RecordBatch {
+    columnar::to_record_batch_with(schema(names), rows)
+}
+
+/// `batch` as an Arrow C stream of one batch (the columns are shared, not copied).
+fn stream_capsule<'py>(py: Python<'py>, batch: &RecordBatch) -> PyResult<Bound<'py, PyCapsule>> {
+    let reader = RecordBatchIterator::new([Ok(batch.clone())], batch.schema());
     let stream = FFI_ArrowArrayStream::new(Box::new(reader));
     // The consumer moves the stream out (leaving a released one); dropping the capsule
     // releases whatever is still there.
@@ -81,23 +120,17 @@ pub struct Table {
 }
 
 impl Table {
-    pub fn new(k: Klines) -> Table {
-        let meta = [
-            ("provider", k.provider.as_str()),
-            ("market", k.market.as_str()),
-            ("symbol", k.symbol.as_str()),
-            ("interval", k.interval.as_str()),
-        ];
-        let batch = renamed(k.to_record_batch(), &meta);
+    /// The table of a fetch of `req` whose candles are in `gathered`.
+    pub fn new(names: Names, req: &KlineRequest, gathered: Gather, summary: FetchSummary) -> Table {
         Table {
-            batch,
-            provider: k.provider,
-            market: k.market,
-            symbol: k.symbol,
-            interval: k.interval,
-            start_ms: k.start_ms,
-            end_ms: k.end_ms,
-            summary: k.summary,
+            batch: gathered.columns.finish(schema(&names)),
+            provider: names.provider,
+            market: names.market,
+            symbol: names.symbol,
+            interval: names.interval,
+            start_ms: req.start_ms,
+            end_ms: req.end_ms,
+            summary,
         }
     }
 }
@@ -112,7 +145,7 @@ impl Table {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema; // the schema is fixed; consumers cast if they want another
-        stream_capsule(py, self.batch.schema(), vec![self.batch.clone()])
+        stream_capsule(py, &self.batch)
     }
 
     #[getter]
@@ -194,32 +227,9 @@ pub struct Batch {
 }
 
 impl Batch {
-    pub fn new(
-        p: PeriodBatch,
-        provider: &str,
-        market: &str,
-        symbol: &str,
-        interval: &str,
-    ) -> Batch {
-        let klines = Klines {
-            kind: dsm_core::DataKind::KLINES,
-            provider: provider.to_string(),
-            market: market.to_string(),
-            symbol: symbol.to_string(),
-            interval: interval.to_string(),
-            start_ms: p.period_start,
-            end_ms: p.period_start,
-            rows: p.rows,
-            summary: FetchSummary::default(),
-        };
-        let meta = [
-            ("provider", provider),
-            ("market", market),
-            ("symbol", symbol),
-            ("interval", interval),
-        ];
+    pub fn new(p: PeriodBatch, names: &Names) -> Batch {
         Batch {
-            batch: renamed(klines.to_record_batch(), &meta),
+            batch: batch_of(&p.rows, names),
             period_start: p.period_start,
             source: p.source.name(),
             cached: p.cached,
@@ -256,7 +266,7 @@ impl Batch {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema;
-        stream_capsule(py, self.batch.schema(), vec![self.batch.clone()])
+        stream_capsule(py, &self.batch)
     }
 
     #[getter]
