@@ -2,7 +2,8 @@
 //!
 //! - [`Core`]: a provider's settings, host services, lazy runtime and HTTP client;
 //! - [`http`]: GET with timeouts, retries, backoff, Retry-After, body caps, request counting,
-//!   logging; [`redirect`]: which redirects it follows;
+//!   logging; [`redirect`]: which redirects it follows; [`envelope`]: the rows of a JSON
+//!   answer wrapped with a status code;
 //! - [`limit`]: concurrency and a used-weight-per-minute gate;
 //! - [`window`] and [`ordered`]: split a range into one-page windows, fetch them
 //!   concurrently and deliver in order;
@@ -27,6 +28,7 @@ pub mod checksum;
 pub mod core;
 pub mod csv;
 pub mod deliver;
+pub mod envelope;
 pub mod fields;
 pub mod funding;
 #[cfg(feature = "fuzz")]
