@@ -2,7 +2,7 @@
 //! kind from the source asked (per the manifest), the interval, symbol and range.
 
 use dsm_plugin_kit::{request, Interval};
-use dsm_sdk::{DataKind, DataRequest, ErrorKind, FetchRequest, ProviderError, SourceKind};
+use dsm_sdk::{DataKind, DataRequest, ErrorKind, ProviderError, SourceKind};
 
 use crate::markets::Market;
 
@@ -13,18 +13,7 @@ pub struct Checked {
     pub interval: Option<Interval>,
 }
 
-/// A klines request as a [`DataRequest`].
-pub fn as_data(req: &FetchRequest) -> DataRequest {
-    DataRequest {
-        kind: DataKind::KLINES,
-        market: req.market.clone(),
-        symbol: req.symbol.clone(),
-        interval: req.interval.clone(),
-        start_ms: req.start_ms,
-        end_ms: req.end_ms,
-        source: req.source,
-    }
-}
+pub use dsm_plugin_kit::kinds::as_data;
 
 pub fn check(req: &DataRequest) -> Result<Checked, ProviderError> {
     let market = Market::from_name(&req.market)
@@ -122,6 +111,7 @@ fn check_source(source: SourceKind) -> Result<(), ProviderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dsm_sdk::FetchRequest;
 
     fn req(market: &str, symbol: &str, interval: &str, source: SourceKind) -> FetchRequest {
         FetchRequest {

@@ -4,9 +4,9 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use dsm_plugin_kit::envelope::{get_rows, Envelope, Rows};
 use dsm_plugin_kit::{HttpClient, Policy, RateLimiter};
-use dsm_sdk::{ErrorKind, ProviderError};
-use serde_json::Value;
+use dsm_sdk::ProviderError;
 
 use crate::errors::{from_response, ret_code, throttled, Asked};
 
@@ -17,11 +17,12 @@ static IP_RATE: LazyLock<RateLimiter> =
 /// After a 10006 that names no reset time.
 const THROTTLE_WAIT_MS: u64 = 1_000;
 
-/// An answer's `result.list` rows and the HTTP requests it took (retries included).
-pub struct List {
-    pub rows: Vec<Value>,
-    pub requests: u64,
-}
+/// Rows under `result.list`, on `retCode` 0.
+const ENVELOPE: Envelope = Envelope {
+    ok: |doc| ret_code(doc).map(|(c, _)| c) == Some(0),
+    rows_at: "/result/list",
+    lacking: "retCode 0 but no result.list",
+};
 
 /// GET `url`; the rows of a retCode-0 answer, else the mapped error. `place` names the
 /// request in parse errors.
@@ -30,29 +31,13 @@ pub async fn get_list(
     url: &str,
     asked: &Asked<'_>,
     place: &str,
-) -> Result<List, ProviderError> {
+) -> Result<Rows, ProviderError> {
     let policy = Policy {
         rate: Some(&IP_RATE),
         throttled: Some(&throttled),
         throttle_wait_ms: Some(THROTTLE_WAIT_MS),
         ..Policy::default()
     };
-    let resp = http.get_with(url, &policy).await?;
-    let mut doc: Value = match serde_json::from_slice(&resp.body) {
-        Ok(doc) if resp.is_success() => doc,
-        _ => return Err(from_response(asked, &resp)),
-    };
-    if ret_code(&doc).map(|(c, _)| c) != Some(0) {
-        return Err(from_response(asked, &resp));
-    }
-    match doc.pointer_mut("/result/list").map(Value::take) {
-        Some(Value::Array(rows)) => Ok(List {
-            rows,
-            requests: u64::from(resp.attempts),
-        }),
-        _ => Err(ProviderError::new(
-            ErrorKind::PARSE,
-            format!("{place}: the answer has retCode 0 but no result.list"),
-        )),
-    }
+    let error = |resp: &_| from_response(asked, resp);
+    get_rows(http, url, &policy, &ENVELOPE, error, place).await
 }

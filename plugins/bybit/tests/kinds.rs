@@ -4,15 +4,14 @@
 //! and the errors for kinds a market lacks.
 
 use dsm_bybit::BybitProvider;
-use dsm_plugin_kit::testing::{Collect, TestHost};
+use dsm_plugin_kit::testing::{collect, config_on, data_request as request, Collect, TestHost};
 use dsm_sdk::time::{now_ms, DAY_MS, HOUR_MS};
 use dsm_sdk::{
-    plugin::Plugin, DataKind, DataRequest, Endpoint, ErrorKind, FetchReport, LogLevel,
-    ProviderConfig, ProviderError, SourceKind,
+    plugin::Plugin, DataKind, DataRequest, ErrorKind, FetchReport, LogLevel, ProviderConfig,
+    ProviderError,
 };
 use dsm_tests::fake::{
     expected_bybit_candles, expected_bybit_funding, expected_bybit_klines, FakeExchange,
-    RequestRecord,
 };
 
 const JAN1: i64 = 1_704_067_200_000; // 2024-01-01
@@ -24,46 +23,14 @@ fn setup() -> (BybitProvider, FakeExchange) {
     let fake = FakeExchange::start();
     let config = ProviderConfig {
         concurrency: 4,
-        endpoints: vec![Endpoint {
-            key: "rest".into(),
-            url: fake.url().into(),
-        }]
-        .into(),
-        ..ProviderConfig::default()
+        ..config_on(&fake.url())
     };
     let provider = BybitProvider::new(config, TestHost::new().host(LogLevel::WARN)).unwrap();
     (provider, fake)
 }
 
-fn request(
-    kind: DataKind,
-    market: &str,
-    symbol: &str,
-    interval: &str,
-    range: (i64, i64),
-) -> DataRequest {
-    DataRequest {
-        kind,
-        market: market.into(),
-        symbol: symbol.into(),
-        interval: interval.into(),
-        start_ms: range.0,
-        end_ms: range.1,
-        source: SourceKind::LIVE,
-    }
-}
-
 fn fetch(p: &BybitProvider, req: &DataRequest) -> (Result<FetchReport, ProviderError>, Collect) {
-    let mut out = Collect::default();
-    let report = p.fetch_data_into(req, &mut out);
-    (report, out)
-}
-
-fn on(fake: &FakeExchange, path: &str) -> Vec<RequestRecord> {
-    fake.requests()
-        .into_iter()
-        .filter(|r| r.path == path)
-        .collect()
+    collect(|out| p.fetch_data_into(req, out))
 }
 
 #[test]
@@ -108,7 +75,7 @@ fn funding_pages_backwards_by_end_time_across_an_interval_switch() {
     );
     assert!(report.missing.is_empty());
     // endTime only (startTime alone is refused), each page's oldest - 1.
-    let reqs = on(&fake, FUNDING);
+    let reqs = fake.requests_on(FUNDING);
     assert_eq!(
         reqs.len(),
         3,
@@ -143,7 +110,11 @@ fn funding_of_inverse_and_a_short_history() {
         out.funding_rates()[0].funding_time,
         expected_bybit_funding("inverse", "BTCUSD", start, end)[0].funding_time
     );
-    assert_eq!(on(&fake, FUNDING).len(), 1, "one short page ends the walk");
+    assert_eq!(
+        fake.requests_on(FUNDING).len(),
+        1,
+        "one short page ends the walk"
+    );
 }
 
 #[test]
@@ -170,7 +141,7 @@ fn mark_index_premium_klines_go_through_their_endpoints() {
             out.klines() == want,
             "{name} candles differ from the fake's"
         );
-        let reqs = on(&fake, path);
+        let reqs = fake.requests_on(path);
         assert_eq!((reqs.len(), report.requests), (3, 3), "{name}");
         assert_eq!(fake.requests().len(), 3, "{name}: nothing else asked");
         assert_eq!(reqs[0].param("interval").as_deref(), Some("1"));
@@ -263,6 +234,6 @@ fn funding_errors_and_the_throttle_answer() {
     );
     let report = report.unwrap();
     assert_eq!(out.funding_rates().len(), 30, "10 days of 8 h");
-    assert_eq!(on(&fake, FUNDING).len(), 2);
+    assert_eq!(fake.requests_on(FUNDING).len(), 2);
     assert_eq!(report.requests, 2, "the retry is counted");
 }

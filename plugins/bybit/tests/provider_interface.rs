@@ -4,36 +4,18 @@
 //! the fetch, and a kind the market lacks is an error, not a panic.
 
 use dsm_bybit::BybitProvider;
-use dsm_plugin_kit::testing::{data_provider, fetch_through_abi, AbiSink};
+use dsm_plugin_kit::testing::{config_on, data_provider, data_request, fetch_through_abi, AbiSink};
 use dsm_sdk::data_module::DataProviderBox;
 use dsm_sdk::time::{now_ms, DAY_MS};
-use dsm_sdk::{
-    DataKind, DataRequest, Endpoint, ErrorKind, ProviderConfig, SinkControl, SourceKind,
-};
+use dsm_sdk::{DataKind, DataRequest, ErrorKind, SinkControl};
 use dsm_tests::fake::{expected_bybit_candles, expected_bybit_funding, FakeExchange};
 
 fn provider(fake: &FakeExchange) -> DataProviderBox {
-    let config = ProviderConfig {
-        endpoints: vec![Endpoint {
-            key: "rest".into(),
-            url: fake.url().into(),
-        }]
-        .into(),
-        ..ProviderConfig::default()
-    };
-    data_provider::<BybitProvider>(config)
+    data_provider::<BybitProvider>(config_on(&fake.url()))
 }
 
 fn request(kind: DataKind, market: &str, interval: &str, range: (i64, i64)) -> DataRequest {
-    DataRequest {
-        kind,
-        market: market.into(),
-        symbol: "BTCUSDT".into(),
-        interval: interval.into(),
-        start_ms: range.0,
-        end_ms: range.1,
-        source: SourceKind::LIVE,
-    }
+    data_request(kind, market, "BTCUSDT", interval, range)
 }
 
 #[test]
@@ -62,11 +44,7 @@ fn each_kind_arrives_through_its_sink_method() {
         &mut sink,
     )
     .unwrap();
-    let got: Vec<_> = sink
-        .klines
-        .iter()
-        .flat_map(|b| b.klines.iter().copied())
-        .collect();
+    let got = sink.all_klines();
     assert!(got == expected_bybit_candles("premium", "linear", "BTCUSDT", "1h", range.0, range.1));
     assert!(sink.funding.is_empty());
 }

@@ -1,5 +1,6 @@
-//! Funding rate history from newest-first APIs (OKX `after`, Bybit `endTime`): paging one
-//! range backwards, the order and uniqueness policy for rows, and delivery as one batch.
+//! Funding rate history: paging one range backwards through a newest-first API (OKX
+//! `after`, Bybit `endTime`), the rows as the host's sink requires them (ascending, unique),
+//! and delivery as one batch.
 //!
 //! Funding rows are few (a year of hourly settlements is 8,760 rows of 32 bytes), so a
 //! fetch walks its whole range and hands it over in one [`FundingBatch`].
@@ -11,6 +12,7 @@ use dsm_sdk::{
 };
 
 use crate::deliver::FundingOut;
+use crate::parse::Reordered;
 
 /// One answer of a funding endpoint.
 pub struct FundingPage {
@@ -58,38 +60,54 @@ where
         }
         cursor = oldest;
     }
-    sorted_unique(&mut rows, place)?;
+    ascending(&mut rows, place)?;
     Ok((rows, requests))
 }
 
-/// The policy for rows sent out of order or twice (as `parse::ascending` for candles):
-/// sorted by time, exact repeats dropped, two different rates at one time refused.
-pub fn sorted_unique(rows: &mut Vec<FundingRate>, place: &str) -> Result<(), ProviderError> {
+/// Two rows say the same when every field has the same bits (NaN mark prices included).
+fn same(a: &FundingRate, b: &FundingRate) -> bool {
+    a.funding_time == b.funding_time
+        && a.rate.to_bits() == b.rate.to_bits()
+        && a.mark_price.to_bits() == b.mark_price.to_bits()
+        && a.interval_ms == b.interval_ms
+}
+
+/// As [`crate::parse::ascending`] for candles: sort by funding time, drop exact repeats,
+/// and refuse two DIFFERENT rows at one time (`INTEGRITY`, naming `place`).
+pub fn ascending(rows: &mut Vec<FundingRate>, place: &str) -> Result<Reordered, ProviderError> {
+    let mut out = Reordered::default();
+    if rows
+        .windows(2)
+        .all(|w| w[0].funding_time < w[1].funding_time)
+    {
+        return Ok(out);
+    }
+    out.sorted = rows
+        .windows(2)
+        .any(|w| w[0].funding_time > w[1].funding_time);
     rows.sort_by_key(|r| r.funding_time);
+    let before = rows.len();
     let mut conflict = None;
     rows.dedup_by(|later, kept| {
         if later.funding_time != kept.funding_time {
             return false;
         }
-        // NaN mark prices compare unequal: compare them by bits.
-        let same = later.rate == kept.rate
-            && later.interval_ms == kept.interval_ms
-            && later.mark_price.to_bits() == kept.mark_price.to_bits();
-        if !same && conflict.is_none() {
+        if !same(later, kept) && conflict.is_none() {
             conflict = Some(kept.funding_time);
         }
         true
     });
-    match conflict {
-        None => Ok(()),
-        Some(t) => Err(ProviderError::new(
+    if let Some(t) = conflict {
+        return Err(ProviderError::new(
             ErrorKind::INTEGRITY,
             format!(
                 "{place}: two different funding rates at {t} (ms UTC); the data is \
                  inconsistent and is not used"
             ),
-        )),
+        ));
     }
+    out.duplicates = before - rows.len();
+    Ok(out)
 }
 
 /// Hands `rows` (ascending, unique, inside the coverage) to `out` as one LIVE batch covering
@@ -131,6 +149,10 @@ mod tests {
             mark_price: f64::NAN,
             interval_ms: 0,
         }
+    }
+
+    fn r(t: i64, rate: f64) -> FundingRate {
+        FundingRate { rate, ..row(t) }
     }
 
     /// Settlements every 8 h from 0 to `last`, newest first; with `lo`, none before it
@@ -186,19 +208,21 @@ mod tests {
     }
 
     #[test]
-    fn repeats_dropped_conflicts_refused() {
-        let mut rows = vec![row(2), row(1), row(2)];
-        sorted_unique(&mut rows, "x").unwrap();
-        assert_eq!(rows.len(), 2);
-        let mut bad = vec![
-            row(1),
-            FundingRate {
-                rate: 9.0,
-                ..row(1)
-            },
-        ];
-        let e = sorted_unique(&mut bad, "OKX swap").unwrap_err();
+    fn sorts_drops_repeats_with_nan_and_refuses_conflicts() {
+        let mut rows = vec![r(2, 0.1), r(1, 0.1), r(2, 0.1)];
+        let fixed = ascending(&mut rows, "p").unwrap();
+        assert_eq!((fixed.sorted, fixed.duplicates), (true, 1));
+        assert_eq!(
+            rows.iter().map(|r| r.funding_time).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        let mut rows = vec![r(1, 0.1), r(1, 0.2)];
+        let e = ascending(&mut rows, "GET u").unwrap_err();
         assert_eq!(e.kind, ErrorKind::INTEGRITY);
-        assert!(e.message.starts_with("OKX swap: two different"), "{e}");
+        assert!(e
+            .message
+            .starts_with("GET u: two different funding rates at 1"));
+        let mut rows = vec![r(1, 0.1), r(3, 0.1)];
+        assert_eq!(ascending(&mut rows, "p").unwrap(), Reordered::default());
     }
 }

@@ -35,3 +35,19 @@ pub fn json_row(max_cells: usize) -> impl Strategy<Value = Value> {
         json_cell(),
     ]
 }
+
+/// An object row: up to five fields named from `names`, with any cells, or a lone cell.
+pub fn json_object(names: &'static [&'static str]) -> impl Strategy<Value = Value> {
+    let field = (prop::sample::select(names), json_cell());
+    prop_oneof![
+        prop::collection::vec(field, 0..6).prop_map(|fields| {
+            Value::Object(
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            )
+        }),
+        json_cell(),
+    ]
+}

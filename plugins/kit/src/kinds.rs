@@ -1,6 +1,6 @@
 //! Checks of a [`DataRequest`] against the plugin's manifest: which kinds a market serves,
 //! the error naming where a kind is available when it lacks one, and the request as a
-//! klines [`FetchRequest`].
+//! klines [`FetchRequest`] and back.
 
 use dsm_sdk::manifest::KindOffer;
 use dsm_sdk::{
@@ -51,6 +51,20 @@ fn unsupported(message: String) -> ProviderError {
 /// The same request as a klines fetch (for `DataKind::KLINES`, and for the common checks).
 pub fn as_fetch(req: &DataRequest) -> FetchRequest {
     FetchRequest {
+        market: req.market.clone(),
+        symbol: req.symbol.clone(),
+        interval: req.interval.clone(),
+        start_ms: req.start_ms,
+        end_ms: req.end_ms,
+        source: req.source,
+    }
+}
+
+/// A klines fetch as a [`DataRequest`] (for plugins that serve klines through the same
+/// path as the other kinds).
+pub fn as_data(req: &FetchRequest) -> DataRequest {
+    DataRequest {
+        kind: DataKind::KLINES,
         market: req.market.clone(),
         symbol: req.symbol.clone(),
         interval: req.interval.clone(),

@@ -2,21 +2,22 @@
 //!
 //! - [`Core`]: a provider's settings, host services, lazy runtime and HTTP client;
 //! - [`http`]: GET with timeouts, retries, backoff, Retry-After, body caps, request counting,
-//!   logging; [`redirect`]: which redirects it follows;
+//!   logging; [`redirect`]: which redirects it follows; [`envelope`]: the rows of a JSON
+//!   answer wrapped with a status code;
 //! - [`limit`]: concurrency and a used-weight-per-minute gate;
 //! - [`window`] and [`ordered`]: split a range into one-page windows, fetch them
 //!   concurrently and deliver in order;
 //! - [`parse`], [`interval`]: payload parsing and dsm interval names;
 //! - archives: [`unzip`] (one entry, bounded against zip bombs), [`checksum`] (sha256sum
 //!   files), [`csv`] (streaming lines, header detection), [`calendar`] (UTC days, months);
-//! - [`funding_rows`]: funding rates sorted and unique for the sink;
 //! - [`cancel`]: waits that end when the host cancels; [`testing`]: a host for tests;
 //! - [`pager`]: paging newest-first APIs backwards; [`deliver`]: the `Out` a fetch writes
 //!   to and ordered delivery of fetched windows; [`request`]: common request checks;
 //!   [`symbol`]: splitting `BTCUSDT` into base and quote; [`manifest`]: the plugin's own
 //!   manifest.json, the one source of its markets' intervals, aliases and page sizes;
 //! - other data kinds: [`kinds`] (a request's kind against the manifest), [`funding`]
-//!   (funding history paged backwards, delivered as one batch), [`fields`] (object rows).
+//!   (funding history paged backwards, its rows sorted and unique for the sink, delivered
+//!   as one batch), [`fields`] (object rows).
 //!
 //! Exchange specifics (URLs, weights, error codes, columns) stay in the plugins.
 
@@ -27,9 +28,9 @@ pub mod checksum;
 pub mod core;
 pub mod csv;
 pub mod deliver;
+pub mod envelope;
 pub mod fields;
 pub mod funding;
-pub mod funding_rows;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
 pub mod http;

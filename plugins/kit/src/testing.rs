@@ -11,12 +11,51 @@ use dsm_sdk::{
     },
     data_module::DataProviderBox,
     plugin::{Host, Plugin},
-    DataRequest, DataSink, DataSink_TO, FetchReport, FundingBatch, FundingRate, HostServices,
-    HostServices_TO, Kline, KlineBatch, LogLevel, Metric, MetricBatch, ProviderConfig,
-    ProviderError, SinkControl, Trade, TradeBatch,
+    DataKind, DataRequest, DataSink, DataSink_TO, Endpoint, FetchReport, FundingBatch, FundingRate,
+    HostServices, HostServices_TO, Kline, KlineBatch, LogLevel, Metric, MetricBatch,
+    ProviderConfig, ProviderError, SinkControl, SourceKind, Trade, TradeBatch,
 };
 
 use crate::deliver::{FundingOut, MetricsOut, Out, TradesOut};
+
+/// Settings with the one endpoint `rest` on `url` (a test server on 127.0.0.1), for
+/// plugins whose only endpoint that is; the rest default.
+pub fn config_on(url: &str) -> ProviderConfig {
+    ProviderConfig {
+        endpoints: vec![Endpoint {
+            key: "rest".into(),
+            url: url.into(),
+        }]
+        .into(),
+        ..ProviderConfig::default()
+    }
+}
+
+/// A live-source request of `kind` over `range` (`[start_ms, end_ms)`).
+pub fn data_request(
+    kind: DataKind,
+    market: &str,
+    symbol: &str,
+    interval: &str,
+    range: (i64, i64),
+) -> DataRequest {
+    DataRequest {
+        kind,
+        market: market.into(),
+        symbol: symbol.into(),
+        interval: interval.into(),
+        start_ms: range.0,
+        end_ms: range.1,
+        source: SourceKind::LIVE,
+    }
+}
+
+/// Runs `fetch` into a fresh [`Collect`]: its answer and what it delivered.
+pub fn collect<R>(fetch: impl FnOnce(&mut Collect) -> R) -> (R, Collect) {
+    let mut out = Collect::default();
+    let answer = fetch(&mut out);
+    (answer, out)
+}
 
 /// Collects what a fetch delivers, for plugin tests.
 #[derive(Default)]
@@ -171,6 +210,16 @@ impl Default for AbiSink {
             metrics: Vec::new(),
             answer: SinkControl::CONTINUE,
         }
+    }
+}
+
+impl AbiSink {
+    /// Every candle pushed, in push order.
+    pub fn all_klines(&self) -> Vec<Kline> {
+        self.klines
+            .iter()
+            .flat_map(|b| b.klines.iter().copied())
+            .collect()
     }
 }
 

@@ -4,15 +4,15 @@
 //! errors for kinds a market lacks.
 
 use dsm_okx::OkxProvider;
-use dsm_plugin_kit::testing::{Collect, TestHost};
+use dsm_plugin_kit::testing::{collect, config_on, data_request as request, Collect, TestHost};
 use dsm_sdk::time::{now_ms, DAY_MS, HOUR_MS};
 use dsm_sdk::{
-    plugin::Plugin, DataKind, DataRequest, Endpoint, ErrorKind, FetchReport, LogLevel,
-    ProviderConfig, ProviderError, SourceKind,
+    plugin::Plugin, DataKind, DataRequest, ErrorKind, FetchReport, LogLevel, ProviderConfig,
+    ProviderError, SourceKind,
 };
 use dsm_tests::fake::{
     expected_okx_candles, expected_okx_funding, expected_okx_klines, okx_realized_rate_is_empty,
-    FakeExchange, RequestRecord, OKX_FUNDING_DEPTH_MS,
+    FakeExchange, OKX_FUNDING_DEPTH_MS,
 };
 
 const JAN1: i64 = 1_704_067_200_000; // 2024-01-01
@@ -22,46 +22,14 @@ fn setup() -> (OkxProvider, FakeExchange) {
     let fake = FakeExchange::start();
     let config = ProviderConfig {
         concurrency: 4,
-        endpoints: vec![Endpoint {
-            key: "rest".into(),
-            url: fake.url().into(),
-        }]
-        .into(),
-        ..ProviderConfig::default()
+        ..config_on(&fake.url())
     };
     let provider = OkxProvider::new(config, TestHost::new().host(LogLevel::WARN)).unwrap();
     (provider, fake)
 }
 
-fn request(
-    kind: DataKind,
-    market: &str,
-    symbol: &str,
-    interval: &str,
-    range: (i64, i64),
-) -> DataRequest {
-    DataRequest {
-        kind,
-        market: market.into(),
-        symbol: symbol.into(),
-        interval: interval.into(),
-        start_ms: range.0,
-        end_ms: range.1,
-        source: SourceKind::LIVE,
-    }
-}
-
 fn fetch(p: &OkxProvider, req: &DataRequest) -> (Result<FetchReport, ProviderError>, Collect) {
-    let mut out = Collect::default();
-    let report = p.fetch_data_into(req, &mut out);
-    (report, out)
-}
-
-fn on(fake: &FakeExchange, path: &str) -> Vec<RequestRecord> {
-    fake.requests()
-        .into_iter()
-        .filter(|r| r.path == path)
-        .collect()
+    collect(|out| p.fetch_data_into(req, out))
 }
 
 #[test]
@@ -99,7 +67,7 @@ fn funding_within_three_months_pages_backwards_in_one_batch() {
     assert!(report.missing.is_empty(), "{:?}", report.missing);
     assert_eq!(report.klines as usize, want.len());
     // 100 rows a page, newest first: four pages, `after` walking back, `before` the start.
-    let reqs = on(&fake, FUNDING);
+    let reqs = fake.requests_on(FUNDING);
     assert_eq!(reqs.len(), want.len().div_ceil(100));
     assert_eq!(report.requests as usize, reqs.len());
     let afters: Vec<i64> = reqs
@@ -182,7 +150,7 @@ fn mark_candles_page_through_their_endpoint() {
         .iter()
         .all(|k| k.volume == 0.0 && k.quote_volume == 0.0));
     assert_ne!(want, expected_okx_klines("BTC-USDT-SWAP", "1m", start, end));
-    let reqs = on(&fake, "/api/v5/market/history-mark-price-candles");
+    let reqs = fake.requests_on("/api/v5/market/history-mark-price-candles");
     assert_eq!(
         reqs.len(),
         15 + 1,
@@ -192,7 +160,9 @@ fn mark_candles_page_through_their_endpoint() {
     assert!(reqs
         .iter()
         .all(|r| r.param("instId").as_deref() == Some("BTC-USDT-SWAP")));
-    assert!(on(&fake, "/api/v5/market/history-candles").is_empty());
+    assert!(fake
+        .requests_on("/api/v5/market/history-candles")
+        .is_empty());
     // Batches cover the request exactly, day by day.
     assert_eq!(out.batches[0].covered_start_ms, start);
     assert_eq!(out.batches.last().unwrap().covered_end_ms, end);
@@ -212,7 +182,7 @@ fn index_candles_take_the_underlying_and_drop_the_forming_one() {
     let want = expected_okx_candles("index", "BTC-USD-SWAP", "1d", start, end);
     assert_eq!(want.len(), 30, "today's candle is forming");
     assert!(out.klines() == want);
-    let reqs = on(&fake, "/api/v5/market/history-index-candles");
+    let reqs = fake.requests_on("/api/v5/market/history-index-candles");
     assert!(reqs
         .iter()
         .all(|r| r.param("instId").as_deref() == Some("BTC-USD")));
@@ -300,7 +270,7 @@ fn funding_errors_and_the_rate_limit_answer() {
         out.funding_rates().len(),
         expected_okx_funding("BTC-USD-SWAP", range.0, range.1).len()
     );
-    let statuses: Vec<u16> = on(&fake, FUNDING).iter().map(|r| r.status).collect();
+    let statuses: Vec<u16> = fake.requests_on(FUNDING).iter().map(|r| r.status).collect();
     assert_eq!(statuses, [429, 200]);
     assert_eq!(report.requests, 2, "the retry is counted");
 }

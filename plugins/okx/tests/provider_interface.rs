@@ -4,36 +4,18 @@
 //! the fetch, and a kind the market lacks is an error, not a panic.
 
 use dsm_okx::OkxProvider;
-use dsm_plugin_kit::testing::{data_provider, fetch_through_abi, AbiSink};
+use dsm_plugin_kit::testing::{config_on, data_provider, data_request, fetch_through_abi, AbiSink};
 use dsm_sdk::data_module::DataProviderBox;
 use dsm_sdk::time::{now_ms, DAY_MS};
-use dsm_sdk::{
-    DataKind, DataRequest, Endpoint, ErrorKind, ProviderConfig, SinkControl, SourceKind,
-};
+use dsm_sdk::{DataKind, DataRequest, ErrorKind, SinkControl};
 use dsm_tests::fake::{expected_okx_candles, expected_okx_funding, FakeExchange};
 
 fn provider(fake: &FakeExchange) -> DataProviderBox {
-    let config = ProviderConfig {
-        endpoints: vec![Endpoint {
-            key: "rest".into(),
-            url: fake.url().into(),
-        }]
-        .into(),
-        ..ProviderConfig::default()
-    };
-    data_provider::<OkxProvider>(config)
+    data_provider::<OkxProvider>(config_on(&fake.url()))
 }
 
 fn request(kind: DataKind, market: &str, interval: &str, range: (i64, i64)) -> DataRequest {
-    DataRequest {
-        kind,
-        market: market.into(),
-        symbol: "BTC-USDT-SWAP".into(),
-        interval: interval.into(),
-        start_ms: range.0,
-        end_ms: range.1,
-        source: SourceKind::LIVE,
-    }
+    data_request(kind, market, "BTC-USDT-SWAP", interval, range)
 }
 
 #[test]
@@ -57,11 +39,7 @@ fn each_kind_arrives_through_its_sink_method() {
     let range = (1_704_067_200_000, 1_704_067_200_000 + 3 * DAY_MS);
     let mut sink = AbiSink::default();
     fetch_through_abi(&p, &request(DataKind::MARK, "swap", "1h", range), &mut sink).unwrap();
-    let got: Vec<_> = sink
-        .klines
-        .iter()
-        .flat_map(|b| b.klines.iter().copied())
-        .collect();
+    let got = sink.all_klines();
     assert!(got == expected_okx_candles("mark", "BTC-USDT-SWAP", "1h", range.0, range.1));
     assert!(sink.funding.is_empty());
 }

@@ -305,19 +305,19 @@ pub fn expected_bybit_klines(
     if !symbols.contains(&symbol) {
         return Vec::new();
     }
-    let now = super::candles::now_ms();
-    let Some((first, last)) = step.span(start_ms, end_ms - 1, market.listing_ms(), now) else {
-        return Vec::new();
-    };
     let gen = generator(category, market, symbol, step);
-    step.oldest(first, last, usize::MAX)
-        .into_iter()
-        .filter(|t| step.next(*t) <= now)
-        .map(|t| Kline {
-            trades: 0,
-            taker_buy_base_volume: 0.0,
-            taker_buy_quote_volume: 0.0,
-            ..gen.row(t).to_kline()
-        })
-        .collect()
+    step.closed(
+        start_ms,
+        end_ms,
+        market.listing_ms(),
+        super::candles::now_ms(),
+    )
+    .into_iter()
+    .map(|t| Kline {
+        trades: 0,
+        taker_buy_base_volume: 0.0,
+        taker_buy_quote_volume: 0.0,
+        ..gen.row(t).to_kline()
+    })
+    .collect()
 }

@@ -105,10 +105,8 @@ pub fn expected_bybit_funding(
     let Some(schedule) = schedule(category, symbol) else {
         return Vec::new();
     };
-    let now = super::candles::now_ms();
-    let mut times = schedule.newest(start_ms, end_ms - 1, now, usize::MAX);
-    times.reverse();
-    times
+    schedule
+        .settled(start_ms, end_ms, super::candles::now_ms())
         .into_iter()
         .map(|t| FundingRate {
             funding_time: t,

@@ -52,6 +52,14 @@ impl Schedule {
         }
         out
     }
+
+    /// Every settlement in `[start_ms, end_ms)` up to `now`, ascending: what an
+    /// `expected_*_funding` lists.
+    pub(crate) fn settled(self, start_ms: i64, end_ms: i64, now: i64) -> Vec<i64> {
+        let mut times = self.newest(start_ms, end_ms - 1, now, usize::MAX);
+        times.reverse();
+        times
+    }
 }
 
 /// The funding rate of `key` at `t` in units of 1e-16: around +0.01 %, within +-0.03 %.

@@ -96,6 +96,17 @@ impl Step {
         Some((first, self.floor(top)))
     }
 
+    /// Open times of the candles in `[start_ms, end_ms)` that have closed by `now`, ascending
+    /// (what an `expected_*` lists where the plugin drops the forming candle).
+    pub(crate) fn closed(self, start_ms: i64, end_ms: i64, listing: i64, now: i64) -> Vec<i64> {
+        let Some((first, last)) = self.span(start_ms, end_ms - 1, listing, now) else {
+            return Vec::new();
+        };
+        let mut out = self.oldest(first, last, usize::MAX);
+        out.retain(|t| self.next(*t) <= now);
+        out
+    }
+
     /// Up to `limit` open times from `first` upwards, not past `last`.
     pub(crate) fn oldest(self, first: i64, last: i64, limit: usize) -> Vec<i64> {
         let mut out = Vec::with_capacity(limit.min(4096));

@@ -126,6 +126,13 @@ impl FakeExchange {
         self.shared.lock().requests.clone()
     }
 
+    /// The requests received so far for `path` exactly, in order.
+    pub fn requests_on(&self, path: &str) -> Vec<RequestRecord> {
+        let mut all = self.requests();
+        all.retain(|r| r.path == path);
+        all
+    }
+
     pub fn clear_requests(&self) {
         self.shared.lock().requests.clear();
     }

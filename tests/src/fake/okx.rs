@@ -357,23 +357,23 @@ pub fn expected_okx_candles(
     ) else {
         return Vec::new();
     };
-    let now = super::candles::now_ms();
-    let Some((first, last)) = step.span(start_ms, end_ms - 1, k.market().listing_ms(), now) else {
-        return Vec::new();
-    };
     let gen = generator(series, k, id, step);
-    step.oldest(first, last, usize::MAX)
-        .into_iter()
-        .filter(|t| step.next(*t) <= now)
-        .map(|t| Kline {
-            volume: 0.0,
-            quote_volume: 0.0,
-            trades: 0,
-            taker_buy_base_volume: 0.0,
-            taker_buy_quote_volume: 0.0,
-            ..gen.row(t).to_kline()
-        })
-        .collect()
+    step.closed(
+        start_ms,
+        end_ms,
+        k.market().listing_ms(),
+        super::candles::now_ms(),
+    )
+    .into_iter()
+    .map(|t| Kline {
+        volume: 0.0,
+        quote_volume: 0.0,
+        trades: 0,
+        taker_buy_base_volume: 0.0,
+        taker_buy_quote_volume: 0.0,
+        ..gen.row(t).to_kline()
+    })
+    .collect()
 }
 
 /// The candles the okx plugin returns for `inst_id` (OKX's form, e.g. "BTC-USDT-SWAP") and
@@ -392,27 +392,26 @@ pub fn expected_okx_klines(
     ) else {
         return Vec::new();
     };
-    let now = super::candles::now_ms();
-    let Some((first, last)) = step.span(start_ms, end_ms - 1, kind.market().listing_ms(), now)
-    else {
-        return Vec::new();
-    };
     let gen = Generator::new(kind.market(), inst_id, step);
-    step.oldest(first, last, usize::MAX)
-        .into_iter()
-        .filter(|t| step.next(*t) <= now)
-        .map(|t| {
-            let row = gen.row(t);
-            let [vol, _, vol_quote] = kind.volumes(&row);
-            let k = row.to_kline();
-            Kline {
-                volume: vol.parse().expect("decimal"),
-                quote_volume: vol_quote.parse().expect("decimal"),
-                trades: 0,
-                taker_buy_base_volume: 0.0,
-                taker_buy_quote_volume: 0.0,
-                ..k
-            }
-        })
-        .collect()
+    step.closed(
+        start_ms,
+        end_ms,
+        kind.market().listing_ms(),
+        super::candles::now_ms(),
+    )
+    .into_iter()
+    .map(|t| {
+        let row = gen.row(t);
+        let [vol, _, vol_quote] = kind.volumes(&row);
+        let k = row.to_kline();
+        Kline {
+            volume: vol.parse().expect("decimal"),
+            quote_volume: vol_quote.parse().expect("decimal"),
+            trades: 0,
+            taker_buy_base_volume: 0.0,
+            taker_buy_quote_volume: 0.0,
+            ..k
+        }
+    })
+    .collect()
 }

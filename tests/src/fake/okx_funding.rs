@@ -102,10 +102,8 @@ pub fn expected_okx_funding(inst_id: &str, start_ms: i64, end_ms: i64) -> Vec<Fu
     let Some(schedule) = schedule(inst_id) else {
         return Vec::new();
     };
-    let now = super::candles::now_ms();
-    let mut times = schedule.newest(start_ms, end_ms - 1, now, usize::MAX);
-    times.reverse();
-    times
+    schedule
+        .settled(start_ms, end_ms, super::candles::now_ms())
         .into_iter()
         .map(|t| {
             let (predicted, realized) = rates(inst_id, t);

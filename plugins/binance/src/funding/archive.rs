@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use dsm_plugin_kit::calendar::{month_start, next_month_start};
 use dsm_plugin_kit::deliver::FundingOut;
-use dsm_plugin_kit::funding_rows::ascending;
+use dsm_plugin_kit::funding::ascending;
 use dsm_plugin_kit::ordered::for_each_ordered;
 use dsm_sdk::time::now_ms;
 use dsm_sdk::{FetchReport, FundingBatch, FundingRate, MissingRange, ProviderError, SourceKind};

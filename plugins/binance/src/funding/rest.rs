@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use dsm_plugin_kit::deliver::FundingOut;
-use dsm_plugin_kit::funding_rows::ascending;
+use dsm_plugin_kit::funding::ascending;
 use dsm_plugin_kit::parse::Reordered;
 use dsm_plugin_kit::{HttpClient, WeightGate, Weighted};
 use dsm_sdk::{
