@@ -161,6 +161,12 @@ type Header = object::elf::FileHeader64<object::Endianness>;
 type Header = object::elf::FileHeader32<object::Endianness>;
 type Section = <Header as FileHeader>::SectionHeader;
 
+/// An ELF word as u64 (a u32 on 32-bit hosts, where the conversion is not the identity).
+#[allow(clippy::useless_conversion)]
+fn word(w: <Header as FileHeader>::Word) -> u64 {
+    w.into()
+}
+
 /// Largest symbol or string table read: real plugins export a few hundred symbols (a few
 /// KB); a larger table means a corrupt or hostile file, refused before any allocation.
 const MAX_TABLE: u64 = 16 << 20;
@@ -201,7 +207,7 @@ fn manifest_bytes<'data, R: ReadRef<'data>>(
         .file_range(endian)
         .ok_or("has a manifest in a section with no file data")?;
     let rel = value
-        .checked_sub(section.sh_addr(endian).into())
+        .checked_sub(word(section.sh_addr(endian)))
         .filter(|rel| rel.checked_add(size).is_some_and(|end| end <= sec_size))
         .ok_or("has a manifest symbol outside its section")?;
     let offset = sec_offset
@@ -267,8 +273,8 @@ fn manifest_symbol<'data, R: ReadRef<'data>>(
     };
     let sym = syms.iter().find(named).ok_or_else(missing)?;
     Ok((
-        sym.st_value(endian).into(),
-        sym.st_size(endian).into(),
+        word(sym.st_value(endian)),
+        word(sym.st_size(endian)),
         sym.st_shndx(endian),
     ))
 }
