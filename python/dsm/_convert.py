@@ -26,11 +26,12 @@ def to_polars(obj):
 
 
 def to_pandas(obj):
-    """A pandas.DataFrame indexed by open_time (UTC), through pyarrow (no copy per row)."""
+    """A pandas.DataFrame indexed by its first column, the kind's time or id (open_time for
+    candles, funding_time, ...; UTC), through pyarrow (no copy per row)."""
     pd = _need("pandas", "a pandas result (the default)")
     df = to_pyarrow(obj).to_pandas()
     # Not set_index: without copy-on-write (pandas < 3) it copies every column.
-    df.index = pd.Index(df.pop("open_time"))
+    df.index = pd.Index(df.pop(df.columns[0]))
     return df
 
 

@@ -123,6 +123,39 @@ class DSMManager:
 
         return convert(self.fetch_table(symbol, interval, start_time, end_time), return_polars, return_arrow)
 
+    def fetch_data(self, kind, symbol, start_time, end_time, *, interval=None,
+                   return_polars=False, return_arrow=False):
+        """Any data kind the market serves (``dsm providers`` lists them): ``"funding"``,
+        ``"mark"``, ``"index"``, ``"premium"`` (these three need ``interval``),
+        ``"agg-trades"``, ``"trades"``, ``"metrics"`` or ``"klines"``, over
+        ``[start_time, end_time)``, in the kind's columns (see README "Data kinds"). A
+        pandas DataFrame indexed by the first column (the time, or the trade id), a
+        polars DataFrame or a pyarrow Table as for :meth:`fetch_market_data`; gaps and
+        sources in ``manager.last_report``. A kind the market lacks raises
+        InvalidInputError naming the markets that have it."""
+        from ._convert import convert
+        from ._times import to_native
+
+        table = self._handle().fetch_kind(
+            name_of(kind, "kind"),
+            name_of(symbol, "symbol"),
+            "" if interval is None else name_of(interval, "interval"),
+            to_native(start_time, "start_time"),
+            to_native(end_time, "end_time"),
+        )
+        report = _report.from_table(table)
+        self.last_report = report
+        _report.remember(report)
+        return convert(table, return_polars, return_arrow)
+
+    def fetch_funding_rates(self, symbol, start_time, end_time, *, return_polars=False,
+                            return_arrow=False):
+        """Funding rate history of a perpetual: ``fetch_data("funding", ...)``; columns
+        funding_time (index), funding_rate, mark_price, funding_interval_hours (NaN where
+        the source states none)."""
+        return self.fetch_data("funding", symbol, start_time, end_time,
+                               return_polars=return_polars, return_arrow=return_arrow)
+
     def iter_market_data(self, symbol, interval, start_time, end_time):
         """The same fetch as a generator of :class:`PeriodData`, one per period (a UTC
         day; a month for 1d and longer), in order, so memory stays bounded however long

@@ -5,7 +5,7 @@
 use std::sync::mpsc::Receiver;
 use std::sync::Mutex;
 
-use dsm_core::{Dsm, DsmConfig, DsmError, FetchSummary};
+use dsm_core::{DataKind, Dsm, DsmConfig, DsmError, FetchSummary};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -130,6 +130,57 @@ impl Manager {
                         Ok(())
                     })?;
                 Ok(Table::new(names, &req, gathered, summary))
+            },
+            || self.cancel_and_renew(&dsm),
+        )?;
+        result.map_err(|e| to_py(py, e))
+    }
+
+    /// Any data kind (`funding`, `mark`, `trades`, ...) over `[start, end)` whole, as a
+    /// table of the kind's columns; `interval` is "" for kinds without one.
+    fn fetch_kind(
+        &self,
+        py: Python<'_>,
+        kind: String,
+        symbol: String,
+        interval: String,
+        start: Time,
+        end: Time,
+    ) -> PyResult<Table> {
+        let (start, end) = (millis(py, &start)?, millis(py, &end)?);
+        let dsm = self.current();
+        let parsed = DataKind::parse(&kind).ok_or_else(|| {
+            to_py(
+                py,
+                DsmError::InvalidInput(format!(
+                    "unknown kind {kind:?}; use one of: {}",
+                    DataKind::names().join(", ")
+                )),
+            )
+        })?;
+        let req = dsm
+            .kind_request(parsed, &symbol, &interval, start, end)
+            .map_err(|e| to_py(py, e))?;
+        let names = Names {
+            provider: dsm.provider().to_string(),
+            market: dsm.market().id.clone(),
+            symbol: req.series.symbol.clone(),
+            interval: req.interval_name.clone(),
+        };
+        let worker = dsm.clone();
+        let result = wait::run(
+            py,
+            move || -> Result<Table, DsmError> {
+                let mut batches = Vec::new();
+                let summary = worker.fetch_records(
+                    &req,
+                    &mut |p| {
+                        batches.push(p.batch);
+                        Ok(())
+                    },
+                    &mut |_, _| {},
+                )?;
+                Ok(Table::of_records(names, &req, batches, summary))
             },
             || self.cancel_and_renew(&dsm),
         )?;

@@ -11,7 +11,7 @@ use arrow_array::{Array, RecordBatch, RecordBatchIterator, StructArray};
 use arrow_schema::{Field, Schema, SchemaRef};
 use dsm_core::columnar::{self, Columns};
 use dsm_core::request::KlineRequest;
-use dsm_core::{FetchSummary, Kline, PeriodBatch};
+use dsm_core::{DataKind, FetchSummary, KindRequest, Kline, PeriodBatch};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyTuple};
 
@@ -88,7 +88,16 @@ fn batch_of(rows: &[Kline], names: &Names) -> RecordBatch {
 
 /// `batch` as an Arrow C stream of one batch (the columns are shared, not copied).
 fn stream_capsule<'py>(py: Python<'py>, batch: &RecordBatch) -> PyResult<Bound<'py, PyCapsule>> {
-    let reader = RecordBatchIterator::new([Ok(batch.clone())], batch.schema());
+    batches_capsule(py, std::slice::from_ref(batch), batch.schema())
+}
+
+/// `batches` (all of `schema`) as one Arrow C stream, not copied.
+fn batches_capsule<'py>(
+    py: Python<'py>,
+    batches: &[RecordBatch],
+    schema: SchemaRef,
+) -> PyResult<Bound<'py, PyCapsule>> {
+    let reader = RecordBatchIterator::new(batches.to_vec().into_iter().map(Ok), schema);
     let stream = FFI_ArrowArrayStream::new(Box::new(reader));
     // The consumer moves the stream out (leaving a released one); dropping the capsule
     // releases whatever is still there.
@@ -99,10 +108,15 @@ fn stream_capsule<'py>(py: Python<'py>, batch: &RecordBatch) -> PyResult<Bound<'
     )
 }
 
-/// The whole result of a fetch: one record batch of candles and the fetch's report.
+/// The whole result of a fetch: its record batches (one for candles; one per period for
+/// other kinds) and the fetch's report.
 #[pyclass(frozen, module = "dsm._native")]
 pub struct Table {
-    batch: RecordBatch,
+    batches: Vec<RecordBatch>,
+    schema: SchemaRef,
+    /// `klines`, `funding`, ...
+    #[pyo3(get)]
+    kind: &'static str,
     summary: FetchSummary,
     #[pyo3(get)]
     provider: String,
@@ -122,14 +136,64 @@ pub struct Table {
 impl Table {
     /// The table of a fetch of `req` whose candles are in `gathered`.
     pub fn new(names: Names, req: &KlineRequest, gathered: Gather, summary: FetchSummary) -> Table {
+        let schema = schema(&names);
         Table {
-            batch: gathered.columns.finish(schema(&names)),
+            batches: vec![gathered.columns.finish(schema.clone())],
+            schema,
+            kind: DataKind::KLINES.name(),
             provider: names.provider,
             market: names.market,
             symbol: names.symbol,
             interval: names.interval,
             start_ms: req.start_ms,
             end_ms: req.end_ms,
+            summary,
+        }
+    }
+}
+
+impl Table {
+    /// The table of a fetch of any kind: its periods' batches, in the kind's schema with
+    /// the series' names as metadata.
+    pub fn of_records(
+        names: Names,
+        req: &KindRequest,
+        batches: Vec<RecordBatch>,
+        summary: FetchSummary,
+    ) -> Table {
+        let metadata: std::collections::HashMap<String, String> = [
+            ("provider", &names.provider),
+            ("market", &names.market),
+            ("kind", &req.kind.name().to_string()),
+            ("symbol", &names.symbol),
+            ("interval", &names.interval),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+        let schema = Arc::new(
+            dsm_core::kinds::schema_of(req.kind)
+                .as_ref()
+                .clone()
+                .with_metadata(metadata),
+        );
+        let batches = batches
+            .into_iter()
+            .map(|b| {
+                b.with_schema(schema.clone())
+                    .expect("the kind's own schema")
+            })
+            .collect();
+        Table {
+            batches,
+            schema,
+            kind: req.kind.name(),
+            provider: names.provider,
+            market: names.market,
+            symbol: names.symbol,
+            interval: names.interval,
+            start_ms: req.series.start_ms,
+            end_ms: req.series.end_ms,
             summary,
         }
     }
@@ -145,16 +209,16 @@ impl Table {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema; // the schema is fixed; consumers cast if they want another
-        stream_capsule(py, &self.batch)
+        batches_capsule(py, &self.batches, self.schema.clone())
     }
 
     #[getter]
     fn num_rows(&self) -> usize {
-        self.batch.num_rows()
+        self.batches.iter().map(RecordBatch::num_rows).sum()
     }
 
     fn __len__(&self) -> usize {
-        self.batch.num_rows()
+        self.num_rows()
     }
 
     /// Missing candles: a list of (start_ms, end_ms, reason), never filled.
@@ -189,12 +253,13 @@ impl Table {
 
     fn __repr__(&self) -> String {
         format!(
-            "<dsm Table {} {} {} {}: {} rows, {} gaps>",
+            "<dsm Table {} {} {} {} {}: {} rows, {} gaps>",
             self.provider,
             self.market,
+            self.kind,
             self.symbol,
             self.interval,
-            self.batch.num_rows(),
+            self.num_rows(),
             self.summary.gaps.len()
         )
     }
