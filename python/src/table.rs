@@ -88,16 +88,16 @@ fn batch_of(rows: &[Kline], names: &Names) -> RecordBatch {
 
 /// `batch` as an Arrow C stream of one batch (the columns are shared, not copied).
 fn stream_capsule<'py>(py: Python<'py>, batch: &RecordBatch) -> PyResult<Bound<'py, PyCapsule>> {
-    batches_capsule(py, std::slice::from_ref(batch), batch.schema())
+    batches_capsule(py, vec![batch.clone()], batch.schema())
 }
 
 /// `batches` (all of `schema`) as one Arrow C stream, not copied.
 fn batches_capsule<'py>(
     py: Python<'py>,
-    batches: &[RecordBatch],
+    batches: Vec<RecordBatch>,
     schema: SchemaRef,
 ) -> PyResult<Bound<'py, PyCapsule>> {
-    let reader = RecordBatchIterator::new(batches.to_vec().into_iter().map(Ok), schema);
+    let reader = RecordBatchIterator::new(batches.into_iter().map(Ok), schema);
     let stream = FFI_ArrowArrayStream::new(Box::new(reader));
     // The consumer moves the stream out (leaving a released one); dropping the capsule
     // releases whatever is still there.
@@ -209,7 +209,7 @@ impl Table {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema; // the schema is fixed; consumers cast if they want another
-        batches_capsule(py, &self.batches, self.schema.clone())
+        batches_capsule(py, self.batches.clone(), self.schema.clone())
     }
 
     #[getter]
