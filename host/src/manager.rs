@@ -209,22 +209,7 @@ impl Dsm {
     ) -> Result<FetchStream> {
         let req = self.request(symbol, interval, start, end)?;
         let this = self.clone();
-        let (tx, rx) = std::sync::mpsc::sync_channel(2);
-        std::thread::Builder::new()
-            .name("dsm-stream".into())
-            .spawn(move || {
-                let done = this.run(
-                    &req,
-                    &mut |batch| {
-                        tx.send(StreamMsg::Batch(batch))
-                            .map_err(|_| stream_dropped())
-                    },
-                    &mut progress,
-                );
-                let _ = tx.send(StreamMsg::Done(done));
-            })
-            .map_err(|e| DsmError::io("cannot start a fetch thread", e))?;
-        Ok(FetchStream { rx, summary: None })
+        spawn_stream(move |emit| this.run(&req, emit, &mut progress))
     }
 
     /// The async form, for use inside an application's runtime (tokio or any other): the
@@ -450,7 +435,26 @@ pub(crate) enum StreamMsg<T> {
     Done(Result<FetchSummary>),
 }
 
-pub(crate) fn stream_dropped() -> DsmError {
+/// `fetch` on its own thread, its batches sent to the returned stream at most two ahead of
+/// the reader; a dropped stream stops the fetch at its next batch.
+pub(crate) fn spawn_stream<T: Send + 'static>(
+    fetch: impl FnOnce(&mut dyn FnMut(T) -> Result<()>) -> Result<FetchSummary> + Send + 'static,
+) -> Result<FetchStream<T>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(2);
+    std::thread::Builder::new()
+        .name("dsm-stream".into())
+        .spawn(move || {
+            let done = fetch(&mut |batch| {
+                tx.send(StreamMsg::Batch(batch))
+                    .map_err(|_| stream_dropped())
+            });
+            let _ = tx.send(StreamMsg::Done(done));
+        })
+        .map_err(|e| DsmError::io("cannot start a fetch thread", e))?;
+    Ok(FetchStream { rx, summary: None })
+}
+
+fn stream_dropped() -> DsmError {
     DsmError::Provider {
         provider: "dsm".into(),
         error: ProviderError::new(ErrorKind::CANCELLED, "the stream was dropped"),

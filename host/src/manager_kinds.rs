@@ -9,7 +9,7 @@ use dsm_sdk::{kind::Shape, manifest::KindOffer, DataKind, ErrorKind, ProviderErr
 use crate::error::{DsmError, Result};
 use crate::kinds::{Candles, Funding, Kind, Metrics, Trades};
 use crate::klines::{FundingRates, Klines};
-use crate::manager::{stream_dropped, Dsm, FetchStream, StreamMsg};
+use crate::manager::{spawn_stream, Dsm, FetchStream};
 use crate::report::{FetchSummary, Source};
 use crate::request::{self, IntoMillis, SeriesRequest};
 
@@ -118,17 +118,7 @@ impl Dsm {
         end: impl IntoMillis,
     ) -> Result<FundingRates> {
         let req = self.kind_request(DataKind::FUNDING, symbol, "", start, end)?;
-        let mut rows = Vec::new();
-        let summary = self.run_kind(
-            &Funding,
-            &req.offer,
-            &req.series,
-            &mut |b| {
-                rows.extend(b.rows);
-                Ok(())
-            },
-            &mut |_, _| {},
-        )?;
+        let (rows, summary) = self.collect(&Funding, &req)?;
         Ok(FundingRates {
             provider: self.provider().to_string(),
             market: self.market().id.clone(),
@@ -150,18 +140,7 @@ impl Dsm {
         end: impl IntoMillis,
     ) -> Result<Klines> {
         let req = self.kind_request(kind, symbol, interval, start, end)?;
-        let candles = candles_of(&req)?;
-        let mut rows = Vec::new();
-        let summary = self.run_kind(
-            &candles,
-            &req.offer,
-            &req.series,
-            &mut |b| {
-                rows.extend(b.rows);
-                Ok(())
-            },
-            &mut |_, _| {},
-        )?;
+        let (rows, summary) = self.collect(&candles_of(&req)?, &req)?;
         Ok(Klines {
             kind,
             provider: self.provider().to_string(),
@@ -189,6 +168,17 @@ impl Dsm {
             Shape::Trades => self.records_of(&Trades::new(req.kind), req, emit, progress),
             Shape::Metrics => self.records_of(&Metrics, req, emit, progress),
         }
+    }
+
+    /// Every row of `req`, in order.
+    fn collect<K: Kind>(&self, kind: &K, req: &KindRequest) -> Result<(Vec<K::Row>, FetchSummary)> {
+        let mut rows = Vec::new();
+        let mut keep = |b: crate::report::PeriodBatch<K::Row>| {
+            rows.extend(b.rows);
+            Ok(())
+        };
+        let summary = self.run_kind(kind, &req.offer, &req.series, &mut keep, &mut |_, _| {})?;
+        Ok((rows, summary))
     }
 
     fn records_of<K: Kind>(
@@ -225,22 +215,7 @@ impl Dsm {
         mut progress: impl FnMut(i64, i64) + Send + 'static,
     ) -> Result<FetchStream<PeriodRecords>> {
         let (this, req) = (self.clone(), req.clone());
-        let (tx, rx) = std::sync::mpsc::sync_channel(2);
-        std::thread::Builder::new()
-            .name("dsm-stream".into())
-            .spawn(move || {
-                let done = this.fetch_records(
-                    &req,
-                    &mut |batch| {
-                        tx.send(StreamMsg::Batch(batch))
-                            .map_err(|_| stream_dropped())
-                    },
-                    &mut progress,
-                );
-                let _ = tx.send(StreamMsg::Done(done));
-            })
-            .map_err(|e| DsmError::io("cannot start a fetch thread", e))?;
-        Ok(FetchStream { rx, summary: None })
+        spawn_stream(move |emit| this.fetch_records(&req, emit, &mut progress))
     }
 }
 
