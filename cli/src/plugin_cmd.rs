@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use clap::{Args, Subcommand};
-use dsm_core::interval::Interval;
-use dsm_core::{Dsm, DsmConfig, DsmError, ErrorKind, Manifest, SourceMode};
+use dsm_core::interval::{Interval, DAY};
+use dsm_core::{DataKind, Dsm, DsmConfig, DsmError, ErrorKind, Manifest, MarketInfo, SourceMode};
 
 use crate::cli::Cli;
 
@@ -225,6 +225,7 @@ fn check_here(cli: &Cli, args: &CheckArgs) -> Result<ExitCode, DsmError> {
                 Err(e) => judge_error(&mut report, &what, &e, false),
             }
         }
+        check_kinds(&dsm, market, symbol, start, &mut report);
         // A symbol the exchange does not have must give a clean error (or nothing).
         let bad = "NOSUCHSYMBOL0";
         let name = &market.intervals[0];
@@ -291,6 +292,41 @@ fn manifest(cli: &Cli, file: &Path, report: &mut Report) -> Option<Manifest> {
 
 /// A plugin error is clean when it is not a panic and says something; for a listed market
 /// and interval it must not deny them (that is the manifest disagreeing with the code).
+/// Every kind beyond klines the manifest lists for `market`: a short range of it (three
+/// candles of the kind's first interval, or a day) must come back without a refusal.
+fn check_kinds(dsm: &Dsm, market: &MarketInfo, symbol: &str, start: i64, report: &mut Report) {
+    for offer in market.offers() {
+        if offer.kind == DataKind::KLINES {
+            continue;
+        }
+        let interval = offer.intervals.first().cloned().unwrap_or_default();
+        let end = match Interval::parse(&interval) {
+            Ok(i) => i.next(i.next(i.next(i.floor(start)))),
+            Err(_) => start + DAY,
+        };
+        let what = format!("{} {symbol} {} {interval}", market.id, offer.kind);
+        let what = what.trim_end().to_string();
+        let fetched = dsm
+            .kind_request(offer.kind, symbol, &interval, start, end)
+            .and_then(|req| {
+                let mut rows = 0;
+                dsm.fetch_records(
+                    &req,
+                    &mut |p| {
+                        rows += p.batch.num_rows();
+                        Ok(())
+                    },
+                    &mut |_, _| {},
+                )
+                .map(|_| rows)
+            });
+        match fetched {
+            Ok(n) => report.pass(format!("{what}: {n} rows")),
+            Err(e) => judge_error(report, &what, &e, false),
+        }
+    }
+}
+
 fn judge_error(report: &mut Report, what: &str, e: &DsmError, bad_symbol: bool) {
     let kind = e.provider_kind();
     let text = e.to_string();
@@ -299,7 +335,9 @@ fn judge_error(report: &mut Report, what: &str, e: &DsmError, bad_symbol: bool) 
     } else if !bad_symbol
         && matches!(
             kind,
-            Some(ErrorKind::INVALID_INTERVAL) | Some(ErrorKind::UNSUPPORTED_MARKET)
+            Some(ErrorKind::INVALID_INTERVAL)
+                | Some(ErrorKind::UNSUPPORTED_MARKET)
+                | Some(ErrorKind::UNSUPPORTED_SOURCE)
         )
     {
         report.fail(format!(

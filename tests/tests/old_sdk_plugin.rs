@@ -166,4 +166,16 @@ fn a_plugin_built_on_the_old_sdk_serves_klines_and_says_it_serves_nothing_else()
     );
     let out = fetch("oldclaims", &["-i", "1h"]);
     assert!(out.status.success(), "{}", stderr(&out));
+
+    // `dsm plugin check` holds the manifest to what the code serves, kinds included.
+    let file = plugins.join("libdsm_oldclaims.so");
+    let out = run_dsm(&["plugin", "check", file.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report = stdout(&out);
+    assert!(report.contains("ok    spot TEST 1h: 3 candles"), "{report}");
+    assert!(
+        report.contains("FAIL  spot TEST funding: the manifest lists it but the plugin refuses it")
+            && report.contains("serves klines only"),
+        "{report}"
+    );
 }
