@@ -58,7 +58,7 @@ fn okx_swap_funding_pages_back_and_older_than_three_months_is_a_gap() {
     );
 
     // Four months back: OKX keeps three. The old part is a gap saying so, not an error.
-    let (start, end) = recent(120);
+    let (start, _) = recent(120);
     let old = dsm
         .fetch_funding("BTC-USDT-SWAP", start, start + 10 * DAY)
         .unwrap();
@@ -70,7 +70,6 @@ fn okx_swap_funding_pages_back_and_older_than_three_months_is_a_gap() {
         "{}",
         gap.reason
     );
-    let _ = end;
 }
 
 #[test]

@@ -141,8 +141,9 @@ impl<K: Kind> Failover<'_, K> {
         summary: &mut FetchSummary,
         emit: &mut Emit<'_, K::Row>,
     ) -> Result<()> {
-        let (mut buf, reasons) = from_cache(period, p, cached, self.kind.noun());
-        self.settle(period, p, &mut buf);
+        // No `settle`: a cache file is read only after its rows were checked sorted, unique
+        // and inside its period, and only closed periods are written, so every row is final.
+        let (buf, reasons) = from_cache(period, p, cached, self.kind.noun());
         self.finish_period(period, p, buf, &reasons, false, None, summary, emit)
     }
 

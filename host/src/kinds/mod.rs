@@ -101,7 +101,7 @@ fn wrong(kind: DataKind, what: &str) -> String {
     format!("the plugin pushed {what} for a {kind} request")
 }
 
-impl<R: Clone> Batch<R> {
+impl<R> Batch<R> {
     /// A batch as it crossed the boundary.
     pub fn new(
         rows: abi_stable::std_types::RVec<R>,
