@@ -17,7 +17,7 @@ VENV="$TARGET/python-venv"
 export PATH="$VENV/bin:$PATH"
 if [ "$phase" != test ]; then
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-    pip install -q --disable-pip-version-check maturin pytest pandas polars pyarrow numpy scipy
+    pip install -q --disable-pip-version-check maturin pytest pandas polars pyarrow numpy scipy duckdb pyspark
     # No build isolation: maturin comes from the venv, so nothing is fetched for the build.
     pip install -q --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall \
         --config-settings profile=dev "$ROOT/python"

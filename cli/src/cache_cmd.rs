@@ -16,7 +16,7 @@ pub fn run(cli: &Cli, args: &CacheArgs) -> Result<ExitCode, DsmError> {
     }
 }
 
-fn filter(f: &FilterArgs) -> Result<Filter, DsmError> {
+pub fn filter(f: &FilterArgs) -> Result<Filter, DsmError> {
     let kind = f
         .kind
         .as_deref()

@@ -75,6 +75,9 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Inspect or clear the local cache.
     Cache(CacheArgs),
+    /// Write what the cache holds as a Hive-partitioned Parquet dataset (fetches nothing).
+    #[command(after_help = EXPORT_AFTER_HELP)]
+    Export(ExportArgs),
     /// Write a new plugin from the template, or check a plugin file.
     Plugin(crate::plugin_cmd::PluginArgs),
 }
@@ -113,6 +116,33 @@ pub struct FilterArgs {
     /// Only this data kind, e.g. funding.
     #[arg(short, long)]
     pub kind: Option<String>,
+}
+
+/// The end of `dsm export --help`.
+const EXPORT_AFTER_HELP: &str = "\
+Layout: DIR/kind=K/provider=P/market=M/symbol=S[/interval=I]/date=YYYY-MM-DD/part-0.parquet,
+one file per cached period (a day; a month for 1d and longer and for funding), and
+DIR/_dsm/manifest.json listing every complete period with its checksums. Only periods whose
+cache file changed are written again; the manifest is written last.
+
+Examples:
+  dsm export --dataset /data/dsm
+  dsm export --dataset /data/dsm -p binance -m spot -i 1m --start 2024-01-01 --end 2024-02-01";
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The dataset's directory (created if missing; an existing one must be a dsm dataset
+    /// or empty).
+    #[arg(long, value_name = "DIR")]
+    pub dataset: PathBuf,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Only periods ending after this: a date, an RFC 3339 time or ms.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Only periods starting before this (exclusive), same forms as --start.
+    #[arg(long)]
+    pub end: Option<String>,
 }
 
 #[derive(Args, Debug)]

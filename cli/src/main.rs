@@ -1,8 +1,9 @@
-//! The `dsm` command line: list providers, fetch klines, inspect the cache.
+//! The `dsm` command line: list providers, fetch klines, inspect the cache, export it.
 
 mod cache_cmd;
 mod cli;
 mod dest;
+mod export_cmd;
 mod fetch;
 mod interrupt;
 mod plugin_cmd;
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         cli::Command::Providers(args) => providers::run(&cli, args),
         cli::Command::Fetch(args) => fetch::run(&cli, args),
         cli::Command::Cache(args) => cache_cmd::run(&cli, args),
+        cli::Command::Export(args) => export_cmd::run(&cli, args),
         cli::Command::Plugin(args) => plugin_cmd::run(&cli, args),
     };
     match result {

@@ -14,6 +14,7 @@
 //!
 //! - [`discovery`]: the plugin search path and the providers found, from manifests alone
 //! - [`cache`]: the cache layout; list, verify and clear cached files
+//! - [`dataset`]: export the cache as a Hive-partitioned Parquet dataset (DuckDB, Spark)
 //! - [`timeparse`], [`request`], [`interval`]: times, requests and intervals as users write them
 //! - [`output`], [`output_arrow`], [`columnar`]: CSV / JSON Lines, Parquet / Arrow files,
 //!   Arrow record batches
@@ -27,6 +28,7 @@
 pub mod cache;
 pub mod columnar;
 mod config;
+pub mod dataset;
 pub mod discovery;
 mod error;
 mod failover;

@@ -6,7 +6,7 @@
 //! exchange did not have. Every read checks all of it and validates every candle as the
 //! network's are: a bad file is an error naming it, never data.
 
-mod files;
+pub(crate) mod files;
 mod format;
 mod inspect;
 mod layout;
@@ -141,6 +141,13 @@ impl Cache {
     pub fn contains(&self, key: &SeriesKey, period_start: i64) -> bool {
         self.path(key, period_start)
             .is_ok_and(|p| std::fs::symlink_metadata(p).is_ok())
+    }
+
+    /// The checksum the period's file states (xxh3-64, 16 hex digits), from its footer
+    /// alone: not verified here ([`Cache::read_period_of`] verifies it). None when there is
+    /// no readable file.
+    pub fn stated_checksum(&self, key: &SeriesKey, period_start: i64) -> Option<String> {
+        store::footer_value(&self.path(key, period_start).ok()?, format::CHECKSUM_KEY)
     }
 
     /// The period's candles, checked; `Ok(None)` when there is no file.

@@ -250,13 +250,13 @@ pub(crate) fn read<K: Kind>(
 
 /// The row count from the footer, without decoding the data (None for unreadable files).
 pub(crate) fn footer_rows(path: &Path) -> Option<u64> {
+    footer_value(path, ROWS_KEY)?.parse().ok()
+}
+
+/// One value of the footer's metadata, not verified (None for unreadable files).
+pub(crate) fn footer_value(path: &Path, key: &str) -> Option<String> {
     let bytes = files::read_regular(path).ok()??;
-    Footer::parse(&bytes)
-        .ok()?
-        .metadata
-        .get(ROWS_KEY)?
-        .parse()
-        .ok()
+    Footer::parse(&bytes).ok()?.metadata.remove(key)
 }
 
 /// Write `rows` to `path` atomically: a temporary file in the same directory, written and
