@@ -27,7 +27,7 @@ use std::path::Path;
 use arrow_array::RecordBatch;
 use dsm_sdk::kind::Shape;
 
-use crate::cache::{Cache, CacheError, Filter, SeriesKey};
+use crate::cache::{Cache, CacheError, Filter, SeriesKey, SeriesSummary};
 use crate::error::{DsmError, Result};
 use crate::kinds::{Candles, Funding, Kind, Metrics, Trades};
 
@@ -86,6 +86,7 @@ pub struct ExportReport {
 /// [`export`] into the directory `dir` (created if missing), after removing temporary
 /// files that writers killed earlier left there.
 pub fn export_to_dir(cache: &Cache, dir: &Path, selection: &Selection) -> Result<ExportReport> {
+    matching(cache, selection)?; // before a directory is made for nothing
     let store = DirStore::create(dir)
         .map_err(|e| DsmError::io(format!("dataset directory {}", dir.display()), e))?;
     let removed = store.remove_stale_temps();
@@ -111,14 +112,7 @@ pub fn export(
         .collect();
     let old = read_manifest(store, &objects)?;
     let mut manifest = old.clone().unwrap_or_else(|| Manifest::empty(LAYOUT));
-    let series = cache.list(&selection.filter);
-    if series.is_empty() {
-        return Err(DsmError::InvalidInput(format!(
-            "nothing in the cache at {} matches {}; `dsm cache ls` lists what is cached",
-            cache.root().display(),
-            describe(&selection.filter)
-        )));
-    }
+    let series = matching(cache, selection)?;
     let mut report = ExportReport::default();
     for s in &series {
         export_series(
@@ -147,6 +141,19 @@ pub fn export(
         report.manifest_written = true;
     }
     Ok(report)
+}
+
+/// The series of the selection; none is an error.
+fn matching(cache: &Cache, selection: &Selection) -> Result<Vec<SeriesSummary>> {
+    let series = cache.list(&selection.filter);
+    if series.is_empty() {
+        return Err(DsmError::InvalidInput(format!(
+            "nothing in the cache at {} matches {}; `dsm cache ls` lists what is cached",
+            cache.root().display(),
+            describe(&selection.filter)
+        )));
+    }
+    Ok(series)
 }
 
 /// The manifest there, or None for a new dataset; a directory with other files in it and
