@@ -1,4 +1,4 @@
-//! The benchmarks of issues 5 and 15, their checks, and the report.
+//! The benchmarks of issues 5, 14 and 15, their checks, and the report.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,11 +10,13 @@ use crate::measure::{fmt_mib, fmt_secs, run, Proc, Stats};
 use crate::Options;
 
 mod archive;
+mod export;
 mod memory;
 mod rest;
 mod startup;
 
 use archive::{cold, warm};
+use export::export;
 use memory::memory;
 use rest::rest;
 use startup::{create, first_use, startup};
@@ -381,6 +383,9 @@ pub fn run_all(o: &Options) -> Result<(), String> {
     }
     if o.wants("memory") {
         memory(&env, o, &mut rep)?;
+    }
+    if o.wants("export") {
+        export(&env, o, &mut rep)?;
     }
     let mut text = String::new();
     let _ = writeln!(text, "{}\n", machine());
