@@ -152,6 +152,8 @@ def test_duckdb_reads_funding_times_as_utc_timestamps(exported):
 def spark(exported):
     """One local[2] session for the module, bound to 127.0.0.1, no UI, its scratch in the
     module's temporary directory."""
+    if shutil.which("java") is None:
+        pytest.fail("PySpark needs a Java runtime (17 or later) on the PATH: apt-get install openjdk-17-jre-headless")
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
     os.environ["SPARK_LOCAL_HOSTNAME"] = "localhost"
     from pyspark.sql import SparkSession
@@ -186,6 +188,9 @@ def test_spark_reads_the_same_rows_with_partition_discovery(exported, spark):
     assert {k: sorted(v) for k, v in by_series.items()} == exported["expected"]
     counts = {r["symbol"]: r["count"] for r in df.groupBy("symbol").count().collect()}
     assert counts == {"BTCUSDT": 72, "ETHUSDT": 72 + 31, "BNBUSDT": 72}
+    # One kind's directory, with the root as basePath: `kind` stays a column.
+    one = spark.read.option("basePath", str(exported["ds"])).parquet(str(exported["ds"] / "kind=klines"))
+    assert "kind" in one.columns and one.count() == df.count()
 
 
 def test_spark_prunes_by_partition(spark, exported):
