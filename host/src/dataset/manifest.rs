@@ -166,6 +166,13 @@ impl Manifest {
             .find(|p| p.start_ms == start)
     }
 
+    /// Keep only the periods for which `keep` holds.
+    pub fn retain_periods(&mut self, mut keep: impl FnMut(&PeriodEntry) -> bool) {
+        for s in &mut self.series {
+            s.periods.retain(&mut keep);
+        }
+    }
+
     /// Sorted series, sorted periods, runs recomputed, series without periods dropped.
     pub fn settle(&mut self) {
         for s in &mut self.series {

@@ -4,7 +4,7 @@
 //! `layout.rs`) and `_dsm/manifest.json` listing every complete period with checksums.
 //!
 //! ```no_run
-//! use dsm_core::cache::{Cache, Filter};
+//! use dsm_core::cache::Cache;
 //! use dsm_core::dataset::{export_to_dir, Selection};
 //! let cache = Cache::new(Cache::default_dir());
 //! let report = export_to_dir(&cache, "/data/dsm".as_ref(), &Selection::all())?;
@@ -21,7 +21,7 @@ mod layout;
 mod manifest;
 mod store;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use arrow_array::RecordBatch;
@@ -114,17 +114,22 @@ pub fn export(
     let mut manifest = old.clone().unwrap_or_else(|| Manifest::empty(LAYOUT));
     let series = matching(cache, selection)?;
     let mut report = ExportReport::default();
+    let mut written = HashSet::new();
     for s in &series {
-        export_series(
+        let mut w = Writer {
             cache,
             store,
-            selection,
-            &s.key,
-            &objects,
-            &mut manifest,
-            &mut report,
-        )?;
+            objects: &objects,
+            manifest: &mut manifest,
+            report: &mut report,
+            written: &mut written,
+        };
+        w.series(selection, &s.key)?;
     }
+    // An entry whose file is gone or was changed by hand (and not written now) is not vouched
+    // for any more.
+    manifest
+        .retain_periods(|p| written.contains(&p.file) || objects.get(&p.file) == Some(&p.bytes));
     if report.periods == 0 {
         return Err(DsmError::InvalidInput(format!(
             "the cache at {} has {} series matching {}, but no period in the range asked for",
@@ -184,41 +189,52 @@ fn read_manifest(
     }
 }
 
-fn export_series(
-    cache: &Cache,
-    store: &dyn DatasetStore,
-    selection: &Selection,
-    key: &SeriesKey,
-    objects: &HashMap<String, u64>,
-    manifest: &mut Manifest,
-    report: &mut ExportReport,
-) -> Result<()> {
-    let period = key.period()?;
-    let schema = layout::schema(key.kind);
-    let mut selected = false;
-    for start in cache_periods(cache, key) {
-        let end = period.next(start);
-        if !selection.overlaps(start, end) {
-            continue;
+/// What one export works with.
+struct Writer<'a> {
+    cache: &'a Cache,
+    store: &'a dyn DatasetStore,
+    objects: &'a HashMap<String, u64>,
+    manifest: &'a mut Manifest,
+    report: &'a mut ExportReport,
+    /// Files written by this export.
+    written: &'a mut HashSet<String>,
+}
+
+impl Writer<'_> {
+    /// Export the selected periods of one series.
+    fn series(&mut self, selection: &Selection, key: &SeriesKey) -> Result<()> {
+        let period = key.period()?;
+        let mut selected = false;
+        for start in cache_periods(self.cache, key) {
+            let end = period.next(start);
+            if selection.overlaps(start, end) {
+                selected = true;
+                self.report.periods += 1;
+                self.period(key, start, end)?;
+            }
         }
-        selected = true;
-        report.periods += 1;
+        self.report.series += usize::from(selected);
+        Ok(())
+    }
+
+    /// Export one period unless the dataset has it from the same cache file.
+    fn period(&mut self, key: &SeriesKey, start: i64, end: i64) -> Result<()> {
+        let (cache, report) = (self.cache, &mut *self.report);
         let file = layout::file_path(key, start);
         let stated = cache.stated_checksum(key, start);
-        let listed = manifest.period(key, start);
-        if let (Some(p), Some(sum)) = (listed, &stated) {
-            if p.cache_xxh3 == *sum && objects.get(&p.file) == Some(&p.bytes) {
+        if let (Some(p), Some(sum)) = (self.manifest.period(key, start), &stated) {
+            if p.cache_xxh3 == *sum && self.objects.get(&p.file) == Some(&p.bytes) {
                 report.unchanged += 1;
-                continue;
+                return Ok(());
             }
         }
         let cache_path = cache.path(key, start)?.display().to_string();
         let (batch, holes) = match read_batch(cache, key, start) {
             Ok(Some(read)) => read,
-            Ok(None) => continue, // removed since it was listed
+            Ok(None) => return Ok(()), // removed since it was listed
             Err(e) => {
                 report.skipped.push((cache_path, e.to_string()));
-                continue;
+                return Ok(());
             }
         };
         // The file read is the one the checksum was taken of (a fetch may replace it).
@@ -226,18 +242,24 @@ fn export_series(
         else {
             let why = "replaced while being exported; export again".to_string();
             report.skipped.push((cache_path, why));
-            continue;
+            return Ok(());
         };
-        let bytes = layout::to_dataset(&batch, schema.clone())
+        let bytes = layout::to_dataset(&batch, layout::schema(key.kind))
             .and_then(|b| layout::encode_parquet(&b))
             .map_err(|e| DsmError::io(format!("encoding {file}"), std::io::Error::other(e)))?;
-        store.put(&file, &bytes).map_err(|e| {
-            DsmError::io(format!("dataset {}: writing {file}", store.describe()), e)
+        self.store.put(&file, &bytes).map_err(|e| {
+            DsmError::io(
+                format!("dataset {}: writing {file}", self.store.describe()),
+                e,
+            )
         })?;
         report.written += 1;
         report.bytes_written += bytes.len() as u64;
         report.rows_written += batch.num_rows() as u64;
-        let entry = manifest.series_mut(key, layout::period_name(period));
+        self.written.insert(file.clone());
+        let entry = self
+            .manifest
+            .series_mut(key, layout::period_name(key.period()?));
         entry.periods.retain(|p| p.start_ms != start);
         entry.periods.push(PeriodEntry {
             date: layout::date_of(start),
@@ -250,9 +272,8 @@ fn export_series(
             bytes: bytes.len() as u64,
             xxh3: format!("{:016x}", twox_hash::XxHash3_64::oneshot(&bytes)),
         });
+        Ok(())
     }
-    report.series += usize::from(selected);
-    Ok(())
 }
 
 /// The starts of the periods the cache has for a series, ascending.

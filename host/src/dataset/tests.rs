@@ -299,6 +299,14 @@ fn re_export_writes_only_what_changed_and_the_manifest_last() {
     assert_eq!((fourth.series, fourth.written, fourth.unchanged), (1, 1, 2));
     assert!(day1.exists());
     assert_eq!(manifest_of(&ds).series.len(), 3);
+
+    // A file gone from both the dataset and the cache is no longer listed as complete.
+    fs::remove_file(&day4).unwrap();
+    fs::remove_file(cache.path(&btc, day(2024, 1, 4)).unwrap()).unwrap();
+    let fifth = export_into(&cache, &ds);
+    assert_eq!((fifth.written, fifth.manifest_written), (0, true));
+    assert!(manifest_of(&ds).period(&btc, day(2024, 1, 4)).is_none());
+    assert!(manifest_of(&ds).period(&btc, day(2024, 1, 2)).is_some());
 }
 
 #[test]
