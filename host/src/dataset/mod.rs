@@ -89,6 +89,20 @@ pub fn export_to_dir(cache: &Cache, dir: &Path, selection: &Selection) -> Result
     matching(cache, selection)?; // before a directory is made for nothing
     let store = DirStore::create(dir)
         .map_err(|e| DsmError::io(format!("dataset directory {}", dir.display()), e))?;
+    // Refused before the lock file is made in a directory that is not a dataset.
+    read_manifest(&store, &listing(&store)?)?;
+    let lock = store
+        .lock()
+        .map_err(|e| DsmError::io(format!("locking the dataset {}", dir.display()), e))?;
+    let Some(_lock) = lock else {
+        return Err(DsmError::io(
+            format!("dataset {}", dir.display()),
+            std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                "another dsm export is writing it; run this one when it has finished",
+            ),
+        ));
+    };
     let removed = store.remove_stale_temps();
     if removed > 0 {
         tracing::info!("dataset: removed {removed} temporary files left by killed processes");
@@ -104,12 +118,7 @@ pub fn export(
     selection: &Selection,
 ) -> Result<ExportReport> {
     let at = |what: &str| format!("dataset {}: {what}", store.describe());
-    let objects: HashMap<String, u64> = store
-        .list()
-        .map_err(|e| DsmError::io(at("listing"), e))?
-        .into_iter()
-        .map(|o| (o.path, o.bytes))
-        .collect();
+    let objects = listing(store)?;
     let old = read_manifest(store, &objects)?;
     let mut manifest = old.clone().unwrap_or_else(|| Manifest::empty(LAYOUT));
     let series = matching(cache, selection)?;
@@ -146,6 +155,14 @@ pub fn export(
         report.manifest_written = true;
     }
     Ok(report)
+}
+
+/// Every object of the store and its size.
+fn listing(store: &dyn DatasetStore) -> Result<HashMap<String, u64>> {
+    let objects = store
+        .list()
+        .map_err(|e| DsmError::io(format!("dataset {}: listing", store.describe()), e))?;
+    Ok(objects.into_iter().map(|o| (o.path, o.bytes)).collect())
 }
 
 /// The series of the selection; none is an error.

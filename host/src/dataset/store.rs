@@ -83,6 +83,24 @@ impl DirStore {
         Ok(path.split('/').fold(self.root.clone(), |p, c| p.join(c)))
     }
 
+    /// Hold the dataset's writer lock (`_dsm/.lock`, an exclusive `flock`) while the
+    /// returned file is open: two exports into one directory would each write a manifest
+    /// missing the other's periods. `Ok(None)` when another process holds it.
+    pub fn lock(&self) -> io::Result<Option<std::fs::File>> {
+        let dir = self.root.join("_dsm");
+        std::fs::create_dir_all(&dir)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(".lock"))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+
     /// Remove the temporary files of writers that died (never a live writer's); returns
     /// how many were removed.
     pub fn remove_stale_temps(&self) -> usize {

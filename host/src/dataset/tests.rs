@@ -93,6 +93,7 @@ fn layout_is_hive_partitioned_one_file_per_cache_period() {
     assert_eq!(
         files(&ds),
         [
+            "_dsm/.lock",
             "_dsm/manifest.json",
             "kind=funding/provider=binance/market=um/symbol=BTCUSDT/date=2024-01-01/part-0.parquet",
             "kind=klines/provider=binance/market=spot/symbol=BTCUSDT/interval=1h/date=2024-01-01/part-0.parquet",
@@ -435,6 +436,14 @@ fn bad_destinations_and_empty_selections_are_clear_errors() {
 
     let ds = tmp.path().join("ds");
     export_into(&cache, &ds);
+    // One export at a time per directory: the second is refused while the first holds it.
+    let held = DirStore::create(&ds).unwrap().lock().unwrap().unwrap();
+    let e = export_to_dir(&cache, &ds, &Selection::all())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("another dsm export"), "{e}");
+    drop(held);
+    assert_eq!(export_into(&cache, &ds).written, 0);
     let path = ds.join(MANIFEST_PATH);
     let text = fs::read_to_string(&path)
         .unwrap()
