@@ -111,7 +111,8 @@ pub fn export_to_dir(cache: &Cache, dir: &Path, selection: &Selection) -> Result
 }
 
 /// Write the selected periods of `cache` into the dataset `store`: the changed ones, then
-/// the manifest.
+/// the manifest. One export at a time per dataset is the caller's to ensure (for a
+/// directory, [`export_to_dir`] holds its lock and removes dead writers' temporary files).
 pub fn export(
     cache: &Cache,
     store: &dyn DatasetStore,
