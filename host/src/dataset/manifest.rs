@@ -20,7 +20,7 @@ pub const VERSION: u32 = 1;
 pub struct Manifest {
     /// Always `dsm-dataset`.
     pub format: String,
-    /// [`VERSION`].
+    /// The manifest version (1).
     pub version: u32,
     /// The partition layout, as a pattern.
     pub layout: String,
