@@ -335,3 +335,55 @@ fn a_plugin_that_does_not_list_says_so() {
         stderr(&out)
     );
 }
+
+#[test]
+fn okx_and_bybit_list_their_instruments_bybit_paged_by_cursor() {
+    let fx = FakeExchange::start();
+    fx.set_listing_page_size(1);
+    let cache = tempfile::tempdir().unwrap();
+    let run = |provider: &str, market: &str, extra: &[&str]| {
+        let mut args = vec!["symbols", "-p", provider, "-m", market, "--format", "csv"];
+        args.extend_from_slice(extra);
+        run_dsm_on(
+            &fx.url(),
+            &args,
+            &[("DSM_CACHE_DIR", cache.path().to_str().unwrap())],
+        )
+    };
+    let out = run("okx", "swap", &["--all"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("BTC-USD-SWAP,live,BTC,USD,inverse swap,2018-08-28T02:43:23Z,,true,false,,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("BTC-USDT-SWAP,live,BTC,USDT,linear swap,"),
+        "{text}"
+    );
+    assert_eq!(
+        fx.requests_on("/api/v5/public/instruments")[0].query,
+        "instType=SWAP"
+    );
+
+    let out = run("bybit", "linear", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("BTCUSDT,Trading,BTC,USDT,LinearPerpetual,2020-03-30T00:00:00Z,,true"),
+        "{text}"
+    );
+    assert!(text.contains("ETHUSDT,Trading"), "{text}");
+    let pages = fx.requests_on("/v5/market/instruments-info");
+    assert_eq!(pages.len(), 2, "one symbol a page");
+    assert!(pages[1].query.contains("cursor=ix%3D1"), "{:?}", pages[1]);
+
+    let out = run("bybit", "spot", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 3, "spot is not paged");
+
+    // No archive: days cannot be asked for.
+    let out = run("okx", "spot", &["-i", "1d"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("has no archive"), "{}", stderr(&out));
+}

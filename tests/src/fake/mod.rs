@@ -32,6 +32,7 @@ mod tests_rest;
 mod tests_v5;
 mod trades;
 mod v5;
+mod v5_instruments;
 mod vision;
 mod vision_daily;
 mod vision_kinds;
