@@ -61,7 +61,7 @@ fn instrument(row: &Value) -> Instrument {
         .into_option()
         .map(|u| u.to_string())
         .unwrap_or_default();
-    let mut halves = pair.splitn(2, '-').map(|s| RString::from(s));
+    let mut halves = pair.splitn(2, '-').map(RString::from);
     let (uly_base, uly_quote) = (halves.next(), halves.next());
     let or = |a: ROption<RString>, b: Option<RString>| match a {
         ROption::RSome(v) => ROption::RSome(v),

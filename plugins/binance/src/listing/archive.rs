@@ -163,6 +163,10 @@ fn dated(key: &str, monthly: bool) -> Option<(i64, String)> {
             .filter(|_| s.bytes().all(|b| b.is_ascii_digit()))
     };
     let parts: Vec<&str> = date.split('-').collect();
+    let widths: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+    if widths[..] != [4, 2, 2][..parts.len().min(3)] {
+        return None;
+    }
     let (y, m, d) = match parts.as_slice() {
         [y, m] if monthly => (num(y)?, num(m)?, 1),
         [y, m, d] if !monthly => (num(y)?, num(m)?, num(d)?),
@@ -199,5 +203,6 @@ mod tests {
             assert!(dated(bad, false).is_none(), "{bad}");
         }
         assert!(dated("d/BTCUSDT-1m-2024-01-02.zip", true).is_none());
+        assert!(dated("m/BTCUSDT-1m-202-011.zip", true).is_none());
     }
 }
