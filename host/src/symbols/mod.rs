@@ -240,6 +240,12 @@ impl Dsm {
     }
 }
 
+/// One call: a manager for `provider` / `market` (defaults and `DSM_*` environment) and its
+/// [`Dsm::symbols`].
+pub fn list_symbols(provider: &str, market: &str, query: &SymbolQuery) -> Result<SymbolListing> {
+    Dsm::create(provider, market)?.symbols(query)
+}
+
 fn provider_error(dsm: &Dsm, error: ProviderError) -> DsmError {
     DsmError::Provider {
         provider: dsm.provider().to_string(),

@@ -222,3 +222,71 @@ fn hostile_page(mode: HostileListing, prefix: &str, marker: &str) -> Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::fake::{FakeExchange, ARCHIVE_ONLY};
+
+    fn get(fx: &FakeExchange, path: &str) -> (u16, String) {
+        let resp = reqwest::blocking::get(format!("{}{path}", fx.url())).unwrap();
+        (resp.status().as_u16(), resp.text().unwrap_or_default())
+    }
+
+    fn keys(xml: &str) -> Vec<String> {
+        xml.split("<Key>")
+            .skip(1)
+            .filter_map(|k| k.split('<').next())
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn an_archive_only_symbol_lists_exactly_the_days_vision_serves() {
+        let fx = FakeExchange::start();
+        let bcc = ARCHIVE_ONLY.iter().find(|a| a.symbol == "BCCUSDT").unwrap();
+        let dir = "data/spot/daily/klines/BCCUSDT/1d/";
+        let (_, xml) = get(
+            &fx,
+            &format!("/data.binance.vision?delimiter=/&prefix={dir}"),
+        );
+        let zips: Vec<String> = keys(&xml)
+            .into_iter()
+            .filter(|k| k.ends_with(".zip"))
+            .collect();
+        let days = (bcc.last - bcc.first) / super::DAY_MS + 1;
+        assert_eq!(zips.len() as i64, days);
+        assert_eq!(zips[0], format!("{dir}BCCUSDT-1d-2017-11-13.zip"));
+        assert_eq!(
+            zips.last().unwrap(),
+            &format!("{dir}BCCUSDT-1d-2018-11-20.zip")
+        );
+        for key in [&zips[0], zips.last().unwrap()] {
+            assert_eq!(get(&fx, &format!("/{key}")).0, 200, "{key}");
+        }
+        for outside in ["2017-11-12", "2018-11-21"] {
+            let key = format!("/{dir}BCCUSDT-1d-{outside}.zip");
+            assert_eq!(get(&fx, &key).0, 404, "{key}");
+        }
+        // Its first and last months exist as monthly files; REST does not know it.
+        let m = "/data/spot/monthly/klines/BCCUSDT/1d/BCCUSDT-1d-2017-11.zip";
+        assert_eq!(get(&fx, m).0, 200);
+        let (status, body) = get(&fx, "/api/v3/klines?symbol=BCCUSDT&interval=1d");
+        assert_eq!((status, body.contains("-1121")), (400, true));
+    }
+
+    #[test]
+    fn symbol_directories_page_with_next_marker() {
+        let fx = FakeExchange::start();
+        fx.set_listing_page_size(4);
+        let q = "/data.binance.vision?delimiter=/&prefix=data/spot/daily/klines/";
+        let (_, xml) = get(&fx, q);
+        assert!(xml.contains("<IsTruncated>true</IsTruncated>"), "{xml}");
+        assert!(xml.contains("<Prefix>data/spot/daily/klines/</Prefix>"));
+        assert_eq!(xml.matches("<CommonPrefixes>").count(), 4);
+        assert!(xml.contains("<NextMarker>data/spot/daily/klines/DOGEUSDT/</NextMarker>"));
+        let (_, xml) = get(&fx, &format!("{q}&marker=data/spot/daily/klines/DOGEUSDT/"));
+        assert!(xml.contains("<IsTruncated>false</IsTruncated>") && !xml.contains("NextMarker"));
+        assert!(xml.contains("<Prefix>data/spot/daily/klines/LUNAUSDT/</Prefix>"));
+        assert_eq!(xml.matches("<CommonPrefixes>").count(), 2);
+    }
+}
