@@ -9,7 +9,7 @@ use std::path::Path;
 
 use common::*;
 use dsm_core::interval::{civil_from_days, DAY};
-use dsm_tests::fake::{FakeExchange, HostileListing, Market, ARCHIVE_ONLY};
+use dsm_tests::fake::{recent_archive_only, FakeExchange, HostileListing, Market, ARCHIVE_ONLY};
 
 const LISTING_PATH: &str = "/data.binance.vision";
 
@@ -77,7 +77,12 @@ fn delisted_symbols_are_listed_with_their_first_and_last_days() {
             "um" => Market::Um,
             _ => Market::Cm,
         };
-        for gone in ARCHIVE_ONLY.iter().filter(|a| a.market == m) {
+        let recent = recent_archive_only(dsm_sdk_now());
+        for gone in ARCHIVE_ONLY
+            .iter()
+            .chain([&recent])
+            .filter(|a| a.market == m)
+        {
             let r = row(&rows, gone.symbol);
             assert_eq!(r[7], gone.break_listed.to_string(), "{r:?}");
             assert_eq!(r[8], "true");
@@ -93,6 +98,11 @@ fn delisted_symbols_are_listed_with_their_first_and_last_days() {
     assert_eq!(&row(&rows, "LUNAUSDT")[1..2], ["BREAK"]);
     assert_eq!(&row(&rows, "LUNAUSDT")[9..], ["2020-08-21", "2022-05-12"]);
     assert_eq!(row(&rows, "BTCUSDT")[9], "2017-01-01");
+
+    // Weekly candles are published monthly only: dated by month.
+    let (rows, out) = symbols_csv(&fx, cache.path(), &["-m", "spot", "-i", "1w", "--all"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(&row(&rows, "BCCUSDT")[9..], ["2017-11-01", "2018-11-30"]);
 
     // Without --all only the exchange's instruments, still with their days.
     let (rows, out) = symbols_csv(&fx, cache.path(), &["-m", "spot", "-i", "1d", "--refresh"]);

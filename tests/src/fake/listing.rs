@@ -40,6 +40,8 @@ pub struct ArchiveOnly {
     pub last: i64,
     /// Still in exchangeInfo with status BREAK (spot keeps some delisted pairs).
     pub break_listed: bool,
+    /// Daily files only, no monthly ones (monthly uploads stopped for some series).
+    pub daily_only: bool,
 }
 
 const DAY: i64 = 86_400_000;
@@ -52,6 +54,7 @@ pub const ARCHIVE_ONLY: &[ArchiveOnly] = &[
         first: 1_510_531_200_000, // 2017-11-13
         last: 1_542_672_000_000,  // 2018-11-20
         break_listed: false,
+        daily_only: false,
     },
     ArchiveOnly {
         market: Market::Spot,
@@ -59,6 +62,7 @@ pub const ARCHIVE_ONLY: &[ArchiveOnly] = &[
         first: 1_597_968_000_000, // 2020-08-21
         last: 1_652_313_600_000,  // 2022-05-12
         break_listed: true,
+        daily_only: false,
     },
     ArchiveOnly {
         market: Market::Um,
@@ -66,6 +70,7 @@ pub const ARCHIVE_ONLY: &[ArchiveOnly] = &[
         first: 1_599_696_000_000, // 2020-09-10
         last: 1_668_384_000_000,  // 2022-11-14
         break_listed: false,
+        daily_only: false,
     },
     ArchiveOnly {
         market: Market::Cm,
@@ -73,8 +78,38 @@ pub const ARCHIVE_ONLY: &[ArchiveOnly] = &[
         first: 1_597_017_600_000, // 2020-08-10
         last: 1_601_078_400_000,  // 2020-09-26
         break_listed: false,
+        daily_only: false,
     },
 ];
+
+/// An archive-only USD-M symbol with daily files only (no monthly ones), from 40 days
+/// before today to yesterday.
+pub fn recent_archive_only(now_ms: i64) -> ArchiveOnly {
+    let today = now_ms - now_ms.rem_euclid(DAY);
+    ArchiveOnly {
+        market: Market::Um,
+        symbol: "NEWUSDT",
+        first: today - 40 * DAY,
+        last: today - DAY,
+        break_listed: false,
+        daily_only: true,
+    }
+}
+
+/// Whether `symbol` has daily kline files only.
+pub(crate) fn daily_only(market: Market, symbol: &str) -> bool {
+    archive_only(market)
+        .iter()
+        .any(|a| a.symbol == symbol && a.daily_only)
+}
+
+/// The archive-only symbols of `market`, the recent one included.
+fn archive_only(market: Market) -> Vec<ArchiveOnly> {
+    let mut all: Vec<ArchiveOnly> = ARCHIVE_ONLY.to_vec();
+    all.push(recent_archive_only(super::candles::now_ms()));
+    all.retain(|a| a.market == market);
+    all
+}
 
 /// The days Vision has kline files for: `[first day, end)` (end exclusive; `i64::MAX` for a
 /// symbol still trading), or `None` for a symbol the archive does not know.
@@ -83,9 +118,9 @@ pub(crate) fn archive_days(market: Market, symbol: &str) -> Option<(i64, i64)> {
         let listing = market.listing_ms();
         return Some((listing - listing.rem_euclid(DAY), i64::MAX));
     }
-    ARCHIVE_ONLY
+    archive_only(market)
         .iter()
-        .find(|a| a.market == market && a.symbol == symbol)
+        .find(|a| a.symbol == symbol)
         .map(|a| (a.first, a.last + DAY))
 }
 
@@ -95,12 +130,7 @@ pub(crate) fn archive_symbols(market: Market) -> Vec<&'static str> {
         Market::Spot | Market::Um => vec!["BTCUSDT", "ETHUSDT", "BNBUSDT", "DOGEUSDT"],
         Market::Cm => vec!["BTCUSD_PERP", "ETHUSD_PERP", "BTCUSD_250328"],
     };
-    out.extend(
-        ARCHIVE_ONLY
-            .iter()
-            .filter(|a| a.market == market)
-            .map(|a| a.symbol),
-    );
+    out.extend(archive_only(market).iter().map(|a| a.symbol));
     out.sort();
     out
 }

@@ -51,7 +51,7 @@ pub use candles::{expected_klines, Market};
 pub use faults::{Fault, RowFault};
 pub use funding::expected_funding;
 pub use grid::interval_ms;
-pub use listing::{instruments, ArchiveOnly, HostileListing, ARCHIVE_ONLY};
+pub use listing::{instruments, recent_archive_only, ArchiveOnly, HostileListing, ARCHIVE_ONLY};
 pub use log::RequestRecord;
 pub use metrics::{expected_metrics, metrics_day_missing, metrics_day_repeats};
 pub use okx::{expected_okx_candles, expected_okx_klines};

@@ -381,6 +381,9 @@ impl VisionFile {
         let Some((first, end)) = super::listing::archive_days(self.market, &self.symbol) else {
             return false;
         };
+        if self.monthly && super::listing::daily_only(self.market, &self.symbol) {
+            return false;
+        }
         let from = if self.monthly {
             month_start(first)
         } else {
