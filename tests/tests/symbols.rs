@@ -190,11 +190,25 @@ fn rest_geo_blocked_still_lists_the_archive_with_a_warning() {
         "",
         "the 2100 sentinel is no delivery date"
     );
+
+    // Blocked again once the instruments expired while the archive listing is still kept:
+    // only REST is asked, and its 451 is again a warning beside the kept archive.
+    fx.geo_block_rest(true);
+    age_listing_of(cache.path(), "um", "instruments.json", 2 * 3_600_000);
+    let (rows, out) = symbols_csv(&fx, cache.path(), &["-m", "um", "-i", "1d", "--all"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("HTTP 451"), "{}", stderr(&out));
+    assert_eq!(&row(&rows, "SRMUSDT")[9..], ["2020-09-10", "2022-11-14"]);
+    assert_eq!(row(&rows, "BTCUSDT")[1], "");
 }
 
 /// Sets `fetched_at_ms` of a kept listing to `age_ms` ago.
 fn age_listing(cache: &Path, name: &str, age_ms: i64) {
-    let path = cache.join("listings/binance/spot").join(name);
+    age_listing_of(cache, "spot", name, age_ms)
+}
+
+fn age_listing_of(cache: &Path, market: &str, name: &str, age_ms: i64) {
+    let path = cache.join("listings/binance").join(market).join(name);
     let text = std::fs::read_to_string(&path).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["fetched_at_ms"] = (dsm_sdk_now() - age_ms).into();

@@ -129,37 +129,28 @@ impl Dsm {
             kind: plan.kind,
             interval: plan.interval.clone().unwrap_or_default().into(),
         };
-        let fetched = match (request.instruments || request.archive, &cached_archive) {
-            (false, _) => Listing::default(),
-            // Only REST is asked and the archive part is on disk: a REST failure (a
-            // geo-block) leaves the archive's symbols listed, as when both are asked.
-            (true, Some(_)) if !request.archive => match self.list_from_plugin(&request) {
-                Ok(l) => l,
-                Err(e) => Listing {
-                    warnings: vec![RString::from(format!("instruments not listed: {e}"))].into(),
-                    ..Listing::default()
-                },
-            },
-            (true, _) => self.list_from_plugin(&request)?,
-        };
+        let fetched = self.fetch_missing(&request, cached_archive.is_some())?;
         warnings.extend(fetched.warnings.iter().map(|w| w.to_string()));
         let instruments = match cached_instruments {
             Some(i) => i,
+            // None at all means REST failed (a warning says why): nothing to keep.
+            None if fetched.instruments.is_empty() => Vec::new(),
             None => {
-                // None at all means REST failed (a warning says why): nothing to keep.
-                if let (Some(s), false) = (&store, fetched.instruments.is_empty()) {
-                    warnings.extend(s.save_instruments(&fetched.instruments));
-                }
-                fetched.instruments.into_iter().collect()
+                let rows: Vec<Instrument> = fetched.instruments.into_iter().collect();
+                warnings.extend(store.as_ref().and_then(|s| s.save_instruments(&rows)));
+                rows
             }
         };
-        let archive: Vec<ArchiveSpan> = match cached_archive {
+        let archive = match cached_archive {
             Some(a) => a,
             None if request.archive => {
-                if let Some(s) = &store {
-                    warnings.extend(s.save_archive(&archive_key, &fetched.archive));
-                }
-                fetched.archive.into_iter().collect()
+                let rows: Vec<ArchiveSpan> = fetched.archive.into_iter().collect();
+                warnings.extend(
+                    store
+                        .as_ref()
+                        .and_then(|s| s.save_archive(&archive_key, &rows)),
+                );
+                rows
             }
             None => Vec::new(),
         };
@@ -175,6 +166,22 @@ impl Dsm {
             warnings,
             requests: fetched.requests,
         })
+    }
+
+    /// What `request` asks of the plugin. When only REST is asked because the archive part
+    /// is on disk, a REST failure (a geo-block) is a warning, as when both are asked.
+    fn fetch_missing(&self, request: &ListingRequest, archive_cached: bool) -> Result<Listing> {
+        match (request.instruments, request.archive) {
+            (false, false) => Ok(Listing::default()),
+            (true, false) if archive_cached => match self.list_from_plugin(request) {
+                Ok(l) => Ok(l),
+                Err(e) => Ok(Listing {
+                    warnings: vec![RString::from(format!("instruments not listed: {e}"))].into(),
+                    ..Listing::default()
+                }),
+            },
+            _ => self.list_from_plugin(request),
+        }
     }
 
     fn plan(&self, query: &SymbolQuery) -> Result<Plan> {
