@@ -73,6 +73,8 @@ pub enum Command {
     /// Fetch klines for one symbol and interval over [start, end).
     #[command(after_help = FETCH_AFTER_HELP)]
     Fetch(FetchArgs),
+    /// List a market's symbols: the exchange's instruments and the archive's (delisted too).
+    Symbols(crate::symbols::SymbolsArgs),
     /// Inspect or clear the local cache.
     Cache(CacheArgs),
     /// Write what the cache holds as a Hive-partitioned Parquet dataset (fetches nothing).

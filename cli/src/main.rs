@@ -11,6 +11,7 @@ mod progress;
 mod providers;
 mod report;
 mod sink;
+mod symbols;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         cli::Command::Providers(args) => providers::run(&cli, args),
         cli::Command::Fetch(args) => fetch::run(&cli, args),
+        cli::Command::Symbols(args) => symbols::run(&cli, args),
         cli::Command::Cache(args) => cache_cmd::run(&cli, args),
         cli::Command::Export(args) => export_cmd::run(&cli, args),
         cli::Command::Plugin(args) => plugin_cmd::run(&cli, args),

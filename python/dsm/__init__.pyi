@@ -153,6 +153,10 @@ class DSMManager:
         self, kind: Name, symbol: str, start_time: Time, end_time: Time, *,
         interval: Optional[Name] = None, return_polars: bool = False, return_arrow: bool = False,
     ) -> Union[pandas.DataFrame, polars.DataFrame, pyarrow.Table]: ...
+    def symbols(
+        self, *, kind: Optional[Name] = None, interval: Optional[Name] = None,
+        include_archive: bool = False, refresh: bool = False,
+    ) -> pandas.DataFrame: ...
     def fetch_funding_rates(
         self, symbol: str, start_time: Time, end_time: Time, *,
         return_polars: bool = False, return_arrow: bool = False,

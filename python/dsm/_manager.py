@@ -148,6 +148,35 @@ class DSMManager:
         _report.remember(report)
         return convert(table, return_polars, return_arrow)
 
+    def symbols(self, *, kind=None, interval=None, include_archive=False, refresh=False):
+        """The market's symbols as a pandas DataFrame indexed by ``symbol``: the exchange's
+        instruments (status, base, quote, contract_type, listed, delivery) and, when
+        ``kind`` or ``interval`` is given (or ``include_archive``), what the archive has:
+        ``in_archive`` and the ``first_day`` / ``last_day`` of that kind and interval;
+        ``include_archive=True`` adds the symbols only the archive knows (delisted,
+        ``on_exchange`` False). Times are UTC datetimes (NaT where unknown). What failed
+        without failing the listing (e.g. REST geo-blocked) is in ``df.attrs["warnings"]``
+        and issued as RuntimeWarning. Kept on disk (1 h instruments, 24 h archive) unless
+        ``refresh``. Same semantics as ``dsm symbols`` (README "Listing symbols")."""
+        import warnings
+
+        import pandas as pd
+
+        columns, notes = self._handle().symbols(
+            None if kind is None else name_of(kind, "kind"),
+            None if interval is None else name_of(interval, "interval"),
+            bool(include_archive),
+            bool(refresh),
+        )
+        df = pd.DataFrame(columns)
+        for col in ("listed", "delivery", "first_day", "last_day"):
+            df[col] = pd.to_datetime(pd.array(df[col], dtype="Int64"), unit="ms", utc=True)
+        df = df.set_index("symbol")
+        df.attrs["warnings"] = list(notes)
+        for note in notes:
+            warnings.warn(note, RuntimeWarning, stacklevel=2)
+        return df
+
     def fetch_funding_rates(self, symbol, start_time, end_time, *, return_polars=False,
                             return_arrow=False):
         """Funding rate history of a perpetual: ``fetch_data("funding", ...)``; columns

@@ -187,6 +187,74 @@ impl Manager {
         result.map_err(|e| to_py(py, e))
     }
 
+    /// The market's symbols (`dsm_core::symbols`): a dict of columns (lists, `None` where
+    /// unknown; times in ms UTC) and the listing's warnings.
+    #[pyo3(signature = (kind, interval, include_archive, refresh))]
+    fn symbols<'py>(
+        &self,
+        py: Python<'py>,
+        kind: Option<String>,
+        interval: Option<String>,
+        include_archive: bool,
+        refresh: bool,
+    ) -> PyResult<(Bound<'py, PyDict>, Vec<String>)> {
+        let kind = match kind {
+            None => None,
+            Some(k) => Some(DataKind::parse(&k).ok_or_else(|| {
+                to_py(
+                    py,
+                    DsmError::InvalidInput(format!(
+                        "unknown kind {k:?}; use one of: {}",
+                        DataKind::names().join(", ")
+                    )),
+                )
+            })?),
+        };
+        let query = dsm_core::SymbolQuery {
+            kind,
+            interval,
+            include_archive,
+            refresh,
+        };
+        let dsm = self.current();
+        let worker = dsm.clone();
+        let listing = wait::run(
+            py,
+            move || worker.symbols(&query),
+            || self.cancel_and_renew(&dsm),
+        )?
+        .map_err(|e| to_py(py, e))?;
+        let rows = &listing.rows;
+        let d = PyDict::new(py);
+        let text = |f: fn(&dsm_core::SymbolRow) -> &Option<String>| -> Vec<Option<String>> {
+            rows.iter().map(|r| f(r).clone()).collect()
+        };
+        let time = |f: fn(&dsm_core::SymbolRow) -> Option<i64>| -> Vec<Option<i64>> {
+            rows.iter().map(f).collect()
+        };
+        d.set_item(
+            "symbol",
+            rows.iter().map(|r| r.symbol.clone()).collect::<Vec<_>>(),
+        )?;
+        d.set_item("status", text(|r| &r.status))?;
+        d.set_item("base", text(|r| &r.base))?;
+        d.set_item("quote", text(|r| &r.quote))?;
+        d.set_item("contract_type", text(|r| &r.contract_type))?;
+        d.set_item("listed", time(|r| r.listed_ms))?;
+        d.set_item("delivery", time(|r| r.delivery_ms))?;
+        d.set_item(
+            "on_exchange",
+            rows.iter().map(|r| r.on_exchange).collect::<Vec<_>>(),
+        )?;
+        d.set_item(
+            "in_archive",
+            rows.iter().map(|r| r.in_archive).collect::<Vec<_>>(),
+        )?;
+        d.set_item("first_day", time(|r| r.first_day_ms))?;
+        d.set_item("last_day", time(|r| r.last_day_ms))?;
+        Ok((d, listing.warnings))
+    }
+
     /// The same fetch as an iterator of period batches (bounded memory).
     fn stream(
         slf: &Bound<'_, Self>,

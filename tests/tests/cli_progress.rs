@@ -77,6 +77,7 @@ fn binance_1m_on_a_terminal(fake_url: &str, dir: &std::path::Path, end: &str) ->
         "DSM_BINANCE_UM_URL",
         "DSM_BINANCE_CM_URL",
         "DSM_BINANCE_VISION_URL",
+        "DSM_BINANCE_VISION_LISTING_URL",
         "DSM_OKX_URL",
         "DSM_BYBIT_URL",
     ] {

@@ -115,7 +115,10 @@ mod tests {
     fn the_manifest_has_every_market_the_code_knows() {
         let info = MANIFEST.info();
         assert_eq!(info.id, "binance");
-        assert_eq!(info.endpoints, ["spot", "um", "cm", "vision"]);
+        assert_eq!(
+            info.endpoints,
+            ["spot", "um", "cm", "vision", "vision_listing"]
+        );
         assert_eq!(info.markets.len(), Market::ALL.len());
         for m in Market::ALL {
             let listed = m.info();

@@ -8,6 +8,7 @@ mod api;
 mod errors;
 pub mod fetch;
 pub mod funding;
+pub mod instruments;
 mod markets;
 pub mod series;
 
@@ -17,6 +18,7 @@ use dsm_plugin_kit::{
     deliver, funding as kit_funding, kinds, request, window, Core, FundingOut, Out,
 };
 use dsm_sdk::{
+    listing_module::{Listing, ListingRequest},
     plugin::{DataOut, Host, Plugin, Sink},
     DataKind, DataRequest, FetchReport, FetchRequest, ProviderConfig, ProviderError,
 };
@@ -136,6 +138,29 @@ impl BybitProvider {
     }
 }
 
+impl BybitProvider {
+    /// The instruments of a market (Bybit has no archive listing).
+    pub fn list_symbols(&self, req: &ListingRequest) -> Result<Listing, ProviderError> {
+        let market = market_of(&req.market)?;
+        if req.archive {
+            return Err(ProviderError::new(
+                dsm_sdk::ErrorKind::UNSUPPORTED_SOURCE,
+                "Bybit has no archive listing",
+            ));
+        }
+        let mut listing = Listing::default();
+        if req.instruments {
+            let http = self.core.http()?;
+            let (rows, requests) =
+                self.core
+                    .block_on(instruments::list(&http, &self.base_url(), market))??;
+            listing.instruments = rows.into();
+            listing.requests = requests;
+        }
+        Ok(listing)
+    }
+}
+
 impl Plugin for BybitProvider {
     fn new(config: ProviderConfig, host: Host) -> Result<Self, ProviderError> {
         Ok(BybitProvider {
@@ -157,6 +182,10 @@ impl Plugin for BybitProvider {
         sink: &mut DataOut<'_, '_>,
     ) -> Result<FetchReport, ProviderError> {
         self.fetch_data_into(req, sink)
+    }
+
+    fn list(&self, req: &ListingRequest) -> Result<Listing, ProviderError> {
+        self.list_symbols(req)
     }
 }
 

@@ -34,6 +34,7 @@ pub mod funding;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
 pub mod http;
+pub mod instruments;
 pub mod interval;
 pub mod kinds;
 pub mod limit;

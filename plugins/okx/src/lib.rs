@@ -7,6 +7,7 @@ mod api;
 mod errors;
 pub mod fetch;
 pub mod funding;
+pub mod instruments;
 mod markets;
 pub mod series;
 
@@ -16,6 +17,7 @@ use dsm_plugin_kit::{
     deliver, funding as kit_funding, kinds, request, window, Core, FundingOut, Out,
 };
 use dsm_sdk::{
+    listing_module::{Listing, ListingRequest},
     plugin::{DataOut, Host, Plugin, Sink},
     time::now_ms,
     DataKind, DataRequest, FetchReport, FetchRequest, ProviderConfig, ProviderError,
@@ -140,6 +142,27 @@ impl OkxProvider {
         )
     }
 
+    /// The instruments of a market (OKX has no archive listing).
+    pub fn list_symbols(&self, req: &ListingRequest) -> Result<Listing, ProviderError> {
+        let market = market_of(&req.market)?;
+        if req.archive {
+            return Err(ProviderError::new(
+                dsm_sdk::ErrorKind::UNSUPPORTED_SOURCE,
+                "OKX has no archive listing",
+            ));
+        }
+        let mut listing = Listing::default();
+        if req.instruments {
+            let http = self.core.http()?;
+            let (rows, requests) =
+                self.core
+                    .block_on(instruments::list(&http, &self.base_url(), market))??;
+            listing.instruments = rows.into();
+            listing.requests = requests;
+        }
+        Ok(listing)
+    }
+
     /// Whether the runtime has started (it starts on the first fetch).
     pub fn is_started(&self) -> bool {
         self.core.is_started()
@@ -167,6 +190,10 @@ impl Plugin for OkxProvider {
         sink: &mut DataOut<'_, '_>,
     ) -> Result<FetchReport, ProviderError> {
         self.fetch_data_into(req, sink)
+    }
+
+    fn list(&self, req: &ListingRequest) -> Result<Listing, ProviderError> {
+        self.list_symbols(req)
     }
 }
 

@@ -8,13 +8,13 @@ use std::time::Duration;
 use dsm_tests::fake::{FakeConfig, FakeExchange};
 
 const USAGE: &str = "\
-usage: fake-exchange [--port PORT] [--latency-ms MS] [--withhold ZIP]... [--prebuild DIR:FROM:TO]...
+usage: fake-exchange [--port PORT] [--latency-ms MS] [--withhold ZIP]... [--prebuild DIR:FROM:TO]... [--geo-block]
 
 A fake Binance (spot, USD-M, COIN-M, Vision archives), OKX and Bybit on 127.0.0.1, with
 deterministic candles, for trying dsm offline. Prints its base URL on the first line of
 stdout, then serves until killed. Point dsm at it with every endpoint variable:
   DSM_BINANCE_URL DSM_BINANCE_UM_URL DSM_BINANCE_CM_URL DSM_BINANCE_VISION_URL
-  DSM_OKX_URL DSM_BYBIT_URL
+  DSM_BINANCE_VISION_LISTING_URL DSM_OKX_URL DSM_BYBIT_URL
 
 options:
   --port PORT          listen on this port (default 0: a free one)
@@ -25,6 +25,8 @@ options:
                        build the Vision zips of DIR (e.g. data/spot/daily/klines/BTCUSDT/1m)
                        from FROM to TO (exclusive; YYYY-MM-DD, or YYYY-MM for monthly
                        directories) before printing the URL, and keep them; repeatable
+  --geo-block          answer every Binance REST path with HTTP 451 (a restricted
+                       country); Vision and its bucket listing still answer
   -h, --help           show this help";
 
 /// What the command line asks for.
@@ -34,6 +36,7 @@ struct Args {
     withhold: Vec<String>,
     /// (dir, from, to)
     prebuild: Vec<(String, String, String)>,
+    geo_block: bool,
 }
 
 fn main() {
@@ -56,6 +59,7 @@ fn main() {
             std::process::exit(1);
         }
     };
+    exchange.geo_block_rest(args.geo_block);
     for name in &args.withhold {
         exchange.withhold_vision_file(name);
     }
@@ -81,6 +85,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String>
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
             return Ok(None);
+        }
+        if arg == "--geo-block" {
+            out.geo_block = true;
+            continue;
         }
         let (name, inline) = match arg.split_once('=') {
             Some((n, v)) => (n.to_string(), Some(v.to_string())),

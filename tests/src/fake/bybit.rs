@@ -153,6 +153,9 @@ pub(crate) fn fault_ret(code: i64, msg: &str) -> Response {
 }
 
 pub(crate) fn answer(st: &mut State, req: &Request, now_ms: i64) -> Response {
+    if req.path == super::v5_instruments::BYBIT_PATH {
+        return super::v5_instruments::bybit(st, req, now_ms);
+    }
     let funding = req.path == super::bybit_funding::PATH;
     let series = ENDPOINTS.iter().find(|e| e.0 == req.path).map(|e| e.1);
     if series.is_none() && !funding {

@@ -232,6 +232,9 @@ pub(crate) fn answer(st: &mut State, req: &Request, now_ms: i64) -> Response {
     if req.path == super::okx_funding::PATH {
         return super::okx_funding::answer(st, req, now_ms);
     }
+    if req.path == super::v5_instruments::OKX_PATH {
+        return super::v5_instruments::okx(st, req, now_ms);
+    }
     let Some(ep) = ENDPOINTS.iter().find(|e| e.path == req.path) else {
         return error(404, "50000", "Not Found");
     };

@@ -47,6 +47,7 @@ pub fn fake_endpoints(cmd: &mut Command, url: &str) {
         "DSM_BINANCE_UM_URL",
         "DSM_BINANCE_CM_URL",
         "DSM_BINANCE_VISION_URL",
+        "DSM_BINANCE_VISION_LISTING_URL",
         "DSM_OKX_URL",
         "DSM_BYBIT_URL",
     ] {
