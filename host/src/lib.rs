@@ -14,6 +14,7 @@
 //!
 //! - [`discovery`]: the plugin search path and the providers found, from manifests alone
 //! - [`cache`]: the cache layout; list, verify and clear cached files
+//! - [`sync`]: many series in one run, sharding, lockfiles (`dsm sync`)
 //! - [`timeparse`], [`request`], [`interval`]: times, requests and intervals as users write them
 //! - [`output`], [`output_arrow`], [`columnar`]: CSV / JSON Lines, Parquet / Arrow files,
 //!   Arrow record batches
@@ -42,6 +43,7 @@ pub mod output;
 pub mod output_arrow;
 mod report;
 pub mod request;
+pub mod sync;
 pub mod timeparse;
 mod validate;
 
