@@ -10,6 +10,8 @@ mod progress;
 mod providers;
 mod report;
 mod sink;
+mod sync_cmd;
+mod sync_view;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         cli::Command::Providers(args) => providers::run(&cli, args),
         cli::Command::Fetch(args) => fetch::run(&cli, args),
+        cli::Command::Sync(args) => sync_cmd::run(&cli, args),
         cli::Command::Cache(args) => cache_cmd::run(&cli, args),
         cli::Command::Plugin(args) => plugin_cmd::run(&cli, args),
     };
