@@ -92,7 +92,8 @@ impl SyncPlan {
     /// Expand `spec` (see [`plan`]; glob and `all` over `known(market)`), keep `shard`'s
     /// series, make a manager per market with `config_of(market)` and check every request
     /// against its market (bad symbols, intervals, kinds or times are errors before anything
-    /// is fetched).
+    /// is fetched). The cache is always read first (`DsmConfig::cache_first`): the spec's
+    /// `source` says which network source fills what it lacks.
     pub fn new(
         spec: &SyncSpec,
         shard: Option<Shard>,
@@ -101,7 +102,16 @@ impl SyncPlan {
     ) -> Result<SyncPlan> {
         let mut managers = BTreeMap::new();
         for market in &spec.markets {
-            let dsm = Dsm::create_with_config(config_of(market)?)?;
+            let mut config = config_of(market)?;
+            if !config.cache_enabled {
+                return Err(DsmError::InvalidInput(
+                    "a sync fills the cache: it cannot run with the cache off (DSM_NO_CACHE)"
+                        .into(),
+                ));
+            }
+            // `source` names the network source; what is cached is never fetched again.
+            config.cache_first = true;
+            let dsm = Dsm::create_with_config(config)?;
             managers.insert(market.trim().to_ascii_lowercase(), dsm);
         }
         let start = crate::timeparse::parse_time(&spec.start)?;
