@@ -28,8 +28,19 @@ fn twenty_symbols_two_intervals_ninety_days_stay_within_one_weight_budget() {
     let symbols = coins(20);
     let args = |end: &str| {
         let mut a = vec![
-            "-p", "binance", "-m", "spot", "-s", &symbols, "-i", "1h,4h", "--start",
-            "2024-01-02", "--source", "rest", "--lock",
+            "-p",
+            "binance",
+            "-m",
+            "spot",
+            "-s",
+            &symbols,
+            "-i",
+            "1h,4h",
+            "--start",
+            "2024-01-02",
+            "--source",
+            "rest",
+            "--lock",
         ];
         a.push(lock.to_str().unwrap());
         a.extend(["--end", end]);
@@ -46,15 +57,28 @@ fn twenty_symbols_two_intervals_ninety_days_stay_within_one_weight_budget() {
     let out = run(&mut first);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let table = stdout(&out);
-    assert_eq!(table.lines().count(), 41, "a header and 40 series:\n{table}");
-    assert!(table.contains("binance/spot/klines/COIN20USDT/4h"), "{table}");
+    assert_eq!(
+        table.lines().count(),
+        41,
+        "a header and 40 series:\n{table}"
+    );
+    assert!(
+        table.contains("binance/spot/klines/COIN20USDT/4h"),
+        "{table}"
+    );
     let klines = fake.requests_on("/api/v3/klines");
     let weight: u32 = klines.len() as u32 * 2;
-    assert!(weight > 2 * LIMIT, "the run needs several windows ({weight} weight)");
+    assert!(
+        weight > 2 * LIMIT,
+        "the run needs several windows ({weight} weight)"
+    );
     assert_eq!(fake.weight_refusals(), 0, "no request was refused (429)");
     assert!(klines.iter().all(|r| r.status == 200));
     let max = fake.max_used_weight("/api/");
-    assert!(max <= LIMIT, "the fake counted {max} in one window, over {LIMIT}");
+    assert!(
+        max <= LIMIT,
+        "the fake counted {max} in one window, over {LIMIT}"
+    );
     assert_eq!(common::cache_files(&cache).len(), 20 * 2 * 90);
 
     // Two days later: only the new days are asked for, one request per series.
@@ -65,10 +89,19 @@ fn twenty_symbols_two_intervals_ninety_days_stay_within_one_weight_budget() {
     let out = run(&mut second);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let asked = fake.requests_on("/api/v3/klines");
-    assert_eq!(asked.len(), 40, "one request per series for the two new days");
+    assert_eq!(
+        asked.len(),
+        40,
+        "one request per series for the two new days"
+    );
     for r in &asked {
         let start: i64 = r.param("startTime").unwrap().parse().unwrap();
-        assert_eq!(start, ms("2024-04-01"), "asked again for cached days: {}", r.query);
+        assert_eq!(
+            start,
+            ms("2024-04-01"),
+            "asked again for cached days: {}",
+            r.query
+        );
     }
     assert_eq!(common::cache_files(&cache).len(), 20 * 2 * 92);
     let table = stdout(&out);
@@ -78,7 +111,11 @@ fn twenty_symbols_two_intervals_ninety_days_stay_within_one_weight_budget() {
         .unwrap()
         .split_whitespace()
         .collect();
-    assert_eq!(row[1..6], ["2208", "90", "0", "2", "0"], "rows, cache, archive, rest, gaps");
+    assert_eq!(
+        row[1..6],
+        ["2208", "90", "0", "2", "0"],
+        "rows, cache, archive, rest, gaps"
+    );
 
     // The cache is what the lockfile says: nothing fetched.
     fake.clear_requests();
@@ -86,6 +123,13 @@ fn twenty_symbols_two_intervals_ninety_days_stay_within_one_weight_budget() {
     locked.args(args("2024-04-03"));
     let out = run(&mut locked);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stderr(&out).contains("matches the lockfile"), "{}", stderr(&out));
-    assert!(fake.requests().is_empty(), "a locked check of a full cache asks nothing");
+    assert!(
+        stderr(&out).contains("matches the lockfile"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        fake.requests().is_empty(),
+        "a locked check of a full cache asks nothing"
+    );
 }

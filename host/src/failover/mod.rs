@@ -211,8 +211,7 @@ impl<K: Kind> Failover<'_, K> {
                 starts[i..].iter().take_while(|s| **s < month_end).count()
             }
         };
-        let cached =
-            |s: i64| self.reads_cache() && self.cache.is_some_and(|c| c.contains(key, s));
+        let cached = |s: i64| self.reads_cache() && self.cache.is_some_and(|c| c.contains(key, s));
         let mut j = i + 1;
         while j < starts.len() && j - i < max_len && !cached(starts[j]) {
             j += 1;

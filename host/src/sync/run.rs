@@ -193,10 +193,14 @@ impl SyncPlan {
         let (id, req) = (&self.series[index], &self.requests[index]);
         let dsm = &self.managers[&id.market];
         let mut rows = 0u64;
+        // Kept as periods come, so a series stopped mid-way still says where the periods
+        // it finished came from.
+        let mut periods = Vec::new();
         let fetched = dsm.fetch_records(
             req,
             &mut |p| {
                 rows += p.batch.num_rows() as u64;
+                periods.push((p.period_start, p.source));
                 on_event(SyncEvent::Period {
                     index,
                     source: p.source,
@@ -216,14 +220,13 @@ impl SyncPlan {
             id: id.clone(),
             range: (req.series.start_ms, req.series.end_ms),
             rows,
-            periods: Vec::new(),
+            periods,
             gaps: Vec::new(),
             requests: 0,
             error: None,
         };
         match fetched {
             Ok(summary) => {
-                result.periods = summary.sources;
                 result.gaps = summary.gaps;
                 result.requests = summary.requests;
             }

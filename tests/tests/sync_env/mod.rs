@@ -47,3 +47,15 @@ pub fn cache_bytes(cache: &Path) -> Vec<(String, Vec<u8>)> {
         })
         .collect()
 }
+
+/// Panics at the first line where `got` and `want` differ (lockfiles are long).
+pub fn assert_same_text(got: &str, want: &str) {
+    for (i, (g, w)) in got.lines().zip(want.lines()).enumerate() {
+        assert_eq!(g, w, "line {} differs", i + 1);
+    }
+    assert_eq!(
+        got.lines().count(),
+        want.lines().count(),
+        "line counts differ"
+    );
+}
