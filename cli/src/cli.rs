@@ -97,6 +97,8 @@ pub enum Command {
     /// writing a lockfile.
     #[command(after_help = SYNC_AFTER_HELP)]
     Sync(SyncArgs),
+    /// List a market's symbols: the exchange's instruments and the archive's (delisted too).
+    Symbols(crate::symbols::SymbolsArgs),
     /// Inspect or clear the local cache.
     Cache(CacheArgs),
     /// Write a new plugin from the template, or check a plugin file.

@@ -12,6 +12,7 @@ mod report;
 mod sink;
 mod sync_cmd;
 mod sync_view;
+mod symbols;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         cli::Command::Providers(args) => providers::run(&cli, args),
         cli::Command::Fetch(args) => fetch::run(&cli, args),
         cli::Command::Sync(args) => sync_cmd::run(&cli, args),
+        cli::Command::Symbols(args) => symbols::run(&cli, args),
         cli::Command::Cache(args) => cache_cmd::run(&cli, args),
         cli::Command::Plugin(args) => plugin_cmd::run(&cli, args),
     };

@@ -15,6 +15,7 @@
 //! - [`discovery`]: the plugin search path and the providers found, from manifests alone
 //! - [`cache`]: the cache layout; list, verify and clear cached files
 //! - [`sync`]: many series in one run, sharding, lockfiles (`dsm sync`)
+//! - [`symbols`]: a market's instruments and archive symbols ([`Dsm::symbols`])
 //! - [`timeparse`], [`request`], [`interval`]: times, requests and intervals as users write them
 //! - [`output`], [`output_arrow`], [`columnar`]: CSV / JSON Lines, Parquet / Arrow files,
 //!   Arrow record batches
@@ -44,6 +45,7 @@ pub mod output_arrow;
 mod report;
 pub mod request;
 pub mod sync;
+pub mod symbols;
 pub mod timeparse;
 mod validate;
 
@@ -65,6 +67,7 @@ pub use manifest_file::manifest_from_bytes;
 pub use manifest_file::read_manifest;
 pub use report::{FetchSummary, Gap, PeriodBatch, Source, SourceMode};
 pub use request::IntoMillis;
+pub use symbols::{SymbolListing, SymbolQuery, SymbolRow};
 
 /// One call: create a manager (defaults and environment) and fetch.
 pub fn fetch_market_data(

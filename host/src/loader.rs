@@ -13,8 +13,10 @@ use dsm_sdk::{
     abi_stable::{
         abi_stability::abi_checking::check_layout_compatibility,
         library::{lib_header_from_path, LibraryError, RawLibrary, RootModuleError},
+        type_layout::TypeLayout,
     },
     data_module::{self, DataModuleExport, DataModuleV1_Ref, DATA_MODULE_V1_SYMBOL},
+    listing_module::{self, ListingModuleExport, ListingModuleV1_Ref, LISTING_MODULE_V1_SYMBOL},
     PluginModule_Ref, SDK_VERSION,
 };
 use once_cell::sync::{Lazy, OnceCell};
@@ -28,6 +30,8 @@ pub struct LoadedModule {
     pub module: PluginModule_Ref,
     /// The data-kinds module; None for a plugin built before data kinds.
     pub data: Option<DataModuleV1_Ref>,
+    /// The symbol-listing module; None for a plugin built before listings.
+    pub listing: Option<ListingModuleV1_Ref>,
     pub load_time: Duration,
 }
 
@@ -74,12 +78,13 @@ pub fn load(plugin: &PluginFile) -> Result<LoadedModule> {
             .or_default() += 1;
         let started = Instant::now();
         let module = open(&key, plugin.manifest.id())?;
-        let data = open_data_module(&key)?;
+        let (data, listing) = open_modules(&key)?;
         let load_time = started.elapsed();
         tracing::debug!("loaded plugin {} in {load_time:?}", key.display());
         Ok(LoadedModule {
             module,
             data,
+            listing,
             load_time,
         })
     })
@@ -126,28 +131,53 @@ fn open(path: &Path, manifest_id: &str) -> std::result::Result<PluginModule_Ref,
     Ok(module)
 }
 
-/// The plugin's data-kinds module, if it exports one, its layout checked against this
-/// host's. The library is already open (this only takes another reference, never dropped).
-fn open_data_module(path: &Path) -> std::result::Result<Option<DataModuleV1_Ref>, String> {
+/// The plugin's data-kinds and listing modules, each if it exports one, their layouts
+/// checked against this host's. The library is already open (this only takes another
+/// reference, never dropped).
+#[allow(clippy::type_complexity)]
+fn open_modules(
+    path: &Path,
+) -> std::result::Result<(Option<DataModuleV1_Ref>, Option<ListingModuleV1_Ref>), String> {
     let lib = RawLibrary::load_at(path).map_err(describe)?;
     let lib: &'static RawLibrary = Box::leak(Box::new(lib));
     // SAFETY: the symbol, when present, is the `DataModuleExport` static that
     // `export_provider!` writes; its layout is checked before anything in it is called.
     // A data symbol's value is its address: asked for as a pointer (libloading requires
     // pointer-sized symbol types).
-    let export = match unsafe { lib.get::<*const DataModuleExport>(DATA_MODULE_V1_SYMBOL) } {
-        Ok(sym) => *sym,
-        Err(_) => return Ok(None),
+    let data = match unsafe { lib.get::<*const DataModuleExport>(DATA_MODULE_V1_SYMBOL) } {
+        Ok(sym) => {
+            // SAFETY: a static of a library that is never unloaded.
+            let export: &'static DataModuleExport = unsafe { &**sym };
+            check_module(data_module::expected_layout(), export.layout, "data-kinds")?;
+            Some((export.module)())
+        }
+        Err(_) => None,
     };
-    // SAFETY: a static of a library that is never unloaded.
-    let export: &'static DataModuleExport = unsafe { &*export };
-    check_layout_compatibility(data_module::expected_layout(), export.layout).map_err(|e| {
+    // SAFETY: as above, for the `ListingModuleExport` static.
+    let listing = match unsafe { lib.get::<*const ListingModuleExport>(LISTING_MODULE_V1_SYMBOL) } {
+        Ok(sym) => {
+            // SAFETY: a static of a library that is never unloaded.
+            let export: &'static ListingModuleExport = unsafe { &**sym };
+            check_module(listing_module::expected_layout(), export.layout, "listing")?;
+            Some((export.module)())
+        }
+        Err(_) => None,
+    };
+    Ok((data, listing))
+}
+
+fn check_module(
+    expected: &'static TypeLayout,
+    found: &'static TypeLayout,
+    what: &str,
+) -> std::result::Result<(), String> {
+    check_layout_compatibility(expected, found).map_err(|e| {
         format!(
-            "its data-kinds module does not match this host's dsm-sdk {SDK_VERSION}; rebuild              the plugin. Details: {}",
+            "its {what} module does not match this host's dsm-sdk {SDK_VERSION}; rebuild \
+             the plugin. Details: {}",
             first_lines(&e.to_string(), 12)
         )
-    })?;
-    Ok(Some((export.module)()))
+    })
 }
 
 /// A plain explanation of a load failure, with the remedy.

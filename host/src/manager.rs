@@ -7,6 +7,7 @@ use std::sync::Arc;
 use dsm_sdk::{
     abi_stable::std_types::RResult,
     data_module::{DataProviderBox, KLINES_ONLY},
+    listing_module::{ListerBox, CANNOT_LIST},
     manifest::KindOffer,
     DataKind, ErrorKind, Manifest, MarketInfo, ProviderBox, ProviderError,
 };
@@ -38,6 +39,8 @@ struct Inner {
     provider: OnceCell<ProviderBox>,
     /// Its provider of other data kinds, made on first use of one.
     data_provider: OnceCell<DataProviderBox>,
+    /// Its lister of symbols, made on first use.
+    lister: OnceCell<ListerBox>,
     /// How long opening the plugin library took (in this process, the first time).
     load_time: OnceCell<std::time::Duration>,
     cache: Option<Cache>,
@@ -83,6 +86,7 @@ impl Dsm {
                 config,
                 provider: OnceCell::new(),
                 data_provider: OnceCell::new(),
+                lister: OnceCell::new(),
                 load_time: OnceCell::new(),
                 cache,
                 cancel: Arc::new(AtomicBool::new(false)),
@@ -117,7 +121,9 @@ impl Dsm {
 
     /// Whether this manager has opened its plugin and made its provider (first fetch done).
     pub fn is_loaded(&self) -> bool {
-        self.inner.provider.get().is_some() || self.inner.data_provider.get().is_some()
+        self.inner.provider.get().is_some()
+            || self.inner.data_provider.get().is_some()
+            || self.inner.lister.get().is_some()
     }
 
     /// How long opening and checking the plugin library took when this process first did it.
@@ -371,6 +377,24 @@ impl Dsm {
             };
             let services = Services::boxed(self.provider(), self.inner.cancel.clone());
             let made = (module.new_data_provider())(self.inner.config.provider_config(), services);
+            self.made(made)
+        })
+    }
+
+    /// The lister (symbol listings), loading the library if needed; a plugin built before
+    /// listings has none.
+    pub(crate) fn lister_instance(&self) -> Result<&ListerBox> {
+        self.check_not_cancelled()?;
+        self.inner.lister.get_or_try_init(|| {
+            let loaded = self.load()?;
+            let Some(module) = loaded.listing else {
+                return Err(DsmError::Provider {
+                    provider: self.provider().to_string(),
+                    error: ProviderError::new(ErrorKind::UNSUPPORTED_SOURCE, CANNOT_LIST),
+                });
+            };
+            let services = Services::boxed(self.provider(), self.inner.cancel.clone());
+            let made = (module.new_lister())(self.inner.config.provider_config(), services);
             self.made(made)
         })
     }

@@ -10,6 +10,7 @@ pub mod data_module;
 pub mod error;
 pub mod interval;
 pub mod kind;
+pub mod listing_module;
 pub mod manifest;
 pub mod module;
 pub mod plugin;

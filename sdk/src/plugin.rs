@@ -16,6 +16,7 @@ use crate::{
     config::{LogLevel, ProviderConfig},
     data_module::{DataProvider, DataProviderBox, DataProvider_TO, KLINES_ONLY},
     error::{ErrorKind, ProviderError},
+    listing_module::{Lister, ListerBox, Lister_TO, Listing, ListingRequest, PROVIDER_CANNOT_LIST},
     module::{DataSink_TO, HostBox, KlineSink_TO, Provider, ProviderBox, Provider_TO, SinkControl},
     types::{
         DataRequest, FetchReport, FetchRequest, FundingBatch, KlineBatch, MetricBatch, TradeBatch,
@@ -54,6 +55,16 @@ pub trait Plugin: Send + Sync + Sized + 'static {
         Err(ProviderError::new(
             ErrorKind::UNSUPPORTED_SOURCE,
             KLINES_ONLY,
+        ))
+    }
+
+    /// List the market's instruments and archive symbols (see
+    /// [`crate::listing_module`]). The default lists nothing.
+    fn list(&self, request: &ListingRequest) -> Result<Listing, ProviderError> {
+        let _ = request;
+        Err(ProviderError::new(
+            ErrorKind::UNSUPPORTED_SOURCE,
+            PROVIDER_CANNOT_LIST,
         ))
     }
 }
@@ -169,6 +180,12 @@ impl<P: Plugin> DataProvider for Guarded<P> {
     }
 }
 
+impl<P: Plugin> Lister for Guarded<P> {
+    fn list(&self, request: &ListingRequest) -> RResult<Listing, ProviderError> {
+        guard("list", || self.0.list(request))
+    }
+}
+
 fn guard<T>(what: &str, f: impl FnOnce() -> Result<T, ProviderError>) -> RResult<T, ProviderError> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(v)) => RResult::ROk(v),
@@ -210,6 +227,19 @@ pub fn new_data_provider<P: Plugin>(
         let host = Host::new(host, config.log_level);
         let plugin = P::new(config, host)?;
         Ok(DataProvider_TO::from_value(Guarded(plugin), TD_Opaque))
+    })
+}
+
+/// The body of the exported lister constructor (see [`crate::listing_module`]).
+#[doc(hidden)]
+pub fn new_lister<P: Plugin>(
+    config: ProviderConfig,
+    host: HostBox,
+) -> RResult<ListerBox, ProviderError> {
+    guard("new_lister", move || {
+        let host = Host::new(host, config.log_level);
+        let plugin = P::new(config, host)?;
+        Ok(Lister_TO::from_value(Guarded(plugin), TD_Opaque))
     })
 }
 
@@ -287,6 +317,32 @@ macro_rules! export_provider {
             $crate::data_module::DataModuleExport {
                 layout: <$crate::data_module::DataModuleV1_Ref as $crate::abi_stable::StableAbi>::LAYOUT,
                 module: __dsm_data_module,
+            };
+
+        extern "C" fn __dsm_new_lister(
+            config: $crate::ProviderConfig,
+            host: $crate::module::HostBox,
+        ) -> $crate::abi_stable::std_types::RResult<
+            $crate::listing_module::ListerBox,
+            $crate::ProviderError,
+        > {
+            $crate::plugin::new_lister::<$plugin>(config, host)
+        }
+
+        extern "C" fn __dsm_listing_module() -> $crate::listing_module::ListingModuleV1_Ref {
+            use $crate::abi_stable::prefix_type::PrefixTypeTrait;
+            $crate::listing_module::ListingModuleV1 {
+                new_lister: __dsm_new_lister,
+            }
+            .leak_into_prefix()
+        }
+
+        /// The symbol-listing module (version 1), found by the host by this name.
+        #[no_mangle]
+        pub static DSM_LISTING_MODULE_V1: $crate::listing_module::ListingModuleExport =
+            $crate::listing_module::ListingModuleExport {
+                layout: <$crate::listing_module::ListingModuleV1_Ref as $crate::abi_stable::StableAbi>::LAYOUT,
+                module: __dsm_listing_module,
             };
 
         fn __dsm_root_module() -> $crate::PluginModule_Ref {

@@ -2,7 +2,8 @@
 //! git) still loads in today's host and serves klines; asked for another kind, it answers
 //! "this plugin serves klines only": from its manifest (which lists no kinds) before it is
 //! loaded, and from the SDK's default for the appended `fetch_data` entry when a manifest
-//! claims more than the old code has (the vtable has no such entry).
+//! claims more than the old code has (the vtable has no such entry). Asked to list symbols
+//! it answers "this plugin cannot list symbols" (it has no listing module).
 
 mod common;
 mod outside;
@@ -166,6 +167,27 @@ fn a_plugin_built_on_the_old_sdk_serves_klines_and_says_it_serves_nothing_else()
     );
     let out = fetch("oldclaims", &["-i", "1h"]);
     assert!(out.status.success(), "{}", stderr(&out));
+
+    // Listing symbols: the old file has no DSM_LISTING_MODULE_V1; the host says so.
+    let out = run_dsm(
+        &[
+            "--plugin-dir",
+            dir,
+            "symbols",
+            "-p",
+            "oldplug",
+            "-m",
+            "spot",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out)
+            .contains("this plugin cannot list symbols (built before dsm-sdk had listings)"),
+        "{}",
+        stderr(&out)
+    );
 
     // `dsm plugin check` holds the manifest to what the code serves, kinds included.
     let file = plugins.join("libdsm_oldclaims.so");

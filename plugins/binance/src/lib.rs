@@ -5,6 +5,7 @@
 
 mod errors;
 pub mod funding;
+pub mod listing;
 mod markets;
 pub mod metrics;
 #[doc(hidden)] // public for the fallback test only
@@ -251,6 +252,13 @@ impl Plugin for BinanceProvider {
         sink: &mut DataOut<'_, '_>,
     ) -> Result<FetchReport, ProviderError> {
         self.fetch_data_into(req, sink)
+    }
+
+    fn list(
+        &self,
+        req: &dsm_sdk::listing_module::ListingRequest,
+    ) -> Result<dsm_sdk::listing_module::Listing, ProviderError> {
+        self.list_symbols(req)
     }
 }
 

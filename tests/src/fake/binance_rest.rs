@@ -31,6 +31,9 @@ fn route(path: &str) -> Option<Route> {
 /// The normal answer to `req`, charging its weight; every Binance path gets the
 /// used-weight header.
 pub(crate) fn answer(st: &mut State, req: &Request, now_ms: i64) -> Response {
+    if let Some(resp) = super::listing::answer(st, req, now_ms) {
+        return resp; // exchangeInfo, and every path when geo-blocked
+    }
     if let Some(resp) = super::binance_kinds::answer(st, req, now_ms) {
         return resp; // funding rates, mark / index / premium index klines
     }

@@ -93,6 +93,7 @@ fn reason(status: u16) -> &'static str {
         405 => "Method Not Allowed",
         418 => "I'm a teapot",
         429 => "Too Many Requests",
+        451 => "Unavailable For Legal Reasons",
         500 => "Internal Server Error",
         502 => "Bad Gateway",
         503 => "Service Unavailable",

@@ -3,6 +3,7 @@
 
 mod binance_kinds;
 mod binance_rest;
+mod bucket;
 mod bybit;
 mod bybit_funding;
 mod candles;
@@ -12,6 +13,7 @@ mod funding;
 mod gate;
 mod grid;
 mod http;
+mod listing;
 mod log;
 mod metrics;
 mod okx;
@@ -48,6 +50,7 @@ pub use candles::{expected_klines, is_universe_coin, Market};
 pub use faults::{Fault, RowFault};
 pub use funding::expected_funding;
 pub use grid::interval_ms;
+pub use listing::{instruments, ArchiveOnly, HostileListing, ARCHIVE_ONLY};
 pub use log::RequestRecord;
 pub use metrics::{expected_metrics, metrics_day_missing, metrics_day_repeats};
 pub use okx::{expected_okx_candles, expected_okx_klines};

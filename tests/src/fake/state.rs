@@ -52,6 +52,8 @@ pub(crate) struct State {
     pub(crate) weight_refusals: u32,
     /// Binance Vision switches and built files (see vision.rs).
     pub(crate) vision: super::vision::VisionState,
+    /// Instrument listing and bucket listing switches (see listing.rs, bucket.rs).
+    pub(crate) listing: super::listing::ListingState,
     /// OKX and Bybit request counters (see v5.rs).
     pub(crate) v5: super::v5::V5State,
     /// Requests being answered right now (from the head read to the last byte written),

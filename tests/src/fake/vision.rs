@@ -34,7 +34,7 @@ use super::candles::{now_ms, Generator, Market};
 use super::faults::RowFault;
 use super::grid::{civil_from_days, days_from_civil, Step};
 use super::http::{Request, Response};
-use super::log::{query_param, RequestRecord};
+use super::log::RequestRecord;
 use super::state::Shared;
 use super::FakeExchange;
 
@@ -52,8 +52,6 @@ pub(super) const FUTURES_HEADER: &str =
     "open_time,open,high,low,close,volume,close_time,quote_volume,\
                               count,taker_buy_volume,taker_buy_quote_volume,ignore";
 const LISTING_PATH: &str = "/data.binance.vision";
-/// S3 ListObjects pages hold at most this many entries.
-const LIST_PAGE: usize = 1000;
 
 /// Switches and the built zips (in the fake's shared state).
 #[derive(Default)]
@@ -246,7 +244,7 @@ fn answer(shared: &Shared, req: &Request) -> Response {
         return Response::empty(405);
     }
     if req.path == LISTING_PATH {
-        return listing(&req.query);
+        return super::bucket::listing(shared, &req.query);
     }
     let key = &req.path[1..];
     if let Some(resp) = super::vision_kinds::answer(shared, key) {
@@ -305,12 +303,12 @@ pub(super) fn no_such_key(key: &str) -> Response {
 /// A Vision kline file named by its key.
 #[derive(Debug)]
 pub(super) struct VisionFile {
-    market: Market,
+    pub(super) market: Market,
     symbol: String,
     step: Step,
     monthly: bool,
     /// `[start, end)` of the day or month.
-    start: i64,
+    pub(super) start: i64,
     end: i64,
     /// The .CHECKSUM rather than the zip.
     checksum: bool,
@@ -380,16 +378,25 @@ impl VisionFile {
         } else {
             now - now.rem_euclid(DAY_MS)
         };
-        self.market.knows_symbol(&self.symbol)
-            && self.start >= self.market.listing_ms() - self.market.listing_ms() % DAY_MS
-            && self.end <= published_before
+        let Some((first, end)) = super::listing::archive_days(self.market, &self.symbol) else {
+            return false;
+        };
+        let from = if self.monthly {
+            month_start(first)
+        } else {
+            first
+        };
+        self.start >= from && self.start < end && self.end <= published_before
     }
 
     fn csv(&self) -> String {
         let gen = Generator::new(self.market, &self.symbol, self.step);
+        // Delisted symbols' files hold only their trading days.
+        let (first, end) = super::listing::archive_days(self.market, &self.symbol)
+            .unwrap_or((self.market.listing_ms(), i64::MAX));
         let span = self
             .step
-            .span(self.start, self.end - 1, self.market.listing_ms(), now_ms());
+            .span(self.start, self.end.min(end) - 1, first, now_ms());
         let opens = span.map_or_else(Vec::new, |(a, b)| self.step.oldest(a, b, usize::MAX));
         let mut out = String::with_capacity(opens.len() * 140 + 160);
         if self.market != Market::Spot && self.start >= FUTURES_HEADER_FROM {
@@ -483,7 +490,7 @@ pub(super) fn parse_date(date: &str, monthly: bool) -> Option<(i64, i64, bool)> 
     }
 }
 
-fn month_start(t: i64) -> i64 {
+pub(super) fn month_start(t: i64) -> i64 {
     Step::Month.floor(t)
 }
 
@@ -499,68 +506,6 @@ fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
-}
-
-/// S3 ListObjects V1 for a symbol's interval directory
-/// (`prefix=data/spot/daily/klines/BTCUSDT/1m/`): every published zip and CHECKSUM, keys in
-/// order, 1000 a page, `marker` to continue (`NextMarker` since a delimiter is sent).
-/// Other prefixes list nothing. Switches are not applied to the listing.
-fn listing(query: &str) -> Response {
-    let prefix = query_param(query, "prefix").unwrap_or_default();
-    let marker = query_param(query, "marker").unwrap_or_default();
-    let delimiter = query_param(query, "delimiter");
-    let mut keys: Vec<String> = Vec::new();
-    if let Some((dir, first)) = listing_dir(&prefix) {
-        let now = now_ms();
-        let mut t = first.start;
-        loop {
-            let (zip, monthly) = (dir.name_at(t), first.monthly);
-            let Some(f) = VisionFile::parse(&format!("{prefix}{zip}")) else {
-                break;
-            };
-            if !f.exists(now) {
-                break;
-            }
-            keys.push(format!("{prefix}{zip}"));
-            keys.push(format!("{prefix}{zip}.CHECKSUM"));
-            t = if monthly { next_month(t) } else { t + DAY_MS };
-        }
-    }
-    keys.sort();
-    let after: Vec<&String> = keys
-        .iter()
-        .filter(|k| k.as_str() > marker.as_str())
-        .collect();
-    let page = &after[..after.len().min(LIST_PAGE)];
-    let truncated = after.len() > LIST_PAGE;
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult \
-         xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>data.binance.vision</Name>",
-    );
-    xml += &format!("<Prefix>{prefix}</Prefix><Marker>{marker}</Marker>");
-    if truncated && delimiter.is_some() {
-        if let Some(last) = page.last() {
-            xml += &format!("<NextMarker>{last}</NextMarker>");
-        }
-    }
-    xml += &format!("<MaxKeys>{LIST_PAGE}</MaxKeys>");
-    if let Some(d) = &delimiter {
-        xml += &format!("<Delimiter>{d}</Delimiter>");
-    }
-    xml += &format!("<IsTruncated>{truncated}</IsTruncated>");
-    for key in page {
-        xml += &format!(
-            "<Contents><Key>{key}</Key><LastModified>2024-01-02T00:00:00.000Z</LastModified>\
-             <Size>{}</Size><StorageClass>STANDARD</StorageClass></Contents>",
-            if key.ends_with(".CHECKSUM") {
-                98
-            } else {
-                60_000
-            }
-        );
-    }
-    xml += "</ListBucketResult>";
-    Response::bytes(200, "application/xml", xml.into_bytes())
 }
 
 /// For a directory prefix, how its files are named, and the first file's period.
@@ -579,26 +524,6 @@ impl ListDir {
             format!("{}-{}-{y:04}-{m:02}-{d:02}.zip", self.symbol, self.iv)
         }
     }
-}
-
-/// The listing's first file for a `.../{SYMBOL}/{iv}/` prefix of a known symbol.
-fn listing_dir(prefix: &str) -> Option<(ListDir, VisionFile)> {
-    let dir = prefix.strip_suffix('/')?;
-    let mut parts = dir.rsplit('/');
-    let (iv, symbol, _klines, period) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let monthly = period == "monthly";
-    // The listing day of the market, found by parsing a probe key.
-    let probe_date = if monthly { "2000-01" } else { "2000-01-01" };
-    let probe = VisionFile::parse(&format!("{prefix}{symbol}-{iv}-{probe_date}.zip"))?;
-    let listing = probe.market.listing_ms();
-    let list = ListDir {
-        symbol: symbol.to_string(),
-        iv: iv.to_string(),
-        monthly,
-    };
-    let first = VisionFile::parse(&format!("{prefix}{}", list.name_at(listing)))?;
-    Some((list, first))
 }
 
 #[cfg(test)]

@@ -118,7 +118,7 @@ pub fn is_mapped(id: &str) -> bool {
 /// resolve and reach the real exchange. `every_endpoint_is_listed` checks this against the
 /// built plugins' manifests.
 pub const ENDPOINTS: &[(&str, &[&str])] = &[
-    ("binance", &["spot", "um", "cm", "vision"]),
+    ("binance", &["spot", "um", "cm", "vision", "vision_listing"]),
     ("okx", &["rest"]),
     ("bybit", &["rest"]),
 ];

@@ -21,7 +21,7 @@ use crate::series::Series;
 /// Default base URL; the host passes `DSM_BINANCE_VISION_URL` as endpoint `vision`.
 pub const DEFAULT_BASE_URL: &str = "https://data.binance.vision";
 
-fn market_dir(market: Market) -> &'static str {
+pub(crate) fn market_dir(market: Market) -> &'static str {
     match market {
         Market::Spot => "spot",
         Market::Um => "futures/um",
