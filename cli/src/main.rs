@@ -10,9 +10,9 @@ mod progress;
 mod providers;
 mod report;
 mod sink;
+mod symbols;
 mod sync_cmd;
 mod sync_view;
-mod symbols;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -31,8 +31,7 @@ pub fn run(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, DsmError> {
         concurrency: args.concurrency,
     };
     let config_of = |market: &str| config_for(cli, &net, &spec.provider, market);
-    // The symbol listing (globs, `all`) is not available in this dsm yet: plan() says so.
-    let plan = SyncPlan::new(&spec, shard, &|_| None, &config_of)?;
+    let plan = SyncPlan::new(&spec, shard, &config_of)?;
     let lock_path = lock_path(args);
     let previous = read_lock(&lock_path, args.locked)?;
     for market in plan.series.iter().map(|s| s.market.as_str()) {

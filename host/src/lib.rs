@@ -44,8 +44,8 @@ pub mod output;
 pub mod output_arrow;
 mod report;
 pub mod request;
-pub mod sync;
 pub mod symbols;
+pub mod sync;
 pub mod timeparse;
 mod validate;
 

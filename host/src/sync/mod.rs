@@ -3,6 +3,7 @@
 //! plugins' one rate budget per host ([`SyncPlan::run`]), and recorded in a lockfile of
 //! every cached period's checksum and source ([`Lockfile`]).
 
+mod listing;
 mod lock;
 mod plan;
 mod run;

@@ -52,8 +52,8 @@ pub fn expand_symbols(patterns: &[String], known: Option<&[String]>) -> Result<V
         }
         let Some(known) = known else {
             return Err(DsmError::InvalidInput(format!(
-                "symbol pattern {pattern:?} needs the exchange's symbol listing, which is not \
-                 available in this dsm yet; name the symbols instead (-s BTCUSDT,ETHUSDT)"
+                "symbol pattern {pattern:?} needs the market's symbol listing, which this \
+                 provider does not give; name the symbols instead (-s BTCUSDT,ETHUSDT)"
             )));
         };
         let before = out.len();

@@ -12,7 +12,8 @@ use crate::error::{DsmError, Result};
 use crate::manager::Dsm;
 use crate::manager_kinds::KindRequest;
 use crate::report::{Gap, Source};
-use crate::sync::plan::{plan, SeriesId, Shard};
+use crate::sync::listing::{listed_in_range, Listed};
+use crate::sync::plan::{needs_listing, plan, SeriesId, Shard};
 use crate::sync::spec::SyncSpec;
 
 /// Workers when none is asked for: a few series at once; the rate budget, not the number
@@ -89,7 +90,8 @@ pub enum SyncEvent<'a> {
 }
 
 impl SyncPlan {
-    /// Expand `spec` (see [`plan`]; glob and `all` over `known(market)`), keep `shard`'s
+    /// Expand `spec` (see [`plan`]; globs and `all` over each market's symbol listing,
+    /// kept to the symbols with data in the range), keep `shard`'s
     /// series, make a manager per market with `config_of(market)` and check every request
     /// against its market (bad symbols, intervals, kinds or times are errors before anything
     /// is fetched). The cache is always read first (`DsmConfig::cache_first`): the spec's
@@ -97,7 +99,6 @@ impl SyncPlan {
     pub fn new(
         spec: &SyncSpec,
         shard: Option<Shard>,
-        known: &dyn Fn(&str) -> Option<Vec<String>>,
         config_of: &dyn Fn(&str) -> Result<DsmConfig>,
     ) -> Result<SyncPlan> {
         let mut managers = BTreeMap::new();
@@ -115,15 +116,31 @@ impl SyncPlan {
             managers.insert(market.trim().to_ascii_lowercase(), dsm);
         }
         let start = crate::timeparse::parse_time(&spec.start)?;
-        let end = crate::timeparse::parse_time(&spec.end)?;
+        let end = crate::timeparse::parse_time(&spec.end)?.min(crate::request::now_ms());
+        // Globs and `all` are expanded over each market's listing (asked for only then).
+        let mut listed = BTreeMap::new();
+        if spec.symbols.iter().any(|p| needs_listing(p)) {
+            for (market, dsm) in &managers {
+                listed.insert(market.clone(), listed_in_range(dsm, spec, start, end)?);
+            }
+        }
+        let known = |m: &str| {
+            listed
+                .get(&m.trim().to_ascii_lowercase())
+                .map(|l: &Listed| l.symbols.clone())
+        };
         let mut series = Vec::new();
         let mut requests = Vec::new();
-        for mut id in plan(spec, known)? {
+        for mut id in plan(spec, &known)? {
             if shard.is_some_and(|s| !s.owns(&id)) {
                 continue;
             }
             let dsm = &managers[&id.market];
-            let req = dsm.kind_request(id.kind, &id.symbol, &id.interval, start, end)?;
+            let span = listed
+                .get(&id.market)
+                .and_then(|l| l.archive_only.get(&id.symbol));
+            let (s, e) = span.map_or((start, end), |&(f, l)| (start.max(f), end.min(l)));
+            let req = dsm.kind_request(id.kind, &id.symbol, &id.interval, s, e)?;
             id.market = dsm.market().id.clone(); // canonical (aliases resolved)
             id.interval = req.interval_name.clone();
             series.push(id);
