@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use dsm_core::sync::{Lockfile, SeriesResult, Shard, SyncPlan, SyncSpec};
+use dsm_core::sync::{split_list, Lockfile, SeriesResult, Shard, SyncPlan, SyncSpec};
 use dsm_core::{DsmConfig, DsmError, Source};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -29,9 +29,9 @@ pub fn run(py: Python<'_>, config: &DsmConfig, ask: Ask) -> PyResult<Vec<Py<PyDi
     let spec = SyncSpec {
         provider: config.provider.clone(),
         markets: vec![config.market.clone()],
-        symbols: ask.symbols,
-        intervals: ask.intervals,
-        kinds: ask.kinds,
+        symbols: split_list(&ask.symbols),
+        intervals: split_list(&ask.intervals),
+        kinds: split_list(&ask.kinds),
         start: ask.start.to_string(),
         end: ask.end.to_string(),
     };

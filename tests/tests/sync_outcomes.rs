@@ -311,3 +311,53 @@ fn shards_split_a_universe_without_overlap() {
         "every series in exactly one shard"
     );
 }
+
+#[test]
+fn progress_is_live_lines_on_a_terminal_and_plain_lines_in_a_pipe() {
+    let fake = FakeExchange::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let lock = dir.path().join("p.lock");
+    let args = format!(
+        "sync -p binance -m spot -s BTCUSDT,ETHUSDT -i 1h --start 2024-01-01 --end 2024-01-03 \
+         --workers 1 --lock {}",
+        lock.display()
+    );
+    // `script` runs dsm on a pseudo-terminal; its typescript goes into the test's directory.
+    let line = format!("{} {args}", common::dsm_bin().display());
+    let tty = common::on_loopback(&mut std::process::Command::new("script"), &fake.url())
+        .env("DSM_CACHE_DIR", &cache)
+        .args(["-qec", &line])
+        .arg(dir.path().join("typescript"))
+        .output()
+        .expect("script(1)");
+    assert!(tty.status.success(), "{}", stderr(&tty));
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    assert!(screen.contains("sync 0/2 series"), "{screen}");
+    assert!(screen.contains("sync 1/2 series"), "{screen}");
+    assert!(
+        screen.contains("%  binance/spot/klines/BTCUSDT/1h"),
+        "a line per series: {screen}"
+    );
+    assert!(screen.contains("\x1b[1A"), "the lines are redrawn in place");
+    assert!(
+        !screen.contains("sync [1/2]"),
+        "no plain lines on a terminal"
+    );
+
+    let out = run(&mut sync(
+        &fake.url(),
+        &cache,
+        &args.split(' ').skip(1).collect::<Vec<_>>(),
+    ));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("sync [1/2] binance/spot/klines/BTCUSDT/1h: 48 rows, periods cache 2"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("\x1b["),
+        "no terminal codes into a pipe: {err}"
+    );
+}
