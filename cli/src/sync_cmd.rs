@@ -34,7 +34,9 @@ pub fn run(cli: &Cli, args: &SyncArgs) -> Result<ExitCode, DsmError> {
     let plan = SyncPlan::new(&spec, shard, &config_of)?;
     let lock_path = lock_path(args);
     let previous = read_lock(&lock_path, args.locked)?;
-    for market in plan.series.iter().map(|s| s.market.as_str()) {
+    let markets: std::collections::BTreeSet<&str> =
+        plan.series.iter().map(|s| s.market.as_str()).collect();
+    for market in markets {
         if let Some(dsm) = plan.manager(market) {
             check_cache_dir(dsm)?;
         }
