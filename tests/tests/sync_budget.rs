@@ -133,3 +133,63 @@ fn twenty_symbols_two_intervals_ninety_days_stay_within_one_weight_budget() {
         "a locked check of a full cache asks nothing"
     );
 }
+
+/// Klines and mark-price klines of one market come from two provider instances (the
+/// manager's and the data module's), both drawing on the one budget of the USD-M host:
+/// together they stay within the fake's limit. Each request weighs 5 (limit 1000); with one
+/// request slot per instance at most 2 x 5 are in flight at a window's start, within the
+/// 10% headroom of a limit of 100, while the run needs several windows. (That the two
+/// instances hold the same gate is proven by the plugin's `shared_budget.rs`: here, with
+/// one slot each, the used-weight header alone would also keep two gates in step.)
+#[test]
+fn klines_and_mark_candles_of_one_market_share_the_budget() {
+    let fake = FakeExchange::start();
+    fake.set_weight_limit("/fapi/", LIMIT);
+    fake.set_weight_window(1_000);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let lock = dir.path().join("m.lock");
+    let mut cmd = sync(
+        &fake.url(),
+        &cache,
+        &[
+            "-p",
+            "binance",
+            "-m",
+            "um",
+            "-s",
+            "BTCUSDT,ETHUSDT",
+            "--kind",
+            "klines,mark",
+            "-i",
+            "1h",
+            "--start",
+            "2024-01-01",
+            "--end",
+            "2025-01-01",
+            "--source",
+            "rest",
+            "--concurrency",
+            "1",
+            "--lock",
+            lock.to_str().unwrap(),
+        ],
+    );
+    cmd.env("DSM_BINANCE_WEIGHT_LIMIT", LIMIT.to_string())
+        .env("DSM_BINANCE_WEIGHT_WINDOW_MS", "1000");
+    let out = run(&mut cmd);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let klines = fake.requests_on("/fapi/v1/klines").len() as u32;
+    let mark = fake.requests_on("/fapi/v1/markPriceKlines").len() as u32;
+    assert!(klines > 0 && mark > 0);
+    assert!(
+        (klines + mark) * 5 > 2 * LIMIT,
+        "the run needs several windows"
+    );
+    assert_eq!(fake.weight_refusals(), 0, "no request was refused (429)");
+    let max = fake.max_used_weight("/fapi/");
+    assert!(
+        max <= LIMIT,
+        "the fake counted {max} in one window, over {LIMIT}"
+    );
+}
