@@ -25,6 +25,26 @@ Examples:
 -o writes a file whole at the end (a temporary file beside it, renamed; a replaced file keeps
 its mode, a new one gets the umask's); a FIFO or device is written as it is; -o - is stdout.";
 
+/// The end of `dsm sync --help`.
+const SYNC_AFTER_HELP: &str = "\
+Exit codes:
+  0    every series complete
+  1    a series failed (named on stderr; the others still ran), or --locked found a
+       difference
+  2    bad usage
+  3    finished with gaps (the series are named on stderr)
+  130  interrupted: completed periods stay cached; run the same command again to resume
+
+The spec file (TOML): provider, markets, symbols, intervals, kinds, start, end; see README
+\"Syncing many series\". The lockfile goes to --lock FILE, else beside the spec file
+(SPEC with the extension .lock), else dsm-sync.lock in the current directory.
+
+Examples:
+  dsm sync -p binance -m spot -s BTCUSDT,ETHUSDT -i 1m,1h --start 2024-01-01 --end 2024-04-01
+  dsm sync -p binance -m um -s BTCUSDT --kind klines,funding -i 1h --start 2024-01-01 --end 2024-02-01
+  dsm sync universe.toml --shard 2/4
+  dsm sync universe.toml --locked";
+
 /// Command-line arguments of `dsm`.
 #[derive(Parser, Debug)]
 #[command(
@@ -73,6 +93,10 @@ pub enum Command {
     /// Fetch klines for one symbol and interval over [start, end).
     #[command(after_help = FETCH_AFTER_HELP)]
     Fetch(FetchArgs),
+    /// Fetch many series (symbols x intervals x kinds) into the cache under one rate budget,
+    /// writing a lockfile.
+    #[command(after_help = SYNC_AFTER_HELP)]
+    Sync(SyncArgs),
     /// List a market's symbols: the exchange's instruments and the archive's (delisted too).
     Symbols(crate::symbols::SymbolsArgs),
     /// Inspect or clear the local cache.
@@ -233,6 +257,86 @@ pub struct FetchArgs {
     pub retries: Option<u32>,
 
     /// Requests in flight at once (default 4; DSM_CONCURRENCY).
+    #[arg(long)]
+    pub concurrency: Option<u32>,
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// A TOML spec file naming the series (instead of -p, -m, -s, -i, --kind, --start, --end).
+    pub spec: Option<PathBuf>,
+
+    /// Provider id, e.g. binance.
+    #[arg(short, long)]
+    pub provider: Option<String>,
+
+    /// Markets of that provider (comma-separated or repeated), e.g. spot,um.
+    #[arg(short, long)]
+    pub market: Vec<String>,
+
+    /// Symbols (comma-separated or repeated): names, globs such as '*USDT', or all.
+    #[arg(short, long)]
+    pub symbol: Vec<String>,
+
+    /// Intervals of the candle kinds (comma-separated or repeated), e.g. 1m,1h.
+    #[arg(short, long)]
+    pub interval: Vec<String>,
+
+    /// Data kinds (comma-separated or repeated; default klines), e.g. klines,funding.
+    #[arg(short, long)]
+    pub kind: Vec<String>,
+
+    /// Start (inclusive), as for dsm fetch.
+    #[arg(long)]
+    pub start: Option<String>,
+
+    /// End (exclusive), clipped to now.
+    #[arg(long)]
+    pub end: Option<String>,
+
+    /// Series fetched at once (default 4); the rate budget per host is shared by all.
+    #[arg(short, long)]
+    pub workers: Option<usize>,
+
+    /// Only this shard of the series, K/N (1 <= K <= N): machines given the same spec and
+    /// 1/N .. N/N split it without overlap (by a stable hash of each series' name).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+
+    /// The lockfile to write (or check with --locked).
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+
+    /// Check the cache against the lockfile instead of writing it (what is missing is
+    /// fetched; a period whose checksum differs fails naming it).
+    #[arg(long)]
+    pub locked: bool,
+
+    /// Sources to use: auto (cache, then archive, then REST), cache (offline), archive, rest.
+    #[arg(
+        long,
+        env = "DSM_SOURCE",
+        hide_env_values = true,
+        ignore_case = true,
+        default_value = "auto",
+        value_parser = ["auto", "cache", "archive", "rest"]
+    )]
+    pub source: String,
+
+    /// Ask the exchange again for every candle it lacked before, however old the hole.
+    #[arg(long)]
+    pub recheck_gaps: bool,
+
+    /// Whole-request timeout in milliseconds (default 30000; DSM_REQUEST_TIMEOUT_MS).
+    #[arg(long, value_name = "MS")]
+    pub timeout_ms: Option<u64>,
+
+    /// Retries on network errors, timeouts and 5xx (default 3; DSM_RETRIES).
+    #[arg(long)]
+    pub retries: Option<u32>,
+
+    /// Requests in flight at once per market, all series together (default 4;
+    /// DSM_CONCURRENCY).
     #[arg(long)]
     pub concurrency: Option<u32>,
 }

@@ -110,7 +110,7 @@ fn stream(
 }
 
 /// A cache that cannot be written is found before fetching, not as a note after it.
-fn check_cache_dir(dsm: &Dsm) -> Result<(), DsmError> {
+pub fn check_cache_dir(dsm: &Dsm) -> Result<(), DsmError> {
     let Some(cache) = dsm.cache() else {
         return Ok(());
     };
@@ -158,7 +158,7 @@ fn interrupted_message(dsm: &Dsm, req: &KindRequest) -> String {
 }
 
 /// "1 period", "2 periods".
-fn plural(n: u64, noun: &str) -> String {
+pub fn plural(n: u64, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
@@ -167,7 +167,36 @@ fn plural(n: u64, noun: &str) -> String {
 }
 
 fn config(cli: &Cli, args: &FetchArgs) -> Result<DsmConfig, DsmError> {
-    let mut config = DsmConfig::from_env(&args.provider, &args.market)?;
+    let net = NetArgs {
+        source: args.source.clone(),
+        no_cache: args.no_cache,
+        recheck_gaps: args.recheck_gaps,
+        timeout_ms: args.timeout_ms,
+        retries: args.retries,
+        concurrency: args.concurrency,
+    };
+    config_for(cli, &net, &args.provider, &args.market)
+}
+
+/// The settings a fetch and a sync share, as the flags and the environment say.
+pub struct NetArgs {
+    pub source: String,
+    pub no_cache: bool,
+    pub recheck_gaps: bool,
+    pub timeout_ms: Option<u64>,
+    pub retries: Option<u32>,
+    pub concurrency: Option<u32>,
+}
+
+/// A manager's config for `provider` and `market`: the environment, then the global flags,
+/// then `args`.
+pub fn config_for(
+    cli: &Cli,
+    args: &NetArgs,
+    provider: &str,
+    market: &str,
+) -> Result<DsmConfig, DsmError> {
+    let mut config = DsmConfig::from_env(provider, market)?;
     let mut dirs = cli.plugin_dir.clone();
     dirs.append(&mut config.plugin_dirs);
     config.plugin_dirs = dirs;

@@ -12,6 +12,8 @@ mod providers;
 mod report;
 mod sink;
 mod symbols;
+mod sync_cmd;
+mod sync_view;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         cli::Command::Providers(args) => providers::run(&cli, args),
         cli::Command::Fetch(args) => fetch::run(&cli, args),
+        cli::Command::Sync(args) => sync_cmd::run(&cli, args),
         cli::Command::Symbols(args) => symbols::run(&cli, args),
         cli::Command::Cache(args) => cache_cmd::run(&cli, args),
         cli::Command::Export(args) => export_cmd::run(&cli, args),

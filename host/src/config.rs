@@ -58,6 +58,10 @@ pub struct DsmConfig {
     pub cache_enabled: bool,
     /// Which sources fetches use.
     pub source: SourceMode,
+    /// Read the cache first even when `source` is `archive` or `rest` (which then name the
+    /// network source only): what `dsm sync` does, so a re-run fetches only what the cache
+    /// lacks. Off by default (`--source rest` of a fetch asks REST for everything).
+    pub cache_first: bool,
     /// Candles the exchange did not have are asked for again on later fetches while the
     /// hole was seen less than this long after its period ended (the exchange may still
     /// publish them); after that the hole is final. Default 7 days.
@@ -91,6 +95,7 @@ impl DsmConfig {
             cache_dir: None,
             cache_enabled: true,
             source: SourceMode::Auto,
+            cache_first: false,
             hole_recheck_window: Duration::from_millis(7 * dsm_sdk::time::DAY_MS as u64),
             recheck_holes: false,
             allow_insecure_plugins: false,

@@ -15,6 +15,7 @@
 //! - [`discovery`]: the plugin search path and the providers found, from manifests alone
 //! - [`cache`]: the cache layout; list, verify and clear cached files
 //! - [`dataset`]: export the cache as a Hive-partitioned Parquet dataset (DuckDB, Spark)
+//! - [`sync`]: many series in one run, sharding, lockfiles (`dsm sync`)
 //! - [`symbols`]: a market's instruments and archive symbols ([`Dsm::symbols`])
 //! - [`timeparse`], [`request`], [`interval`]: times, requests and intervals as users write them
 //! - [`output`], [`output_arrow`], [`columnar`]: CSV / JSON Lines, Parquet / Arrow files,
@@ -46,6 +47,7 @@ pub mod output_arrow;
 mod report;
 pub mod request;
 pub mod symbols;
+pub mod sync;
 pub mod timeparse;
 mod validate;
 

@@ -316,6 +316,7 @@ impl Dsm {
             req,
             cache: self.inner.cache.as_ref(),
             mode: self.inner.config.source,
+            cache_first: self.inner.config.cache_first,
             now: request::now_ms(),
             hole_recheck_window_ms: i64::try_from(
                 self.inner.config.hole_recheck_window.as_millis(),

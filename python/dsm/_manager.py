@@ -213,6 +213,50 @@ class DSMManager:
         finally:
             stream.close()
 
+    def sync(self, symbols, start_time, end_time, *, intervals=None, kinds=("klines",),
+             workers=4, shard=None, lock=None, return_polars=False):
+        """Many series of this market into the cache at once, under the plugin's one rate
+        budget per exchange host (``dsm sync``): ``symbols`` (names, globs such as
+        ``"*USDT"``, or ``"all"``; a list or a comma-separated string) x ``kinds`` x
+        ``intervals`` (for the candle kinds) over ``[start_time, end_time)``. Only what the
+        cache lacks is fetched; one failing series does not stop the others. ``shard="2/4"``
+        keeps that shard of the series; ``lock=PATH`` writes the lockfile there.
+
+        Returns a pandas DataFrame (polars with ``return_polars=True``), one row per
+        series: series, kind, symbol, interval, rows, cache, archive, rest (periods from
+        each source), gaps, requests, error (None when the series completed).
+        """
+        from ._times import to_native
+
+        def names(value, what):
+            items = [value] if isinstance(value, str) else list(value or [])
+            return [name_of(v, what) for v in items]
+
+        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+            raise InvalidInputError(f"workers must be a whole number >= 1, not {workers!r}")
+        rows = self._handle().sync(
+            names(symbols, "symbol"),
+            names(intervals, "interval"),
+            names(kinds, "kind"),
+            to_native(start_time, "start_time"),
+            to_native(end_time, "end_time"),
+            workers,
+            None if shard is None else str(shard),
+            None if lock is None else os.fspath(lock),
+        )
+        columns = ["series", "kind", "symbol", "interval", "rows", "cache", "archive", "rest",
+                   "gaps", "requests", "error"]
+        if return_polars:
+            import polars as pl
+
+            text, count = pl.Utf8, pl.Int64
+            schema = {c: (text if c in ("series", "kind", "symbol", "interval", "error") else count)
+                      for c in columns}
+            return pl.DataFrame({c: [r[c] for r in rows] for c in columns}, schema=schema)
+        import pandas as pd
+
+        return pd.DataFrame(rows, columns=columns)
+
     def cancel(self):
         """Stop this manager's fetches in flight (they raise CancelledError); the manager
         stays usable."""

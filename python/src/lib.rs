@@ -6,6 +6,7 @@ mod errors;
 mod logs;
 mod manager;
 mod settings;
+mod sync;
 mod table;
 mod wait;
 

@@ -101,6 +101,34 @@ impl Manager {
         Ok(d)
     }
 
+    /// Many series of this market (`dsm sync`): one dict per series (see `sync.rs`).
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (symbols, intervals, kinds, start, end, workers, shard=None, lock=None))]
+    fn sync(
+        &self,
+        py: Python<'_>,
+        symbols: Vec<String>,
+        intervals: Vec<String>,
+        kinds: Vec<String>,
+        start: Time,
+        end: Time,
+        workers: usize,
+        shard: Option<String>,
+        lock: Option<std::path::PathBuf>,
+    ) -> PyResult<Vec<Py<PyDict>>> {
+        let ask = crate::sync::Ask {
+            symbols,
+            intervals,
+            kinds,
+            start: millis(py, &start)?,
+            end: millis(py, &end)?,
+            workers,
+            shard,
+            lock,
+        };
+        crate::sync::run(py, &self.config, ask)
+    }
+
     /// Fetch `[start, end)` whole; times are ms UTC or strings.
     fn fetch(
         &self,

@@ -6,6 +6,7 @@
 //! exchange did not have. Every read checks all of it and validates every candle as the
 //! network's are: a bad file is an error naming it, never data.
 
+mod checksum;
 pub(crate) mod files;
 mod format;
 mod inspect;

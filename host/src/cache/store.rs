@@ -125,7 +125,12 @@ impl<K: Kind> Expect<'_, K> {
             .chain([
                 (ROWS_KEY.to_string(), rows.to_string()),
                 (HOLES_KEY.to_string(), format::encode_holes(holes)),
-                (HOLES_SEEN_KEY.to_string(), seen_ms.to_string()),
+                // Only a period with holes says when it was asked: a complete one is then
+                // the same bytes whenever it is written (sync lockfiles compare checksums).
+                (
+                    HOLES_SEEN_KEY.to_string(),
+                    seen_of(holes, seen_ms).to_string(),
+                ),
             ])
             .collect()
     }
@@ -161,6 +166,14 @@ impl<K: Kind> Expect<'_, K> {
         );
         let batch = self.kind.to_batch(schema, rows);
         format::encode(&batch, &self.footer(rows.len(), holes, seen_ms))
+    }
+}
+
+fn seen_of(holes: &[(i64, i64)], seen_ms: i64) -> i64 {
+    if holes.is_empty() {
+        0
+    } else {
+        seen_ms
     }
 }
 

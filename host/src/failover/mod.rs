@@ -42,6 +42,8 @@ pub struct Failover<'a, K: Kind> {
     pub req: &'a SeriesRequest,
     pub cache: Option<&'a Cache>,
     pub mode: SourceMode,
+    /// Read the cache whatever `mode` says (`DsmConfig::cache_first`).
+    pub cache_first: bool,
     pub now: i64,
     /// Candles a source lacked are asked for again while the hole was seen less than this
     /// long (ms) after its period ended: the exchange may still publish them.
@@ -118,7 +120,7 @@ impl<K: Kind> Failover<'_, K> {
         start: i64,
         summary: &mut FetchSummary,
     ) -> Option<CachedPeriod<K::Row>> {
-        let cache = self.cache.filter(|_| self.mode.reads_cache())?;
+        let cache = self.cache.filter(|_| self.reads_cache())?;
         match cache.read_period_of(self.kind, key, start) {
             Ok(cached) => cached,
             Err(e @ CacheError::Outdated { .. }) => {
@@ -185,7 +187,7 @@ impl<K: Kind> Failover<'_, K> {
     /// always with `recheck_holes`, else while they were seen soon after the period ended.
     fn recheck(&self, period: Period, start: i64, c: &CachedPeriod<K::Row>) -> bool {
         // Only where REST can fill in what the archive (published once) lacks.
-        let network = self.mode.uses_rest() && self.mode.reads_cache();
+        let network = self.mode.uses_rest() && self.reads_cache();
         let (lo, hi) = (
             start.max(self.req.start_ms),
             period.next(start).min(self.req.end_ms),
@@ -209,13 +211,16 @@ impl<K: Kind> Failover<'_, K> {
                 starts[i..].iter().take_while(|s| **s < month_end).count()
             }
         };
-        let cached =
-            |s: i64| self.mode.reads_cache() && self.cache.is_some_and(|c| c.contains(key, s));
+        let cached = |s: i64| self.reads_cache() && self.cache.is_some_and(|c| c.contains(key, s));
         let mut j = i + 1;
         while j < starts.len() && j - i < max_len && !cached(starts[j]) {
             j += 1;
         }
         j
+    }
+
+    fn reads_cache(&self) -> bool {
+        self.cache_first || self.mode.reads_cache()
     }
 
     fn check_cancelled(&self) -> Result<()> {

@@ -17,10 +17,13 @@ mod rows;
 mod series;
 pub mod trades;
 pub mod vision;
+pub mod weights;
 
 use std::sync::Arc;
 
-use dsm_plugin_kit::{Concurrency, Core, FundingOut, Interval, MetricsOut, TradesOut, WeightGate};
+use dsm_plugin_kit::{
+    budget, Concurrency, Core, FundingOut, Interval, MetricsOut, TradesOut, WeightGate,
+};
 use dsm_sdk::{
     plugin::{DataOut, Host, Plugin, Sink},
     DataKind, DataRequest, FetchReport, FetchRequest, ProviderConfig, ProviderError, SourceKind,
@@ -29,15 +32,20 @@ use dsm_sdk::{
 pub use dsm_plugin_kit::Out;
 pub use markets::Market;
 pub use series::Series;
+pub use weights::Weights;
 
-/// Header with the IP's used request weight this minute (lowercase on fapi; any case works).
-const USED_WEIGHT_HEADER: &str = "x-mbx-used-weight-1m";
-/// Share of the weight limit left unused, for other clients on the same IP and clock skew.
-const HEADROOM_PCT: u32 = 10;
+/// The REST base URL of `market`: the config's endpoint, else Binance's.
+fn base_url(config: &ProviderConfig, market: Market) -> String {
+    let url = config.endpoint(market.id());
+    url.unwrap_or(market.default_base_url())
+        .trim_end_matches('/')
+        .to_string()
+}
 
 pub struct BinanceProvider {
     core: Core,
-    /// One used-weight budget per market (each API host counts its own).
+    /// One used-weight budget per market (each API host counts its own), shared with every
+    /// other instance of the process (see [`weights`]).
     gates: [Arc<WeightGate>; 3],
     /// Vision requests in flight at once, and their slots (see [`vision::concurrency`]).
     archive_concurrency: usize,
@@ -45,16 +53,14 @@ pub struct BinanceProvider {
 }
 
 impl BinanceProvider {
-    fn gate(&self, market: Market) -> Arc<WeightGate> {
+    /// The weight budget of `market`'s API host (the process's one).
+    pub fn gate(&self, market: Market) -> Arc<WeightGate> {
         let i = Market::ALL.iter().position(|m| *m == market).unwrap_or(0);
         self.gates[i].clone()
     }
 
     fn base_url(&self, market: Market) -> String {
-        let url = self.core.config.endpoint(market.id());
-        url.unwrap_or(market.default_base_url())
-            .trim_end_matches('/')
-            .to_string()
+        base_url(&self.core.config, market)
     }
 
     /// The fetch, with batches going to `out` (the host's sink, or a test collector).
@@ -188,18 +194,28 @@ impl BinanceProvider {
         host: Host,
         archive_concurrency: usize,
     ) -> Self {
-        let gate = |m: Market| {
-            Arc::new(WeightGate::new(
-                USED_WEIGHT_HEADER,
-                m.weight_limit(),
-                HEADROOM_PCT,
-            ))
-        };
+        Self::with_limits(config, host, archive_concurrency, Weights::default())
+    }
+
+    /// A provider with the archive's limit and the weight budgets as given (`Plugin::new`
+    /// reads both from the environment). The budgets and the archive's slots are the
+    /// process's: every instance with the same endpoints and settings shares them.
+    pub fn with_limits(
+        config: ProviderConfig,
+        host: Host,
+        archive_concurrency: usize,
+        weights: Weights,
+    ) -> Self {
         let archive_concurrency = archive_concurrency.max(1);
+        let vision_url = config
+            .endpoint("vision")
+            .unwrap_or(vision::paths::DEFAULT_BASE_URL)
+            .trim_end_matches('/')
+            .to_string();
         BinanceProvider {
-            gates: Market::ALL.map(gate),
+            gates: Market::ALL.map(|m| weights.gate(m, &base_url(&config, m))),
             archive_concurrency,
-            archive_slots: Arc::new(Concurrency::new(archive_concurrency as u32)),
+            archive_slots: budget::slots(&vision_url, archive_concurrency as u32),
             core: Core::new("binance", env!("CARGO_PKG_VERSION"), config, host),
         }
     }
@@ -212,8 +228,14 @@ impl BinanceProvider {
 
 impl Plugin for BinanceProvider {
     fn new(config: ProviderConfig, host: Host) -> Result<Self, ProviderError> {
-        let archive = vision::concurrency::from_env(|k| std::env::var(k).ok())?;
-        Ok(Self::with_archive_concurrency(config, host, archive))
+        let env = |k: &str| std::env::var(k).ok();
+        let archive = vision::concurrency::from_env(env)?;
+        Ok(Self::with_limits(
+            config,
+            host,
+            archive,
+            Weights::from_env(env)?,
+        ))
     }
 
     fn fetch(

@@ -181,9 +181,6 @@ impl HttpClient {
         let (mut failures, mut rate_waits, mut attempts) = (0u32, 0u32, 0u32);
         loop {
             check(&self.host)?;
-            if let Some(w) = policy.weight {
-                w.gate.admit(w.weight, &self.host).await?;
-            }
             attempts += 1;
             if let Some(c) = policy.counter {
                 c.fetch_add(1, Ordering::Relaxed);
@@ -197,6 +194,9 @@ impl HttpClient {
                 Ok(raw) if throttle.is_some() => {
                     let hint = throttle.flatten();
                     let wait = self.rate_limit_wait(url, &raw, rate_waits, hint, policy)?;
+                    if let Some(w) = policy.weight {
+                        w.gate.pause_for(wait.as_millis() as u64);
+                    }
                     rate_waits += 1;
                     (wait, format!("HTTP {} (rate limited)", raw.status))
                 }
@@ -283,6 +283,11 @@ impl HttpClient {
     async fn attempt(&self, url: &str, policy: &Policy<'_>) -> Result<Raw, Failed> {
         let slots = policy.slots.unwrap_or(&self.concurrency);
         let _slot = slots.acquire(&self.host).await?;
+        // Weight is reserved holding a slot: what was reserved but not yet sent is then
+        // bounded by the slots, so a window's count at the server stays within reach.
+        if let Some(w) = policy.weight {
+            w.gate.admit(w.weight, &self.host).await?;
+        }
         if let Some(rate) = policy.rate {
             rate.admit(&self.host).await?;
         }

@@ -4,7 +4,8 @@
 //! - [`http`]: GET with timeouts, retries, backoff, Retry-After, body caps, request counting,
 //!   logging; [`redirect`]: which redirects it follows; [`envelope`]: the rows of a JSON
 //!   answer wrapped with a status code;
-//! - [`limit`]: concurrency and a used-weight-per-minute gate;
+//! - [`limit`]: concurrency and a used-weight-per-minute gate; [`budget`]: one of each per
+//!   exchange host per process, shared by every provider instance;
 //! - [`window`] and [`ordered`]: split a range into one-page windows, fetch them
 //!   concurrently and deliver in order;
 //! - [`parse`], [`interval`]: payload parsing and dsm interval names;
@@ -22,6 +23,7 @@
 //! Exchange specifics (URLs, weights, error codes, columns) stay in the plugins.
 
 pub mod backoff;
+pub mod budget;
 pub mod calendar;
 pub mod cancel;
 pub mod checksum;

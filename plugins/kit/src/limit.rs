@@ -14,7 +14,8 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use crate::cancel::{cancellable, cancelled_error, sleep_cancellable};
 
 const MINUTE_MS: i64 = 60_000;
-/// Extra wait past the minute boundary: our clock and the exchange's differ a little.
+/// Extra wait past the minute boundary: our clock and the exchange's differ a little
+/// (a tenth of the window for windows shorter than 10 s).
 const ROLLOVER_MARGIN_MS: i64 = 1_000;
 
 /// At most `n` requests in flight at once (`ProviderConfig::concurrency`).
@@ -42,6 +43,8 @@ impl Concurrency {
 pub struct WeightGate {
     header: &'static str,
     budget: u32,
+    /// The exchange's counting window (a minute; shorter only for test servers).
+    window_ms: i64,
     state: Mutex<Minute>,
 }
 
@@ -49,18 +52,44 @@ pub struct WeightGate {
 struct Minute {
     index: i64,
     used: u32,
+    /// After a 429/418 every request of the process waits until then (ms UTC).
+    paused_until: i64,
 }
 
 impl WeightGate {
     /// `limit_per_minute` as the exchange documents it; `headroom_pct` of it is left unused.
     /// `header` is the response header with the used weight (any case).
     pub fn new(header: &'static str, limit_per_minute: u32, headroom_pct: u32) -> Self {
-        let budget = limit_per_minute - limit_per_minute * headroom_pct.min(100) / 100;
+        Self::with_window(header, limit_per_minute, headroom_pct, MINUTE_MS)
+    }
+
+    /// As [`WeightGate::new`] for a server that counts per `window_ms` instead of a minute.
+    pub fn with_window(
+        header: &'static str,
+        limit: u32,
+        headroom_pct: u32,
+        window_ms: i64,
+    ) -> Self {
+        let budget = limit - limit * headroom_pct.min(100) / 100;
         WeightGate {
             header,
             budget: budget.max(1),
+            window_ms: window_ms.max(1),
             state: Mutex::new(Minute::default()),
         }
+    }
+
+    /// The weight this gate lets out per window (the limit minus the headroom).
+    pub fn budget(&self) -> u32 {
+        self.budget
+    }
+
+    /// The exchange said "slow down" (429/418) for `wait_ms`: every request through this
+    /// gate, of any series, waits that long, not only the one that was refused.
+    pub fn pause_for(&self, wait_ms: u64) {
+        let until = now_ms().saturating_add(i64::try_from(wait_ms).unwrap_or(i64::MAX));
+        let mut m = self.state.lock().unwrap();
+        m.paused_until = m.paused_until.max(until);
     }
 
     /// Wait until `weight` fits into the current minute's budget, then reserve it.
@@ -92,13 +121,18 @@ impl WeightGate {
     /// Reserve `weight` now, or say how long to wait (ms) for the next minute.
     fn reserve(&self, weight: u32, now: i64) -> Option<u64> {
         let mut m = self.state.lock().unwrap();
-        let index = now.div_euclid(MINUTE_MS);
+        if m.paused_until > now {
+            return Some((m.paused_until - now) as u64);
+        }
+        let index = now.div_euclid(self.window_ms);
         if m.index != index {
-            *m = Minute { index, used: 0 };
+            m.index = index;
+            m.used = 0;
         }
         // A request heavier than the whole budget still goes out, alone in its minute.
         if m.used > 0 && m.used.saturating_add(weight) > self.budget {
-            return Some(((index + 1) * MINUTE_MS + ROLLOVER_MARGIN_MS - now) as u64);
+            let margin = ROLLOVER_MARGIN_MS.min(self.window_ms / 10);
+            return Some(((index + 1) * self.window_ms + margin - now) as u64);
         }
         m.used = m.used.saturating_add(weight);
         None
@@ -106,9 +140,10 @@ impl WeightGate {
 
     fn record(&self, used: u32, now: i64) {
         let mut m = self.state.lock().unwrap();
-        let index = now.div_euclid(MINUTE_MS);
+        let index = now.div_euclid(self.window_ms);
         if index > m.index {
-            *m = Minute { index, used };
+            m.index = index;
+            m.used = used;
         } else if index == m.index {
             m.used = m.used.max(used);
         }
@@ -217,6 +252,20 @@ mod tests {
         assert_eq!(g.reserve(1, T0 + MINUTE_MS), None);
         g.record(100, T0 + 59_999);
         assert_eq!(g.reserve(50, T0 + MINUTE_MS + 1), None);
+    }
+
+    #[test]
+    fn a_pause_holds_every_request_and_a_short_window_rolls_over() {
+        let g = WeightGate::with_window("x-used", 10, 0, 1_000);
+        assert_eq!(g.reserve(10, T0), None);
+        assert_eq!(
+            g.reserve(1, T0 + 200),
+            Some(900),
+            "next window plus a tenth of one"
+        );
+        assert_eq!(g.reserve(1, T0 + 1_000), None);
+        g.pause_for(60_000);
+        assert!(g.reserve(1, now_ms()).is_some_and(|w| w > 59_000));
     }
 
     #[test]

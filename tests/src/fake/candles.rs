@@ -37,7 +37,7 @@ impl Market {
             Market::Spot | Market::Um => &["BTCUSDT", "ETHUSDT", "BNBUSDT", "DOGEUSDT"],
             Market::Cm => &["BTCUSD_PERP", "ETHUSD_PERP", "BTCUSD_250328"],
         };
-        list.contains(&symbol)
+        list.contains(&symbol) || (self != Market::Cm && is_universe_coin(symbol))
     }
 
     /// The interval grid, or `None` when this market has no such interval (futures: no 1s).
@@ -55,6 +55,16 @@ impl Market {
             Market::Cm => "cm",
         }
     }
+}
+
+/// `COIN01USDT` .. `COIN24USDT`: extra spot and USD-M symbols, so a sync of many series
+/// has a universe to fetch (candles as deterministic as the others').
+pub fn is_universe_coin(symbol: &str) -> bool {
+    let n = symbol
+        .strip_prefix("COIN")
+        .and_then(|r| r.strip_suffix("USDT"));
+    n.and_then(|n| (n.len() == 2).then(|| n.parse::<u8>().ok()).flatten())
+        .is_some_and(|n| (1..=24).contains(&n))
 }
 
 /// One row exactly as printed: strings for the decimal columns.

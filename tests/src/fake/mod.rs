@@ -47,7 +47,7 @@ use tokio::sync::oneshot;
 
 pub use bybit::{expected_bybit_candles, expected_bybit_klines};
 pub use bybit_funding::expected_bybit_funding;
-pub use candles::{expected_klines, Market};
+pub use candles::{expected_klines, is_universe_coin, Market};
 pub use faults::{Fault, RowFault};
 pub use funding::expected_funding;
 pub use grid::interval_ms;
@@ -191,6 +191,24 @@ impl FakeExchange {
     /// (defaults: 6000 for /api/, 2400 for /fapi/ and /dapi/).
     pub fn set_weight_limit(&self, path_prefix: &str, per_minute: u32) {
         self.shared.lock().set_weight_limit(path_prefix, per_minute);
+    }
+
+    /// Counts weight per window of `ms` milliseconds instead of a minute (aligned on the
+    /// epoch as minutes are), so a test can make the budget matter without waiting minutes.
+    pub fn set_weight_window(&self, ms: i64) {
+        self.shared.lock().set_weight_window(ms);
+    }
+
+    /// The most weight counted in any one window on the bucket of `path_prefix` (`/api/`,
+    /// `/fapi/`, `/dapi/`), requests refused for the limit not counted.
+    pub fn max_used_weight(&self, path_prefix: &str) -> u32 {
+        let st = self.shared.lock();
+        st.max_used.get(path_prefix).copied().unwrap_or(0)
+    }
+
+    /// How many requests were refused with 429 for going over the weight limit.
+    pub fn weight_refusals(&self) -> u32 {
+        self.shared.lock().weight_refusals
     }
 }
 

@@ -44,6 +44,12 @@ pub(crate) struct State {
     limits: Vec<(String, u32)>,
     /// bucket key -> (minute number, weight used in that minute).
     used: HashMap<&'static str, (i64, u32)>,
+    /// The counting window in ms (0: a minute, as Binance; tests shorten it).
+    weight_window_ms: i64,
+    /// bucket key -> the most weight used in any one window.
+    pub(crate) max_used: HashMap<&'static str, u32>,
+    /// Requests refused with 429 for going over the weight limit.
+    pub(crate) weight_refusals: u32,
     /// Binance Vision switches and built files (see vision.rs).
     pub(crate) vision: super::vision::VisionState,
     /// Instrument listing and bucket listing switches (see listing.rs, bucket.rs).
@@ -93,9 +99,20 @@ impl State {
             .map_or(bucket.default_limit, |&(_, l)| l)
     }
 
+    pub(crate) fn set_weight_window(&mut self, ms: i64) {
+        self.weight_window_ms = ms;
+    }
+
+    fn window_ms(&self) -> i64 {
+        match self.weight_window_ms {
+            ms if ms > 0 => ms,
+            _ => 60_000,
+        }
+    }
+
     /// Weight used in the current minute (the counter resets when the minute turns).
     pub(crate) fn used(&mut self, bucket: Bucket, now_ms: i64) -> u32 {
-        let minute = now_ms.div_euclid(60_000);
+        let minute = now_ms.div_euclid(self.window_ms());
         let slot = self.used.entry(bucket.key).or_insert((minute, 0));
         if slot.0 != minute {
             *slot = (minute, 0);
@@ -113,12 +130,16 @@ impl State {
         now_ms: i64,
     ) -> Result<(), u64> {
         let used = self.used(bucket, now_ms);
+        let window = self.window_ms();
         if used + weight > self.limit(path, bucket) {
-            let into_minute = now_ms.rem_euclid(60_000);
-            return Err(((60_000 - into_minute + 999) / 1000) as u64);
+            self.weight_refusals += 1;
+            let into_minute = now_ms.rem_euclid(window);
+            return Err(((window - into_minute + 999) / 1000) as u64);
         }
         if let Some(slot) = self.used.get_mut(bucket.key) {
             slot.1 += weight;
+            let max = self.max_used.entry(bucket.key).or_default();
+            *max = (*max).max(slot.1);
         }
         Ok(())
     }
