@@ -29,6 +29,7 @@ mod tests_rest;
 #[cfg(test)]
 mod tests_v5;
 mod trades;
+mod trades_rest;
 mod v5;
 mod vision;
 mod vision_daily;
