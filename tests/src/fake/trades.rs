@@ -268,6 +268,29 @@ pub fn expected_trades(
     out
 }
 
+/// The trades the fake's REST endpoints hold in `[start_ms, end_ms)`: the archive's rows
+/// of every day since listing, today's up to now included (see `trades_rest`).
+pub fn expected_rest_trades(
+    market: Market,
+    aggregated: bool,
+    symbol: &str,
+    start_ms: i64,
+    end_ms: i64,
+) -> Vec<Trade> {
+    let end_ms = end_ms.min(now_ms());
+    let mut out = Vec::new();
+    let mut day = (start_ms - start_ms.rem_euclid(DAY_MS)).max(market.listing_ms());
+    while day < end_ms && market.knows_symbol(symbol) {
+        let rows = TradeDay::new(market, aggregated, symbol, day).trades();
+        out.extend(
+            rows.into_iter()
+                .filter(|t| t.time >= start_ms && t.time < end_ms),
+        );
+        day += DAY_MS;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

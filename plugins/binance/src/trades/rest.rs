@@ -174,6 +174,8 @@ impl Job {
                 page
             }
         };
+        // The first page ends with its time window; later short pages reach the present.
+        let mut by_id = !self.aggregated;
         loop {
             let (rows, past) = walk.take(page.rows)?;
             report.klines += rows.len() as u64;
@@ -181,9 +183,10 @@ impl Job {
                 out.trades(batch(rows, (lo, lo)))?;
             }
             let Some(last) = page.last_id else { break };
-            if past || page.received < PAGE as usize {
+            if past || (by_id && page.received < PAGE as usize) {
                 break;
             }
+            by_id = true;
             dsm_plugin_kit::cancel::check(&self.host)?;
             let next = last + 1;
             let (p, attempts) = self
