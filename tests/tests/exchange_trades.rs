@@ -194,3 +194,41 @@ fn okx_trades_through_the_cli_as_jsonl() {
     let w: Vec<(i64, bool)> = want.iter().map(|t| (t.id, t.buyer_maker == 1)).collect();
     assert_eq!(got, w);
 }
+
+#[test]
+fn bybit_trades_are_refused_with_a_clear_usage_error() {
+    // Bybit's recent-trade holds the latest 1000 trades only, with no id that ascends
+    // uniquely (derivatives' execId is a UUID, seq is shared by one match's fills): dsm
+    // offers no Bybit trades rather than unverifiable ones (README "Data kinds").
+    let fake = FakeExchange::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let plugins = target_dir();
+    for market in ["linear", "inverse"] {
+        let args = [
+            "--plugin-dir",
+            plugins.to_str().unwrap(),
+            "fetch",
+            "-p",
+            "bybit",
+            "-m",
+            market,
+            "-s",
+            "BTCUSDT",
+            "--kind",
+            "trades",
+            "--start",
+            "2024-01-01",
+            "--end",
+            "2024-01-02",
+        ];
+        let out = run_dsm_on(
+            &fake.url(),
+            &args,
+            &[("DSM_CACHE_DIR", tmp.path().to_str().unwrap())],
+        );
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(err.contains("trades is not available on bybit"), "{err}");
+    }
+    assert!(fake.requests().is_empty());
+}
