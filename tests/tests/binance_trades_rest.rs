@@ -154,15 +154,19 @@ fn coin_m_rest_reach_is_a_gap_with_its_reason() {
     let want = expected_rest_trades(Market::Cm, true, "BTCUSD_PERP", from, range.1);
     same_trades(&rows, &want);
     assert!(!rows.is_empty());
-    // Nothing before the reach was asked: every time window starts at or after it.
+    // Nothing before the reach was asked: every time window starts at or after it and
+    // spans under an hour (COIN-M refuses longer ones).
+    let param = |q: &str, k: &str| -> Option<i64> {
+        q.split('&')
+            .find_map(|p| p.strip_prefix(k))
+            .map(|v| v.parse().unwrap())
+    };
     for r in fake.requests_on("/dapi/v1/aggTrades") {
-        if let Some(s) = r
-            .query
-            .split('&')
-            .find_map(|p| p.strip_prefix("startTime="))
-        {
-            assert!(s.parse::<i64>().unwrap() >= from - 1000, "{}", r.query);
+        if let Some(s) = param(&r.query, "startTime=") {
+            assert!(s >= from - 1000, "{}", r.query);
+            assert!(param(&r.query, "endTime=").unwrap() - s < 3_600_000);
         }
+        assert_eq!(r.status, 200, "{}", r.query);
     }
 }
 

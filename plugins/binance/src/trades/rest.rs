@@ -1,8 +1,9 @@
 //! Aggregated trades over REST (spot, USD-M, COIN-M) and spot raw trades, for the days the
 //! archive lacks (wire-formats-datasets.md 3.1, 3.2). A day is walked forward:
 //!
-//! 1. the first rows at or after its start come from `aggTrades?startTime&endTime` with
-//!    windows under an hour (futures refuse longer ones; an empty hour moves on);
+//! 1. the first rows at or after its start come from `aggTrades?startTime&endTime`: one
+//!    window on spot, windows under an hour on futures (they refuse longer ones; an empty
+//!    hour moves on);
 //! 2. from there `fromId = last id + 1` pages forward (ids are dense per symbol; fromId is
 //!    never mixed with times) until a row lies past the day or a short page reaches the
 //!    present. Raw trades start at the first aggregated trade's first trade id and page
@@ -124,8 +125,13 @@ impl Job {
         let mut from = lo;
         while from < hi {
             dsm_plugin_kit::cancel::check(&self.host)?;
-            // Inclusive ends, strictly under an hour apart.
-            let to = (from + HOUR_MS - 1).min(hi - 1);
+            // Inclusive ends; futures want them under an hour apart, spot dropped that
+            // limit in 2022 (one window for the day).
+            let span = match self.market {
+                Market::Spot => hi - from,
+                _ => HOUR_MS,
+            };
+            let to = (from + span - 1).min(hi - 1);
             let (page, attempts) = self
                 .page(true, &format!("startTime={from}&endTime={to}"))
                 .await?;
