@@ -13,7 +13,7 @@
 //! times the OLDEST rows of the window come back, with fromId the rows from it, with
 //! neither the newest. Futures refuse start/end an hour or more apart (-1127); fromId
 //! mixed with times is refused (-1128; the real futures API "might time out"). Invalidated
-//! spot aggregated trades are served as the archive has them (price 0, f = l = -1).
+//! spot aggregated trades are served as the audit left them (p "0", q "0", f = l = -1).
 //! Weights: spot aggTrades 4, historicalTrades 25, futures aggTrades 20.
 
 use std::fmt::Write as _;
@@ -68,12 +68,17 @@ fn write_row(r: Route, line: &str, out: &mut String) -> i64 {
     let b = |i: usize| c[i].eq_ignore_ascii_case("true");
     let spot = r.market == Market::Spot;
     if r.aggregated {
+        // Rows invalidated by the 2022 audit print price and quantity as "0" over REST.
+        let (p, q) = match c[3] {
+            "-1" => ("0", "0"),
+            _ => (c[1], c[2]),
+        };
         let _ = write!(
             out,
             "{{\"a\":{},\"p\":\"{}\",\"q\":\"{}\",\"f\":{},\"l\":{},\"T\":{ms},\"m\":{}",
             c[0],
-            c[1],
-            c[2],
+            p,
+            q,
             c[3],
             c[4],
             b(6)
