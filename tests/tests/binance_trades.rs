@@ -227,11 +227,11 @@ fn cli_refuses_rest_for_archive_only_kinds() {
     let cache = tmp.path().to_str().unwrap();
     let args = [
         "-m",
-        "spot",
+        "um",
         "-s",
         "BTCUSDT",
         "--kind",
-        "agg-trades",
+        "metrics",
         "--start",
         "2024-01-01",
         "--end",

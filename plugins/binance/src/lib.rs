@@ -76,7 +76,7 @@ impl BinanceProvider {
 
     /// A fetch of any kind the manifest lists, into `out` (the host's sink or
     /// `kit::testing::Collect`); candle kinds go to its [`Out`] side, funding to its
-    /// [`FundingOut`] side, trades and metrics (archive only) to theirs.
+    /// [`FundingOut`] side, trades and metrics to theirs.
     pub fn fetch_data_into<O: Out + FundingOut + TradesOut + MetricsOut>(
         &self,
         req: &DataRequest,
@@ -89,6 +89,18 @@ impl BinanceProvider {
         }
         let range = (req.start_ms, req.end_ms);
         if matches!(req.kind, DataKind::AGG_TRADES | DataKind::TRADES) {
+            if req.source != SourceKind::ARCHIVE {
+                let job = Arc::new(trades::rest::Job {
+                    market,
+                    symbol: req.symbol.to_string(),
+                    aggregated: req.kind == DataKind::AGG_TRADES,
+                    base_url: self.base_url(market),
+                    http: self.core.http()?,
+                    gate: self.gate(market),
+                    host: self.core.host.clone(),
+                });
+                return self.core.block_on(trades::rest::fetch(job, range, out))?;
+            }
             let vision = self.vision(req, Series::Klines, market)?;
             let layout = trades::rows::Layout {
                 aggregated: req.kind == DataKind::AGG_TRADES,

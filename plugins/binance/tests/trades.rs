@@ -226,9 +226,10 @@ fn a_corrupt_checksum_makes_the_day_unusable() {
 #[test]
 fn rest_is_refused_with_where_to_go() {
     let s = setup();
+    // Futures raw trades: historicalTrades there needs an API key (spot serves REST).
     let req = request(
         DataKind::TRADES,
-        "spot",
+        "um",
         "BTCUSDT",
         "",
         (JAN_2024, JAN_2024 + DAY),

@@ -10,11 +10,12 @@ pub mod funding;
 pub mod instruments;
 mod markets;
 pub mod series;
+pub mod trades;
 
 use std::sync::Arc;
 
 use dsm_plugin_kit::{
-    deliver, funding as kit_funding, kinds, request, window, Core, FundingOut, Out,
+    deliver, funding as kit_funding, kinds, request, window, Core, FundingOut, Out, TradesOut,
 };
 use dsm_sdk::{
     listing_module::{Listing, ListingRequest},
@@ -56,7 +57,7 @@ impl OkxProvider {
 
     /// A fetch of any kind, with rows going to `out` (the host's sink, or a test collector):
     /// dispatched by the kind, which the market must list in the manifest.
-    pub fn fetch_data_into<O: Out + FundingOut>(
+    pub fn fetch_data_into<O: Out + FundingOut + TradesOut>(
         &self,
         req: &DataRequest,
         out: &mut O,
@@ -65,6 +66,9 @@ impl OkxProvider {
         let offer = kinds::offer("OKX", markets::manifest(), market.info(), req.kind)?;
         if req.kind == DataKind::FUNDING {
             return self.fetch_funding(req, market, out);
+        }
+        if req.kind == DataKind::TRADES {
+            return self.fetch_trades(req, market, out);
         }
         let series = Series::of(req.kind).expect("the manifest lists kinds OKX has a series of");
         self.fetch_candles(&kinds::as_fetch(req), market, series, &offer.intervals, out)
@@ -164,6 +168,29 @@ impl OkxProvider {
     }
 
     /// Whether the runtime has started (it starts on the first fetch).
+    fn fetch_trades(
+        &self,
+        req: &DataRequest,
+        market: Market,
+        out: &mut dyn TradesOut,
+    ) -> Result<FetchReport, ProviderError> {
+        let place = format!("OKX {}", market.id());
+        request::symbol_chars(&place, &req.symbol, market.symbol_example())?;
+        let inst_id = market.inst_id(&req.symbol)?;
+        request::live_only("OKX", req.source)?;
+        request::non_empty_range(&kinds::as_fetch(req))?;
+        let job = trades::Job {
+            market,
+            symbol: req.symbol.to_string(),
+            inst_id,
+            base_url: self.base_url(),
+            http: self.core.http()?,
+            host: self.core.host.clone(),
+        };
+        self.core
+            .block_on(job.fetch((req.start_ms, req.end_ms), out))?
+    }
+
     pub fn is_started(&self) -> bool {
         self.core.is_started()
     }

@@ -171,7 +171,10 @@ mod tests {
         let kinds =
             |m: Market| -> Vec<&str> { m.info().offers().iter().map(|o| o.kind.name()).collect() };
         assert_eq!(kinds(Market::Spot), ["klines"]);
-        assert_eq!(kinds(Market::Swap), ["klines", "funding", "mark", "index"]);
+        assert_eq!(
+            kinds(Market::Swap),
+            ["klines", "funding", "mark", "index", "trades"]
+        );
         assert_eq!(Market::from_name("PERP"), Some(Market::Swap));
         assert_eq!(Market::from_name("futures"), None);
         assert_eq!(Market::Swap.symbol_example(), "BTC-USDT-SWAP");

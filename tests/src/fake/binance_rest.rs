@@ -37,6 +37,9 @@ pub(crate) fn answer(st: &mut State, req: &Request, now_ms: i64) -> Response {
     if let Some(resp) = super::binance_kinds::answer(st, req, now_ms) {
         return resp; // funding rates, mark / index / premium index klines
     }
+    if let Some(resp) = trades(st, req, now_ms) {
+        return resp;
+    }
     let (Some(route), Some(bucket)) = (route(&req.path), bucket(&req.path)) else {
         return Response::empty(404);
     };
@@ -53,6 +56,21 @@ pub(crate) fn answer(st: &mut State, req: &Request, now_ms: i64) -> Response {
         },
     };
     with_weight(st, &req.path, resp, now_ms)
+}
+
+/// Aggregated and raw trades (see `trades_rest`), when `req` is for them.
+fn trades(st: &mut State, req: &Request, now_ms: i64) -> Option<Response> {
+    let route = super::trades_rest::route(&req.path)?;
+    let bucket = bucket(&req.path)?;
+    if req.method != "GET" {
+        return Some(with_weight(st, &req.path, Response::empty(405), now_ms));
+    }
+    let resp = match st.charge(&req.path, bucket, route.weight(), now_ms) {
+        Err(secs) => too_many_requests(429, st.limit(&req.path, bucket))
+            .header("Retry-After", secs.to_string()),
+        Ok(()) => super::trades_rest::answer(route, &req.query, now_ms).unwrap_or_else(|e| e),
+    };
+    Some(with_weight(st, &req.path, resp, now_ms))
 }
 
 /// Adds the used-weight header (Binance casing per host) when `path` is a Binance path.

@@ -36,6 +36,8 @@ pub enum Fault {
     /// OKX's `data`, Bybit's `result.list`). Vision files: see
     /// `FakeExchange::mutate_vision_rows`.
     Rows(RowFault),
+    /// HTTP 200 with this JSON body instead of the normal answer (a hostile page).
+    Body(String),
     /// HTTP 302 whose Location is the request's own URL: an endless redirect.
     RedirectLoop,
     /// HTTP 302 to this Location (another scheme, another origin).
@@ -175,6 +177,7 @@ impl Fault {
                 Some(Response::empty(302).header("Location", location.clone()))
             }
             Fault::GzipBomb => Some(gzip_bomb()),
+            Fault::Body(body) => Some(Response::json(200, body.clone())),
             Fault::Delay(_)
             | Fault::Truncated
             | Fault::Reset

@@ -18,6 +18,7 @@ mod log;
 mod metrics;
 mod okx;
 mod okx_funding;
+mod okx_trades;
 mod price_kinds;
 mod state;
 #[cfg(test)]
@@ -31,6 +32,7 @@ mod tests_rest;
 #[cfg(test)]
 mod tests_v5;
 mod trades;
+mod trades_rest;
 mod v5;
 mod v5_instruments;
 mod vision;
@@ -56,8 +58,11 @@ pub use log::RequestRecord;
 pub use metrics::{expected_metrics, metrics_day_missing, metrics_day_repeats};
 pub use okx::{expected_okx_candles, expected_okx_klines};
 pub use okx_funding::{expected_okx_funding, okx_realized_rate_is_empty, OKX_FUNDING_DEPTH_MS};
+pub use okx_trades::{expected_okx_trades, OKX_TRADES_DEPTH_MS};
 pub use price_kinds::{expected_price_klines, PriceKind};
-pub use trades::{expected_trades, trades_per_day, SPOT_MICROS_FROM, TRADES_HEADER_FROM};
+pub use trades::{
+    expected_rest_trades, expected_trades, trades_per_day, SPOT_MICROS_FROM, TRADES_HEADER_FROM,
+};
 
 use state::Shared;
 

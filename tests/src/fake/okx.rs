@@ -229,6 +229,9 @@ pub(crate) fn fault_error(status: u16, code: u32, msg: &str) -> Response {
 }
 
 pub(crate) fn answer(st: &mut State, req: &Request, now_ms: i64) -> Response {
+    if req.path == super::okx_trades::PATH {
+        return super::okx_trades::answer(st, req, now_ms);
+    }
     if req.path == super::okx_funding::PATH {
         return super::okx_funding::answer(st, req, now_ms);
     }

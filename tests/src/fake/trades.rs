@@ -31,13 +31,15 @@ const AGG_HEADER: &str =
 const UM_TRADES_HEADER: &str = "id,price,qty,quote_qty,time,is_buyer_maker";
 const CM_TRADES_HEADER: &str = "id,price,qty,base_qty,time,is_buyer_maker";
 
-/// Trades a day: `DSM_FAKE_TRADES_PER_DAY`, else [`DEFAULT_PER_DAY`] (at least 2).
+/// Trades a day: `DSM_FAKE_TRADES_PER_DAY`, else [`DEFAULT_PER_DAY`] (at least 2, even, so
+/// that aggregated ids are dense across days: day `i` holds ids `i * rows ..`).
 pub fn trades_per_day() -> i64 {
     std::env::var("DSM_FAKE_TRADES_PER_DAY")
         .ok()
         .and_then(|v| v.trim().parse::<i64>().ok())
         .unwrap_or(DEFAULT_PER_DAY)
         .max(2)
+        & !1
 }
 
 /// One day of one symbol's trades.
@@ -51,6 +53,14 @@ pub(crate) struct TradeDay {
 }
 
 impl TradeDay {
+    /// The day (its start) holding id `id`, and the row of it.
+    pub(crate) fn of_id(market: Market, aggregated: bool, id: i64) -> (i64, i64) {
+        let n = trades_per_day();
+        let rows = if aggregated { n / 2 } else { n };
+        let id = id.max(0);
+        (market.listing_ms() + id / rows * DAY_MS, id % rows)
+    }
+
     pub(crate) fn new(market: Market, aggregated: bool, symbol: &str, day: i64) -> TradeDay {
         let n = trades_per_day();
         let index = (day - market.listing_ms()).div_euclid(DAY_MS);
@@ -64,7 +74,7 @@ impl TradeDay {
         }
     }
 
-    fn rows(&self) -> i64 {
+    pub(crate) fn rows(&self) -> i64 {
         if self.aggregated {
             self.n / 2
         } else {
@@ -82,7 +92,7 @@ impl TradeDay {
     }
 
     /// Row `k` of the file as CSV (no line end), and whether it is invalidated.
-    fn line(&self, k: i64, out: &mut String) {
+    pub(crate) fn line(&self, k: i64, out: &mut String) {
         let h = mix(self.seed
             ^ (self.base as u64).wrapping_add(k as u64)
             ^ (self.aggregated as u64) << 62);
@@ -253,6 +263,29 @@ pub fn expected_trades(
                     .filter(|t| t.time >= start_ms && t.time < end_ms),
             );
         }
+        day += DAY_MS;
+    }
+    out
+}
+
+/// The trades the fake's REST endpoints hold in `[start_ms, end_ms)`: the archive's rows
+/// of every day since listing, today's up to now included (see `trades_rest`).
+pub fn expected_rest_trades(
+    market: Market,
+    aggregated: bool,
+    symbol: &str,
+    start_ms: i64,
+    end_ms: i64,
+) -> Vec<Trade> {
+    let end_ms = end_ms.min(now_ms());
+    let mut out = Vec::new();
+    let mut day = (start_ms - start_ms.rem_euclid(DAY_MS)).max(market.listing_ms());
+    while day < end_ms && market.knows_symbol(symbol) {
+        let rows = TradeDay::new(market, aggregated, symbol, day).trades();
+        out.extend(
+            rows.into_iter()
+                .filter(|t| t.time >= start_ms && t.time < end_ms),
+        );
         day += DAY_MS;
     }
     out
