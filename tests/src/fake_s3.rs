@@ -169,6 +169,8 @@ impl FakeS3 {
                 let Ok((socket, _)) = listener.accept().await else {
                     continue;
                 };
+                // Without it, small answers wait out the peer's delayed ACK (40 ms each).
+                let _ = socket.set_nodelay(true);
                 let conn = http
                     .serve_connection(TokioIo::new(socket), service.clone())
                     .into_owned();

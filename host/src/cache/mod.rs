@@ -387,6 +387,8 @@ fn candles_of(key: &SeriesKey) -> Result<Candles, CacheError> {
 }
 
 #[cfg(test)]
+mod test_backends;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_trust;

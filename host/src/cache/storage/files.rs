@@ -80,7 +80,7 @@ pub(crate) fn read_regular(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>>
         return Err(too_large(len, max));
     }
     let mut bytes = Vec::with_capacity(len as usize);
-    file.take(max + 1).read_to_end(&mut bytes)?;
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
         return Err(too_large(bytes.len() as u64, max));
     }

@@ -19,9 +19,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path as ObjectPath;
-use object_store::{ClientOptions, ObjectStore, PutPayload, RetryConfig};
+use object_store::{ClientConfigKey, ObjectStore, PutPayload, RetryConfig};
 
 use super::files::too_large;
 use super::{Entry, Listing, Storage, What};
@@ -94,10 +94,26 @@ impl ObjectStorage {
         })
     }
 
+    /// Whether the runtime or the client exist yet.
+    #[cfg(test)]
+    pub(crate) fn started(&self) -> bool {
+        self.runtime.get().is_some() || self.store.get().is_some()
+    }
+
     /// The client, built on first use.
     fn store(&self) -> io::Result<&Arc<dyn ObjectStore>> {
         let built = self.store.get_or_init(|| {
+            // Timeouts as settings, not ClientOptions: those would replace the environment's
+            // client settings (AWS_ALLOW_HTTP among them).
+            let client =
+                |k: ClientConfigKey, v: &str| (AmazonS3ConfigKey::Client(k), v.to_string());
             let mut b = AmazonS3Builder::from_env().with_bucket_name(&self.bucket);
+            for (k, v) in [
+                client(ClientConfigKey::ConnectTimeout, "10s"),
+                client(ClientConfigKey::Timeout, "120s"),
+            ] {
+                b = b.with_config(k, v);
+            }
             for (k, v) in &self.options {
                 let key = k.parse().map_err(|e| format!("{k}: {e}"))?;
                 b = b.with_config(key, v);
@@ -107,11 +123,7 @@ impl ObjectStorage {
                 retry_timeout: Duration::from_secs(60),
                 ..RetryConfig::default()
             };
-            let client = ClientOptions::new()
-                .with_connect_timeout(Duration::from_secs(10))
-                .with_timeout(Duration::from_secs(120));
             b.with_retry(retry)
-                .with_client_options(client)
                 .build()
                 .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
                 .map_err(|e| e.to_string())
