@@ -33,6 +33,8 @@ pub const REGION: &str = "us-east-1";
 #[derive(Default)]
 struct Gate {
     armed: AtomicBool,
+    /// Only a PUT whose key ends so is held.
+    suffix: Mutex<String>,
     puts: AtomicUsize,
     state: Mutex<Held>,
     changed: Condvar,
@@ -63,7 +65,11 @@ impl S3 for Gated {
         &self,
         mut req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
-        if self.gate.armed.swap(false, Ordering::SeqCst) {
+        let wanted = req
+            .input
+            .key
+            .ends_with(self.gate.suffix.lock().unwrap().as_str());
+        if wanted && self.gate.armed.swap(false, Ordering::SeqCst) {
             if let Some(mut body) = req.input.body.take() {
                 let first = body.next().await;
                 self.gate.set(|h| h.held = true);
@@ -228,18 +234,23 @@ impl FakeS3 {
             .collect()
     }
 
-    /// Hold the next PUT once the first chunk of its body has arrived.
-    pub fn hold_next_put(&self) {
+    /// Hold the next PUT of a key ending in `suffix` once the first chunk of its body has
+    /// arrived.
+    pub fn hold_next_put(&self, suffix: &str) {
         self.gate.set(|h| *h = Held::default());
+        *self.gate.suffix.lock().unwrap() = suffix.to_string();
         self.gate.armed.store(true, Ordering::SeqCst);
     }
 
-    /// Wait until a PUT is held.
-    pub fn wait_held(&self) {
-        let mut h = self.gate.state.lock().unwrap();
-        while !h.held {
-            h = self.gate.changed.wait(h).unwrap();
-        }
+    /// Wait until a PUT is held; false if none is within `limit` (a broken client).
+    pub fn wait_held(&self, limit: std::time::Duration) -> bool {
+        let h = self.gate.state.lock().unwrap();
+        let (h, _) = self
+            .gate
+            .changed
+            .wait_timeout_while(h, limit, |h| !h.held)
+            .unwrap();
+        h.held
     }
 
     /// Let the held PUT go on (with whatever of its body still comes).
