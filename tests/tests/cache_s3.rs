@@ -12,12 +12,9 @@ use common::cache_at::{Backend, CacheAt};
 use common::*;
 use dsm_tests::fake::FakeExchange;
 
-fn env_of(cache: &CacheAt) -> Vec<(String, String)> {
-    cache.env()
-}
-
+/// `dsm args` with every exchange endpoint at `url` and the cache's environment.
 fn run(url: &str, cache: &CacheAt, args: &[&str]) -> std::process::Output {
-    let env = env_of(cache);
+    let env = cache.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     run_dsm_on(url, args, &env)
 }
