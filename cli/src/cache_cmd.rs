@@ -8,7 +8,7 @@ use dsm_core::{DataKind, DsmError};
 use crate::cli::{CacheArgs, CacheCommand, Cli, FilterArgs};
 
 pub fn run(cli: &Cli, args: &CacheArgs) -> Result<ExitCode, DsmError> {
-    let cache = Cache::new(cli.cache_dir.clone().unwrap_or_else(Cache::default_dir));
+    let cache = Cache::at(cli.cache_dir.clone().unwrap_or_else(Cache::default_dir))?;
     match &args.command {
         CacheCommand::Ls(f) => ls(&cache, &filter(f)?),
         CacheCommand::Verify(v) => verify(&cache, &filter(&v.filter)?, v.fix),
@@ -39,7 +39,7 @@ pub fn filter(f: &FilterArgs) -> Result<Filter, DsmError> {
 }
 
 fn ls(cache: &Cache, filter: &Filter) -> Result<ExitCode, DsmError> {
-    let series = cache.list(filter);
+    let series = cache.try_list(filter)?;
     if series.is_empty() {
         println!("nothing cached in {}", cache.root().display());
         return Ok(ExitCode::SUCCESS);

@@ -78,7 +78,8 @@ pub struct Cli {
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub allow_insecure_plugins: bool,
 
-    /// Cache directory (default: DSM_CACHE_DIR, else $XDG_CACHE_HOME/dsm, else ~/.cache/dsm).
+    /// Cache directory or s3://BUCKET/PREFIX (default: DSM_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/dsm, else ~/.cache/dsm).
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 

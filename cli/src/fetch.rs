@@ -118,18 +118,16 @@ pub fn check_cache_dir(dsm: &Dsm) -> Result<(), DsmError> {
         return Ok(()); // only read: an absent directory is an empty cache
     }
     let root = cache.root();
-    std::fs::create_dir_all(root)
-        .and_then(|_| tempfile::tempfile_in(root).map(drop))
-        .map_err(|e| {
-            DsmError::io(
-                format!(
-                    "cannot write to the cache directory {} (choose another with --cache-dir \
+    cache.check_writable().map_err(|e| {
+        DsmError::io(
+            format!(
+                "cannot write to the cache directory {} (choose another with --cache-dir \
                      DIR or DSM_CACHE_DIR, or fetch with --no-cache)",
-                    root.display()
-                ),
-                e,
-            )
-        })
+                root.display()
+            ),
+            e,
+        )
+    })
 }
 
 fn interrupted_message(dsm: &Dsm, req: &KindRequest) -> String {

@@ -76,9 +76,12 @@ impl Dsm {
             market: market.id.clone(),
             ..config
         };
-        let cache = config
-            .cache_enabled
-            .then(|| Cache::new(config.cache_dir.clone().unwrap_or_else(Cache::default_dir)));
+        let cache = match config.cache_enabled {
+            true => Some(Cache::at(
+                config.cache_dir.clone().unwrap_or_else(Cache::default_dir),
+            )?),
+            false => None,
+        };
         Ok(Dsm {
             inner: Arc::new(Inner {
                 plugin,

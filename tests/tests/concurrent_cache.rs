@@ -4,12 +4,15 @@
 //! Why no lock is needed: a day is written to a temporary file in its own directory and
 //! renamed over the final name (host/src/cache/store.rs), so a reader sees a whole file
 //! or none; two writers of one day write the same candles and the last rename wins;
-//! `create_dir_all` tolerates a directory made meanwhile by the other process.
+//! `create_dir_all` tolerates a directory made meanwhile by the other process. On object
+//! storage (the same test on the fake S3 server) a day is one PUT: S3 shows an object only
+//! once its whole body has arrived, and of two PUTs of one key the last wins whole.
 
 mod common;
 
 use std::process::{Command, Stdio};
 
+use common::cache_at::{Backend, CacheAt};
 use common::*;
 use dsm_tests::fake::{expected_klines, FakeExchange, Market};
 
@@ -17,10 +20,19 @@ const DAY: i64 = 86_400_000;
 
 #[test]
 fn two_processes_filling_one_cache_agree_and_leave_it_valid() {
+    filling_one_cache(Backend::Fs);
+}
+
+#[test]
+fn two_processes_filling_one_s3_cache_agree_and_leave_it_valid() {
+    filling_one_cache(Backend::S3);
+}
+
+fn filling_one_cache(backend: Backend) {
     let fake = FakeExchange::start();
     let url = fake.url();
     let work = tempfile::tempdir().unwrap();
-    let cache = work.path().join("cache");
+    let cache = CacheAt::new(backend);
     // The last 8 whole days (a month boundary often among them) of 1m: daily archive files,
     // one of them withheld so that REST serves it.
     let today = dsm_core::request::now_ms().div_euclid(DAY) * DAY;
@@ -37,10 +49,10 @@ fn two_processes_filling_one_cache_agree_and_leave_it_valid() {
         .to_vec()
     };
     let spawn = |out: &str, source: &str| {
-        on_loopback(&mut Command::new(dsm_bin()), &url)
+        cache
+            .apply(on_loopback(&mut Command::new(dsm_bin()), &url))
             .args(args(out, source))
             .env_remove("DSM_PLUGIN_PATH")
-            .env("DSM_CACHE_DIR", &cache)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -75,11 +87,15 @@ fn two_processes_filling_one_cache_agree_and_leave_it_valid() {
     assert!(opens.iter().zip(&want).all(|(got, k)| *got == k.open_time));
 
     // The cache is whole and valid, and serves a third run offline, byte for byte.
-    assert_eq!(assert_cache_valid(&cache), 8);
-    let leftovers = dsm_core::cache::Cache::new(&cache)
-        .verify(&dsm_core::cache::Filter::default())
-        .leftovers;
+    assert_eq!(cache.assert_valid(), 8);
+    let leftovers = cache.cache().verify(&Default::default()).leftovers;
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(
+        cache.keys().len(),
+        8,
+        "nothing but the days: {:?}",
+        cache.keys()
+    );
     let third = work.path().join("offline.csv").display().to_string();
     let done = spawn(&third, "cache").wait_with_output().unwrap();
     assert!(done.status.success(), "{}", stderr(&done));

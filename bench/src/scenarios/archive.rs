@@ -131,34 +131,7 @@ pub(super) fn warm(
     cache: Option<PathBuf>,
 ) -> Result<(), String> {
     eprintln!("warm year: from cache to Parquet and to memory");
-    let cache = match cache {
-        Some(c) if files_in(&c) == 365 => c,
-        _ => {
-            let fake = env.fake_year_1m(false, 0)?;
-            let c = env.fresh_dir("cold-cache");
-            env.run_ok(
-                env.dsm()
-                    .env("DSM_BINANCE_VISION_URL", &fake.url)
-                    .arg("-q")
-                    .arg("--cache-dir")
-                    .arg(&c)
-                    .args([
-                        "fetch", "-p", "binance", "-m", "spot", "-s", "BTCUSDT", "-i", "1m",
-                    ])
-                    .args([
-                        "--start",
-                        YEAR.0,
-                        "--end",
-                        YEAR.1,
-                        "--source",
-                        "archive",
-                        "-o",
-                        "/dev/null",
-                    ]),
-            )?;
-            c
-        }
-    };
+    let cache = year_cache(env, cache)?;
     let (mut wall, mut rss) = (Vec::new(), Vec::new());
     for i in 0..o.reps(10, 5) + 1 {
         let out = env.work.join("warm.parquet");
@@ -230,4 +203,36 @@ pub(super) fn warm(
     );
     rep.note("warm fetches opened no plugin (Dsm::is_loaded false, nothing mapped)");
     Ok(())
+}
+
+/// The cache of the year of 1m the cold runs filled, or a new one filled from the archive.
+pub(super) fn year_cache(env: &Env, cache: Option<PathBuf>) -> Result<PathBuf, String> {
+    Ok(match cache {
+        Some(c) if files_in(&c) == 365 => c,
+        _ => {
+            let fake = env.fake_year_1m(false, 0)?;
+            let c = env.fresh_dir("cold-cache");
+            env.run_ok(
+                env.dsm()
+                    .env("DSM_BINANCE_VISION_URL", &fake.url)
+                    .arg("-q")
+                    .arg("--cache-dir")
+                    .arg(&c)
+                    .args([
+                        "fetch", "-p", "binance", "-m", "spot", "-s", "BTCUSDT", "-i", "1m",
+                    ])
+                    .args([
+                        "--start",
+                        YEAR.0,
+                        "--end",
+                        YEAR.1,
+                        "--source",
+                        "archive",
+                        "-o",
+                        "/dev/null",
+                    ]),
+            )?;
+            c
+        }
+    })
 }

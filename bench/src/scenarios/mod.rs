@@ -13,12 +13,14 @@ mod archive;
 mod export;
 mod memory;
 mod rest;
+mod s3;
 mod startup;
 
 use archive::{cold, warm};
 use export::export;
 use memory::memory;
 use rest::rest;
+use s3::warm_s3;
 use startup::{create, first_use, startup};
 
 /// One year of 1m spot candles from the archive: 365 days.
@@ -376,7 +378,10 @@ pub fn run_all(o: &Options) -> Result<(), String> {
         year_cache = Some(cold(&env, o, &mut rep)?);
     }
     if o.wants("warm") {
-        warm(&env, o, &mut rep, year_cache)?;
+        warm(&env, o, &mut rep, year_cache.clone())?;
+    }
+    if o.wants("warm-s3") {
+        warm_s3(&env, o, &mut rep, year_cache)?;
     }
     if o.wants("rest") {
         rest(&env, o, &mut rep)?;

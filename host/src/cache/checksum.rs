@@ -1,7 +1,8 @@
-//! A period file's own checksum, for records outside the cache (sync lockfiles).
+//! A period file's own checksum, for records outside the cache (sync lockfiles, the
+//! dataset manifest).
 
-use super::files;
 use super::format::{Footer, CHECKSUM_KEY};
+use super::store::{self, At, MAX_FILE_BYTES};
 use super::{Cache, CacheError, SeriesKey};
 
 impl Cache {
@@ -13,25 +14,33 @@ impl Cache {
         key: &SeriesKey,
         period_start: i64,
     ) -> Result<Option<String>, CacheError> {
-        let path = self.path(key, period_start)?;
+        let at = At::new(&*self.storage, self.key_of(key, period_start)?);
         let corrupt = |message: String| CacheError::Corrupt {
-            path: path.clone(),
+            path: at.path.clone(),
             message,
         };
-        let bytes = files::read_regular(&path).map_err(|source| CacheError::Io {
-            path: path.clone(),
+        let bytes = at.storage.get(&at.key, MAX_FILE_BYTES);
+        let bytes = bytes.map_err(|source| CacheError::Io {
+            path: at.path.clone(),
             source,
         })?;
         let Some(mut bytes) = bytes else {
             return Ok(None);
         };
         let footer = Footer::parse(&bytes).map_err(corrupt)?;
-        let stored = footer
+        let stated = footer
             .metadata
             .get(CHECKSUM_KEY)
             .cloned()
             .ok_or_else(|| corrupt("the file has no checksum".into()))?;
         footer.check_checksum(&mut bytes).map_err(corrupt)?;
-        Ok(Some(stored))
+        Ok(Some(stated))
+    }
+
+    /// The checksum the period's file states, from its footer alone: not verified here
+    /// ([`Cache::read_period_of`] verifies it). None when there is no readable file.
+    pub fn stated_checksum(&self, key: &SeriesKey, period_start: i64) -> Option<String> {
+        let at = At::new(&*self.storage, self.key_of(key, period_start).ok()?);
+        store::footer_value(&at, CHECKSUM_KEY)
     }
 }

@@ -1,13 +1,13 @@
-//! `dsm cache ls | verify | clear`: walking the cache tree. Only real directories whose names
-//! form a valid series key are entered (symlinks are never followed), so nothing outside the
-//! root is read or removed.
+//! `dsm cache ls | verify | clear`: walking the storage's listing (paged on object storage).
+//! Only keys whose directories form a valid series key are looked at (on disk, symlinks are
+//! never followed), so nothing outside the root is read or removed.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
-use super::files::{self, TempState};
-use super::layout::{Period, SeriesKey, TEMP_PREFIX};
-use super::store::{self, Expect};
+use super::layout::{Period, SeriesKey};
+use super::storage::{Entry as Stored, TempState, What};
+use super::store::{self, At, Expect};
 use super::{Cache, CacheError};
 use crate::kinds::{Candles, Funding, Kind, Metrics, Trades};
 use dsm_sdk::{kind::Shape, DataKind};
@@ -114,30 +114,48 @@ pub struct ClearReport {
 enum Entry {
     Period {
         start: i64,
-        path: PathBuf,
+        key: String,
         bytes: u64,
     },
     Temp {
-        path: PathBuf,
+        key: String,
         bytes: u64,
     },
     Other {
-        path: PathBuf,
+        key: String,
         /// What it is, for `verify`.
         what: String,
     },
 }
 
+/// The files of one series, period files sorted by start.
+struct Series {
+    key: SeriesKey,
+    period: Period,
+    entries: Vec<Entry>,
+}
+
 impl Cache {
     /// A summary per series matching `filter`, sorted by key; series without files are left
-    /// out. Row counts come from the file footers, without decoding the data.
+    /// out. Row counts come from the file footers, without decoding the data. A storage
+    /// that cannot be listed is logged and lists nothing ([`Cache::try_list`] says why).
     pub fn list(&self, filter: &Filter) -> Vec<SeriesSummary> {
+        self.try_list(filter).unwrap_or_else(|e| {
+            tracing::warn!("{e}");
+            Vec::new()
+        })
+    }
+
+    /// [`Cache::list`], failing when the storage cannot be listed.
+    pub fn try_list(&self, filter: &Filter) -> Result<Vec<SeriesSummary>, CacheError> {
         let mut out = Vec::new();
-        for (key, dir, period) in self.series(filter) {
-            let periods: Vec<_> = entries(&dir, period)
+        for s in self.series(filter)? {
+            let period = s.period;
+            let periods: Vec<_> = s
+                .entries
                 .into_iter()
                 .filter_map(|e| match e {
-                    Entry::Period { start, path, bytes } => Some((start, path, bytes)),
+                    Entry::Period { start, key, bytes } => Some((start, key, bytes)),
                     _ => None,
                 })
                 .collect();
@@ -150,13 +168,13 @@ impl Cache {
                 periods: periods.len(),
                 rows: periods
                     .iter()
-                    .map(|p| rows_of(&key, period, p.0, &p.1))
+                    .map(|p| self.rows_of(&s.key, period, p.0, &p.1))
                     .sum(),
                 bytes: periods.iter().map(|p| p.2).sum(),
-                key,
+                key: s.key,
             });
         }
-        out
+        Ok(out)
     }
 
     /// Read and check every file of the matching series; report stray and temporary files.
@@ -165,42 +183,47 @@ impl Cache {
     }
 
     /// [`Cache::verify`], removing stale temporary files when `fix` is set (never one a
-    /// live process is writing: see `files.rs`).
+    /// live process is writing: see `storage/files.rs`). A storage that cannot be listed
+    /// is a bad entry naming the root.
     pub fn verify_and(&self, filter: &Filter, fix: bool) -> VerifyReport {
         let mut report = VerifyReport::default();
-        for (key, dir, _) in self.series(filter) {
-            let Ok(period) = key.period() else {
-                continue;
-            };
-            for entry in entries(&dir, period) {
-                let (path, problem) = match entry {
-                    Entry::Period { start, path, .. } => {
+        let series = match self.series(filter) {
+            Ok(s) => s,
+            Err(e) => {
+                report.bad.push((self.root.clone(), problem_of(e)));
+                return report;
+            }
+        };
+        for s in series {
+            for entry in s.entries {
+                let (key, problem) = match entry {
+                    Entry::Period { start, key, .. } => {
                         report.files_checked += 1;
-                        match read_rows(&key, period, start, &path) {
+                        match self.read_rows(&s.key, s.period, start, &key) {
                             Ok(Some(_)) => continue,
-                            Ok(None) => (path, "vanished while being checked".into()),
+                            Ok(None) => (key, "vanished while being checked".into()),
                             Err(CacheError::Outdated { path, message }) => {
                                 report.outdated.push((path, message));
                                 continue;
                             }
-                            Err(e) => (path, problem_of(e)),
+                            Err(e) => (key, problem_of(e)),
                         }
                     }
                     // Never read as data: harmless, but worth cleaning up.
-                    Entry::Temp { path, bytes } => {
-                        let state = files::remove_if_stale(&path, fix);
+                    Entry::Temp { key, bytes } => {
+                        let state = self.storage.partial(&key, fix);
                         let removed = fix && state == TempState::Stale;
                         report.leftovers.push(Leftover {
-                            path,
+                            path: self.storage.location(&key),
                             bytes,
                             state,
                             removed,
                         });
                         continue;
                     }
-                    Entry::Other { path, what } => (path, what),
+                    Entry::Other { key, what } => (key, what),
                 };
-                report.bad.push((path, problem));
+                report.bad.push((self.storage.location(&key), problem));
             }
         }
         report
@@ -210,95 +233,148 @@ impl Cache {
     /// left empty (never the root, never a file dsm did not write).
     pub fn clear(&self, filter: &Filter) -> Result<ClearReport, CacheError> {
         let mut report = ClearReport::default();
-        for (_, dir, period) in self.series(filter) {
-            for entry in entries(&dir, period) {
-                let (path, bytes) = match entry {
-                    Entry::Period { path, bytes, .. } => (path, bytes),
-                    Entry::Temp { path, bytes } => {
+        for s in self.series(filter)? {
+            for entry in s.entries {
+                let (key, bytes) = match entry {
+                    Entry::Period { key, bytes, .. } => (key, bytes),
+                    Entry::Temp { key, bytes } => {
                         // Removed inside the check, under the writer's lock.
-                        match files::remove_if_stale(&path, true) {
+                        match self.storage.partial(&key, true) {
                             TempState::Stale => {
                                 report.files_removed += 1;
                                 report.bytes += bytes;
                             }
-                            TempState::InUse => report.in_use.push(path),
+                            TempState::InUse => report.in_use.push(self.storage.location(&key)),
                         }
                         continue;
                     }
                     Entry::Other { .. } => continue,
                 };
-                fs::remove_file(&path).map_err(|source| CacheError::Io { path, source })?;
+                self.storage.delete(&key).map_err(|source| CacheError::Io {
+                    path: self.storage.location(&key),
+                    source,
+                })?;
                 report.files_removed += 1;
                 report.bytes += bytes;
             }
-            report.dirs_removed += self.remove_empty_dirs(&dir);
+            report.dirs_removed += self.storage.prune(&s.key.prefix());
         }
         Ok(report)
     }
 
     /// Remove the stale temporary files of one series (its writers are gone).
     pub(crate) fn remove_stale_temps_of(&self, key: &SeriesKey) {
-        let Ok(period) = key.period() else {
-            return;
-        };
-        for entry in entries(&key.dir_under(&self.root), period) {
-            if let Entry::Temp { path, .. } = entry {
-                if files::remove_if_stale(&path, true) == TempState::Stale {
-                    tracing::info!(
-                        "cache: removed {} (left by a killed process)",
-                        path.display()
-                    );
+        if key.validate().is_ok() {
+            self.storage.sweep(&key.prefix());
+        }
+    }
+
+    /// The series matching `filter`, with valid names only, sorted, each with its files.
+    fn series(&self, filter: &Filter) -> Result<Vec<Series>, CacheError> {
+        let prefix = filter.prefix();
+        let mut by_series: BTreeMap<SeriesKey, Vec<Stored>> = BTreeMap::new();
+        for stored in self.storage.list(&prefix) {
+            let stored = stored.map_err(|source| CacheError::Io {
+                path: self.storage.location(&prefix),
+                source,
+            })?;
+            if let Some((key, _)) = SeriesKey::parse_key(&stored.key) {
+                if filter.matches(&key) {
+                    by_series.entry(key).or_default().push(stored);
                 }
             }
         }
-    }
-
-    /// Remove `dir` and its ancestors while they are empty, stopping below the root.
-    fn remove_empty_dirs(&self, dir: &Path) -> usize {
-        let mut removed = 0;
-        let mut cur = Some(dir);
-        while let Some(d) = cur.filter(|d| d.starts_with(&self.root) && *d != self.root) {
-            // Fails (and stops) when the directory is not empty.
-            if fs::remove_dir(d).is_err() {
-                break;
-            }
-            removed += 1;
-            cur = d.parent();
-        }
-        removed
-    }
-
-    /// The series directories matching `filter`, with valid names only, sorted.
-    fn series(&self, filter: &Filter) -> Vec<(SeriesKey, PathBuf, Period)> {
         let mut out = Vec::new();
-        for (provider, p_dir) in subdirs(&self.root) {
-            for (market, m_dir) in subdirs(&p_dir) {
-                for kind in DataKind::ALL {
-                    for (symbol, s_dir) in subdirs(&m_dir.join(kind.name())) {
-                        let key = |interval: String| SeriesKey {
-                            provider: provider.clone(),
-                            market: market.clone(),
-                            kind,
-                            symbol: symbol.clone(),
-                            interval,
-                        };
-                        let dirs = match kind.has_interval() {
-                            true => subdirs(&s_dir),
-                            false => vec![(String::new(), s_dir.clone())],
-                        };
-                        for (interval, dir) in dirs {
-                            let key = key(interval);
-                            if let Ok(period) = key.period() {
-                                if filter.matches(&key) {
-                                    out.push((key, dir, period));
-                                }
-                            }
-                        }
-                    }
-                }
+        for (key, stored) in by_series {
+            if let Ok(period) = key.period() {
+                out.push(Series {
+                    entries: entries(stored, period),
+                    key,
+                    period,
+                });
             }
         }
-        out
+        Ok(out)
+    }
+
+    /// Rows of one file: from the footer, else by reading it (0 if it is unreadable).
+    fn rows_of(&self, key: &SeriesKey, period: Period, start: i64, file: &str) -> u64 {
+        if let Some(n) = store::footer_rows(&At::new(&*self.storage, file.to_string())) {
+            return n;
+        }
+        match self.read_rows(key, period, start, file) {
+            Ok(Some(n)) => n as u64,
+            _ => 0,
+        }
+    }
+
+    /// Read and check one file of any kind: its row count, `Ok(None)` when it does not exist.
+    fn read_rows(
+        &self,
+        key: &SeriesKey,
+        period: Period,
+        start: i64,
+        file: &str,
+    ) -> Result<Option<usize>, CacheError> {
+        let at = At::new(&*self.storage, file.to_string());
+        let rows = |kind: &dyn ReadRows| kind.rows(key, period, start, &at);
+        match (key.kind.shape(), key.interval()?) {
+            (Shape::Candles, Some(iv)) => rows(&Candles::new(key.kind, iv)),
+            (Shape::Funding, None) => rows(&Funding),
+            (Shape::Trades, None) => rows(&Trades::new(key.kind)),
+            (Shape::Metrics, None) => rows(&Metrics),
+            _ => Err(CacheError::InvalidKey(format!(
+                "series {key} has no kind of its shape"
+            ))),
+        }
+    }
+}
+
+/// Reading a file of a kind, for `read_rows`' one match on the shape.
+trait ReadRows {
+    fn rows(
+        &self,
+        key: &SeriesKey,
+        period: Period,
+        start: i64,
+        at: &At,
+    ) -> Result<Option<usize>, CacheError>;
+}
+
+impl<K: Kind> ReadRows for K {
+    fn rows(
+        &self,
+        key: &SeriesKey,
+        period: Period,
+        start: i64,
+        at: &At,
+    ) -> Result<Option<usize>, CacheError> {
+        let expect = Expect {
+            key,
+            kind: self,
+            period,
+            start,
+        };
+        Ok(store::read(at, &expect)?.map(|p| p.rows.len()))
+    }
+}
+
+impl Filter {
+    /// The longest key prefix the filter fixes (components are stored normalized), so
+    /// that a listing of object storage asks for no more than it must.
+    fn prefix(&self) -> String {
+        let exact = |v: &Option<String>, f: fn(&str) -> String| v.as_deref().map(|s| f(s.trim()));
+        let parts = [
+            exact(&self.provider, str::to_ascii_lowercase),
+            exact(&self.market, str::to_ascii_lowercase),
+            self.kind.map(|k| k.name().to_string()),
+            exact(&self.symbol, str::to_ascii_uppercase),
+            self.kind
+                .filter(|k| k.has_interval())
+                .and(exact(&self.interval, |s| s.to_string())),
+        ];
+        let fixed: Vec<String> = parts.into_iter().map_while(|p| p).collect();
+        fixed.iter().map(|p| format!("{p}/")).collect()
     }
 }
 
@@ -310,91 +386,28 @@ fn problem_of(e: CacheError) -> String {
     }
 }
 
-/// Rows of one file: from the footer, else by reading it (0 if it is unreadable).
-fn rows_of(key: &SeriesKey, period: Period, start: i64, path: &Path) -> u64 {
-    if let Some(n) = store::footer_rows(path) {
-        return n;
-    }
-    match read_rows(key, period, start, path) {
-        Ok(Some(n)) => n as u64,
-        _ => 0,
-    }
-}
-
-/// Read and check one file of any kind: its row count, `Ok(None)` when it does not exist.
-fn read_rows(
-    key: &SeriesKey,
-    period: Period,
-    start: i64,
-    path: &Path,
-) -> Result<Option<usize>, CacheError> {
-    fn rows<K: Kind>(
-        kind: &K,
-        key: &SeriesKey,
-        period: Period,
-        start: i64,
-        path: &Path,
-    ) -> Result<Option<usize>, CacheError> {
-        let expect = Expect {
-            key,
-            kind,
-            period,
-            start,
-        };
-        Ok(store::read(path, &expect)?.map(|p| p.rows.len()))
-    }
-    match (key.kind.shape(), key.interval()?) {
-        (Shape::Candles, Some(iv)) => rows(&Candles::new(key.kind, iv), key, period, start, path),
-        (Shape::Funding, None) => rows(&Funding, key, period, start, path),
-        (Shape::Trades, None) => rows(&Trades::new(key.kind), key, period, start, path),
-        (Shape::Metrics, None) => rows(&Metrics, key, period, start, path),
-        _ => Err(CacheError::InvalidKey(format!(
-            "series {key} has no kind of its shape"
-        ))),
-    }
-}
-
-/// Real subdirectories (not symlinks) with UTF-8 names, sorted; none if `dir` is unreadable.
-fn subdirs(dir: &Path) -> Vec<(String, PathBuf)> {
-    let mut out: Vec<_> = read_dir(dir)
-        .filter(|(_, _, t)| t.is_dir())
-        .filter_map(|(name, path, _)| Some((name.into_string().ok()?, path)))
-        .collect();
-    out.sort();
-    out
-}
-
-fn read_dir(dir: &Path) -> impl Iterator<Item = (std::ffi::OsString, PathBuf, fs::FileType)> {
-    fs::read_dir(dir)
+/// The files of a series, period files first, sorted by start.
+fn entries(stored: Vec<Stored>, period: Period) -> Vec<Entry> {
+    let mut out: Vec<Entry> = stored
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| Some((e.file_name(), e.path(), e.file_type().ok()?)))
-}
-
-/// The files of a series directory, period files sorted by start.
-fn entries(dir: &Path, period: Period) -> Vec<Entry> {
-    let mut out: Vec<Entry> = read_dir(dir)
-        .filter(|(_, _, t)| !t.is_dir())
-        .map(|(name, path, t)| {
-            let name = name.to_string_lossy().into_owned();
-            let bytes = || fs::symlink_metadata(&path).map(|m| m.len()).unwrap_or(0);
-            match period.parse_file_name(&name) {
-                Some(start) if t.is_file() => Entry::Period {
+        .map(|s| {
+            let name = s.key.rsplit('/').next().unwrap_or("").to_string();
+            match (period.parse_file_name(&name), s.what) {
+                (Some(start), What::Object) => Entry::Period {
                     start,
-                    bytes: bytes(),
-                    path,
+                    key: s.key,
+                    bytes: s.bytes,
                 },
-                _ if t.is_file() && name.starts_with(TEMP_PREFIX) => Entry::Temp {
-                    bytes: bytes(),
-                    path,
+                (_, What::Partial) => Entry::Temp {
+                    key: s.key,
+                    bytes: s.bytes,
                 },
-                Some(_) => Entry::Other {
-                    path,
-                    what: format!("{} at a cache file's name, never read", files::kind_of(&t)),
+                (Some(_), What::Other(what)) => Entry::Other {
+                    key: s.key,
+                    what: format!("{what} at a cache file's name, never read"),
                 },
-                None => Entry::Other {
-                    path,
+                (None, _) => Entry::Other {
+                    key: s.key,
                     what: "not a cache file of this series".into(),
                 },
             }

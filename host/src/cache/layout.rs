@@ -1,6 +1,7 @@
 //! Where cache files live: series keys (validated so no path escapes the root) and periods
 //! (one file per UTC day, or per month for intervals of a day or more).
 
+#[cfg(test)]
 use std::path::{Path, PathBuf};
 
 use dsm_sdk::calendar::{day_start, month_start, next_month_start};
@@ -204,7 +205,48 @@ impl SeriesKey {
         Ok(crate::kinds::period_of(self.kind, self.interval()?))
     }
 
+    /// The series' key prefix in a storage, `{provider}/{market}/{kind}/{SYMBOL}[/{interval}]/`
+    /// (the key must have been validated).
+    pub(crate) fn prefix(&self) -> String {
+        let mut p = format!(
+            "{}/{}/{}/{}/",
+            self.provider,
+            self.market,
+            self.kind.name(),
+            self.symbol
+        );
+        if !self.interval.is_empty() {
+            p.push_str(&self.interval);
+            p.push('/');
+        }
+        p
+    }
+
+    /// The series a storage key lies in and the key's file name; None when the key is in
+    /// no series' place (too shallow or deep, or names that fail the key's checks).
+    pub(crate) fn parse_key(key: &str) -> Option<(SeriesKey, &str)> {
+        let parts: Vec<&str> = key.split('/').collect();
+        let kind = *DataKind::ALL
+            .iter()
+            .find(|k| Some(&k.name()) == parts.get(2))?;
+        let (interval, file) = match (kind.has_interval(), parts.as_slice()) {
+            (true, [_, _, _, _, i, f]) => (i.to_string(), *f),
+            (false, [_, _, _, _, f]) => (String::new(), *f),
+            _ => return None,
+        };
+        let key = SeriesKey {
+            provider: parts[0].to_string(),
+            market: parts[1].to_string(),
+            kind,
+            symbol: parts[3].to_string(),
+            interval,
+        };
+        key.validate().ok()?;
+        Some((key, file))
+    }
+
     /// The series directory below `root` (the key must have been validated).
+    #[cfg(test)]
     pub(crate) fn dir_under(&self, root: &Path) -> PathBuf {
         let dir = root
             .join(&self.provider)

@@ -1,5 +1,7 @@
-//! The verified local cache: one Arrow IPC file per series and period,
-//! `{root}/{provider}/{market}/klines/{SYMBOL}/{interval}/{PERIOD}.arrow`.
+//! The verified cache: one Arrow IPC file per series and period,
+//! `{root}/{provider}/{market}/klines/{SYMBOL}/{interval}/{PERIOD}.arrow`, where the root is
+//! a directory or `s3://bucket/prefix` (`storage/`: where the bytes live; everything here
+//! is written once for every backend).
 //!
 //! Only complete periods are written (the planner decides that), atomically, with a
 //! checksum of the whole file, the series and period they belong to, and the candles the
@@ -7,25 +9,27 @@
 //! network's are: a bad file is an error naming it, never data.
 
 mod checksum;
-pub(crate) mod files;
 mod format;
 mod inspect;
 mod layout;
+pub mod storage;
 mod store;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use dsm_sdk::Kline;
 
-pub use files::TempState;
 pub use format::FORMAT_VERSION;
 pub use inspect::{ClearReport, Filter, Leftover, SeriesSummary, VerifyReport};
 pub use layout::{Period, SeriesKey, EXTENSION, KLINES_DIR, TEMP_PREFIX};
+pub use storage::TempState;
 pub use store::CachedPeriod;
 
 use crate::error::DsmError;
 use crate::kinds::{Candles, Kind};
-use store::Expect;
+use storage::Storage;
+use store::{At, Expect};
 
 /// What can go wrong with the cache.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +65,12 @@ pub enum CacheError {
         /// Why it is not used.
         message: String,
     },
+    /// A cache location that names no usable storage (an unknown scheme, a bad bucket).
+    #[error("cache: {message}")]
+    InvalidLocation {
+        /// What is wrong with it.
+        message: String,
+    },
     /// Data that must not be cached (empty, or not belonging to the file's period).
     #[error("cache: not writing {}: {message}", .path.display())]
     Refused {
@@ -75,6 +85,9 @@ impl From<CacheError> for DsmError {
     fn from(e: CacheError) -> DsmError {
         match e {
             CacheError::InvalidKey(m) | CacheError::InvalidPeriod(m) => DsmError::InvalidInput(m),
+            CacheError::InvalidLocation { message } => DsmError::InvalidInput(format!(
+                "cache location: {message} (--cache-dir, DSM_CACHE_DIR)"
+            )),
             CacheError::Io { path, source } => {
                 DsmError::io(format!("cache file {}", path.display()), source)
             }
@@ -89,16 +102,57 @@ impl From<CacheError> for DsmError {
     }
 }
 
-/// The cache below one root directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The cache below one root: a directory, or a prefix in a bucket.
+#[derive(Debug, Clone)]
 pub struct Cache {
     root: PathBuf,
+    storage: Arc<dyn Storage>,
 }
 
+impl PartialEq for Cache {
+    fn eq(&self, other: &Cache) -> bool {
+        self.root == other.root
+    }
+}
+
+impl Eq for Cache {}
+
 impl Cache {
-    /// The cache below `root` (nothing is created until a period is stored).
+    /// The cache below the directory `root` (nothing is created until a period is stored).
     pub fn new(root: impl Into<PathBuf>) -> Cache {
-        Cache { root: root.into() }
+        let root = root.into();
+        Cache {
+            storage: Arc::new(storage::FileStorage::new(root.clone())),
+            root,
+        }
+    }
+
+    /// The cache at `location`: `s3://bucket/prefix` (object storage, set up from the
+    /// usual `AWS_*` variables; nothing is contacted yet) or a directory.
+    pub fn at(location: impl Into<PathBuf>) -> Result<Cache, CacheError> {
+        let root = location.into();
+        let storage = storage::open(&root).map_err(|e| CacheError::InvalidLocation {
+            message: e.to_string(),
+        })?;
+        Ok(Cache { root, storage })
+    }
+
+    /// The cache in `storage`, named `root` in messages.
+    pub fn with_storage(root: impl Into<PathBuf>, storage: Arc<dyn Storage>) -> Cache {
+        Cache {
+            root: root.into(),
+            storage,
+        }
+    }
+
+    /// Where the cache's files are kept.
+    pub fn storage(&self) -> &dyn Storage {
+        &*self.storage
+    }
+
+    /// Fails, saying why, when no period could be stored (before a fetch that would).
+    pub fn check_writable(&self) -> std::io::Result<()> {
+        self.storage.check_writable()
     }
 
     /// `$DSM_CACHE_DIR`, else `$XDG_CACHE_HOME/dsm`, else `~/.cache/dsm` (relative paths in
@@ -119,36 +173,37 @@ impl Cache {
         home.join(".cache").join("dsm")
     }
 
-    /// The root directory.
+    /// The root: a directory, or `s3://bucket/prefix`.
     pub fn root(&self) -> &Path {
         &self.root
     }
 
-    /// The file for the period starting at `period_start` (which must start a period).
+    /// The file for the period starting at `period_start` (which must start a period): a
+    /// path, or the object's `s3://` URL.
     pub fn path(&self, key: &SeriesKey, period_start: i64) -> Result<PathBuf, CacheError> {
+        Ok(self.storage.location(&self.key_of(key, period_start)?))
+    }
+
+    /// The period's key in the storage, `{provider}/.../{PERIOD}.arrow`.
+    pub fn key_of(&self, key: &SeriesKey, period_start: i64) -> Result<String, CacheError> {
         let period = key.period()?;
         if !period.is_start(period_start) {
             return Err(CacheError::InvalidPeriod(format!(
                 "{period_start} ms is not the start of a {period:?} period"
             )));
         }
-        Ok(key
-            .dir_under(&self.root)
-            .join(period.file_name(period_start)))
+        Ok(format!(
+            "{}{}",
+            key.prefix(),
+            period.file_name(period_start)
+        ))
     }
 
     /// Whether something is at the period's path (cheap: not opened nor checked; whatever
     /// it is, [`Cache::read`] says whether it is good).
     pub fn contains(&self, key: &SeriesKey, period_start: i64) -> bool {
-        self.path(key, period_start)
-            .is_ok_and(|p| std::fs::symlink_metadata(p).is_ok())
-    }
-
-    /// The checksum the period's file states (xxh3-64, 16 hex digits), from its footer
-    /// alone: not verified here ([`Cache::read_period_of`] verifies it). None when there is
-    /// no readable file.
-    pub fn stated_checksum(&self, key: &SeriesKey, period_start: i64) -> Option<String> {
-        store::footer_value(&self.path(key, period_start).ok()?, format::CHECKSUM_KEY)
+        self.key_of(key, period_start)
+            .is_ok_and(|k| self.storage.exists(&k).unwrap_or(false))
     }
 
     /// The period's candles, checked; `Ok(None)` when there is no file.
@@ -178,7 +233,7 @@ impl Cache {
         period_start: i64,
     ) -> Result<Option<CachedPeriod<K::Row>>, CacheError> {
         let expect = self.expect(kind, key, period_start)?;
-        store::read(&self.file_path(&expect), &expect)
+        store::read(&self.file_at(&expect), &expect)
     }
 
     /// Store a complete period atomically, replacing any file there, with the open times
@@ -213,7 +268,7 @@ impl Cache {
         seen_ms: i64,
     ) -> Result<(), CacheError> {
         let expect = self.expect(kind, key, period_start)?;
-        store::write(&self.file_path(&expect), &expect, rows, seen_ms)
+        store::write(&self.file_at(&expect), &expect, rows, seen_ms)
     }
 
     /// Store several complete periods of candles: [`Cache::write_many_of`] for klines.
@@ -238,6 +293,7 @@ impl Cache {
     /// one fsync takes milliseconds a month of days costs a few of them, not 62. One result
     /// per period, in order. Missing rows are recorded as seen at `seen_ms`. Stale
     /// temporary files of the series (left by killed processes) are removed.
+    /// On object storage each period is one PUT, a few in flight at once.
     pub fn write_many_of<K: Kind>(
         &self,
         kind: &K,
@@ -310,11 +366,13 @@ impl Cache {
         })
     }
 
-    fn file_path<K: Kind>(&self, expect: &Expect<K>) -> PathBuf {
-        expect
-            .key
-            .dir_under(&self.root)
-            .join(expect.period.file_name(expect.start))
+    fn file_at<K: Kind>(&self, expect: &Expect<K>) -> At<'_> {
+        let key = format!(
+            "{}{}",
+            expect.key.prefix(),
+            expect.period.file_name(expect.start)
+        );
+        At::new(&*self.storage, key)
     }
 }
 
@@ -329,6 +387,8 @@ fn candles_of(key: &SeriesKey) -> Result<Candles, CacheError> {
     }
 }
 
+#[cfg(test)]
+mod test_backends;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -1,18 +1,20 @@
-//! Reading and writing one cache file, checked on the way in and out, written atomically so
-//! that a reader never sees half a file. What a file holds is described in `format.rs`.
+//! Reading and writing one cache file, checked on the way in and out, published atomically
+//! by the storage so that a reader never sees half a file. What a file holds is described
+//! in `format.rs`; where its bytes live, in `storage/`. Every check here runs the same on
+//! every backend.
 
 use std::collections::HashMap;
 use std::io::{self, Cursor};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
 use arrow_ipc::reader::FileReader;
 use dsm_sdk::Kline;
 
-use super::files::{self, TempFile};
 use super::format::{self, Footer, HOLES_KEY, HOLES_SEEN_KEY, IDENTITY, ROWS_KEY};
 use super::layout::{Period, SeriesKey};
+use super::storage::Storage;
 use super::CacheError;
 use crate::kinds::{check_schema, Kind};
 use crate::timeparse::format_time;
@@ -177,6 +179,26 @@ fn seen_of(holes: &[(i64, i64)], seen_ms: i64) -> i64 {
     }
 }
 
+/// The largest cache file read: a day of 1s candles is ~8 MB.
+pub(crate) const MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// One cache file: its key in a storage, and where that is (for messages).
+pub(crate) struct At<'a> {
+    pub storage: &'a dyn Storage,
+    pub key: String,
+    pub path: PathBuf,
+}
+
+impl<'a> At<'a> {
+    pub fn new(storage: &'a dyn Storage, key: String) -> At<'a> {
+        At {
+            path: storage.location(&key),
+            storage,
+            key,
+        }
+    }
+}
+
 fn corrupt(path: &Path, message: impl Into<String>) -> CacheError {
     CacheError::Corrupt {
         path: path.to_path_buf(),
@@ -192,21 +214,24 @@ fn io_err(path: &Path, source: io::Error) -> CacheError {
 }
 
 /// A file's bytes; what is not a regular file (a FIFO, a device) is a bad file.
-fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, CacheError> {
-    files::read_regular(path).map_err(|e| match e.kind() {
-        io::ErrorKind::InvalidData => corrupt(path, e.to_string()),
-        _ => io_err(path, e),
-    })
+fn read_bytes(at: &At) -> Result<Option<Vec<u8>>, CacheError> {
+    at.storage
+        .get(&at.key, MAX_FILE_BYTES)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::InvalidData => corrupt(&at.path, e.to_string()),
+            _ => io_err(&at.path, e),
+        })
 }
 
 /// Read and check one file; `Ok(None)` when it does not exist.
 pub(crate) fn read<K: Kind>(
-    path: &Path,
+    at: &At,
     expect: &Expect<K>,
 ) -> Result<Option<CachedPeriod<K::Row>>, CacheError> {
-    let Some(mut bytes) = read_bytes(path)? else {
+    let Some(mut bytes) = read_bytes(at)? else {
         return Ok(None);
     };
+    let path = at.path.as_path();
     let bad = |e: String| corrupt(path, e);
     let footer = Footer::parse(&bytes).map_err(bad)?;
     if let Some(why) = footer.outdated() {
@@ -262,25 +287,26 @@ pub(crate) fn read<K: Kind>(
 }
 
 /// The row count from the footer, without decoding the data (None for unreadable files).
-pub(crate) fn footer_rows(path: &Path) -> Option<u64> {
-    footer_value(path, ROWS_KEY)?.parse().ok()
+pub(crate) fn footer_rows(at: &At) -> Option<u64> {
+    footer_value(at, ROWS_KEY)?.parse().ok()
 }
 
 /// One value of the footer's metadata, not verified (None for unreadable files).
-pub(crate) fn footer_value(path: &Path, key: &str) -> Option<String> {
-    let bytes = files::read_regular(path).ok()??;
+pub(crate) fn footer_value(at: &At, key: &str) -> Option<String> {
+    let bytes = at.storage.get(&at.key, MAX_FILE_BYTES).ok()??;
     Footer::parse(&bytes).ok()?.metadata.remove(key)
 }
 
-/// Write `rows` to `path` atomically: a temporary file in the same directory, written and
-/// fsynced, renamed over `path`, then the directory fsynced so the rename survives a crash.
-/// The open times without a row are recorded as holes seen at `seen_ms`.
+/// Write `rows` as one file, published atomically by the storage (on disk: a temporary file
+/// in the same directory, fsynced, renamed over the file, the directory fsynced; on object
+/// storage: one PUT). The open times without a row are recorded as holes seen at `seen_ms`.
 pub(crate) fn write<K: Kind>(
-    path: &Path,
+    at: &At,
     expect: &Expect<K>,
     rows: &[K::Row],
     seen_ms: i64,
 ) -> Result<(), CacheError> {
+    let path = at.path.as_path();
     let refuse = |message: String| CacheError::Refused {
         path: path.to_path_buf(),
         message,
@@ -298,18 +324,5 @@ pub(crate) fn write<K: Kind>(
     let bytes = expect
         .encode(rows, &holes, seen_ms)
         .map_err(|e| io_err(path, io::Error::other(e)))?;
-    let dir = path.parent().expect("cache file paths have a directory");
-    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-    let tmp =
-        TempFile::create(dir, &expect.period.stem(expect.start)).map_err(|e| io_err(dir, e))?;
-    let tmp_path = tmp.path().to_path_buf();
-    tmp.persist(&bytes, path)
-        .map_err(|e| io_err(&tmp_path, e))?;
-    sync_dir(dir)
-}
-
-pub(crate) fn sync_dir(dir: &Path) -> Result<(), CacheError> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io_err(dir, e))
+    at.storage.put(&at.key, &bytes).map_err(|e| io_err(path, e))
 }

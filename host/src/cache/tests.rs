@@ -1,9 +1,11 @@
-use std::fs::{self, File};
+//! The cache's behaviour, on every backend (`test_backends.rs`).
+
 use std::path::Path;
 
 use arrow_ipc::writer::FileWriter;
 use arrow_schema::{DataType, TimeUnit};
 
+use super::test_backends::{on_every_backend, temp_cache, Backend, TestCache};
 use super::*;
 use crate::columnar::{self, tests::sample};
 use crate::interval::{days_from_civil, DAY, MINUTE};
@@ -20,44 +22,40 @@ fn minutes_of(start: i64) -> Vec<Kline> {
     sample(start, MINUTE, 1440)
 }
 
-fn temp_cache() -> (tempfile::TempDir, Cache) {
-    let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::new(dir.path().join("cache"));
-    (dir, cache)
-}
+on_every_backend!(
+    write_then_read_gives_the_same_klines,
+    write_many_writes_each_period_as_write_does_and_reports_in_order,
+    monthly_files_for_daily_candles,
+    file_has_the_documented_schema,
+    atomic_write_replaces_and_leaves_no_temp_file,
+    write_refuses_what_must_not_be_cached,
+    keys_cannot_escape_the_root,
+    bad_files_are_errors_naming_the_file,
+    verify_flags_every_kind_of_bad_file,
+    list_counts_periods_rows_and_bytes,
+    clear_removes_only_what_matches,
+);
 
 /// Write rows as a current-format file (checksum and identity right) without the cache's
 /// checks of the candles.
-fn write_unchecked(cache: &Cache, k: &SeriesKey, start: i64, rows: &[Kline]) {
+fn write_unchecked(cache: &TestCache, k: &SeriesKey, start: i64, rows: &[Kline]) {
     let kind = super::candles_of(k).unwrap();
     let expect = cache.expect(&kind, k, start).unwrap();
     let bytes = expect.encode(rows, &expect.holes_of(rows), 0).unwrap();
-    let path = cache.path(k, start).unwrap();
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, bytes).unwrap();
+    cache.put_raw(k, start, &bytes);
 }
 
-/// Write rows as a plain IPC file, as dsm's format 1 did (no version, no checksum).
-fn write_raw(path: &Path, rows: &[Kline]) {
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
+/// Rows as a plain IPC file, as dsm's format 1 wrote them (no version, no checksum).
+fn format_1(rows: &[Kline]) -> Vec<u8> {
     let batch = columnar::to_record_batch(rows);
-    let mut w = FileWriter::try_new(File::create(path).unwrap(), &columnar::schema()).unwrap();
+    let mut w = FileWriter::try_new(Vec::new(), &columnar::schema()).unwrap();
     w.write(&batch).unwrap();
     w.finish().unwrap();
+    w.into_inner().unwrap()
 }
 
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    names
-}
-
-#[test]
-fn write_then_read_gives_the_same_klines() {
-    let (_d, cache) = temp_cache();
+fn write_then_read_gives_the_same_klines(b: Backend) {
+    let cache = &temp_cache(b);
     let (k, start) = (key("BTCUSDT", "1m"), day(2024, 1, 1));
     assert!(!cache.contains(&k, start));
     assert_eq!(cache.read(&k, start).unwrap(), None);
@@ -71,11 +69,15 @@ fn write_then_read_gives_the_same_klines() {
         rel,
         Path::new("binance/spot/klines/BTCUSDT/1m/2024-01-01.arrow")
     );
+    assert_eq!(
+        cache.keys_below(""),
+        ["binance/spot/klines/BTCUSDT/1m/2024-01-01.arrow"],
+        "one file, nothing beside it"
+    );
 }
 
-#[test]
-fn write_many_writes_each_period_as_write_does_and_reports_in_order() {
-    let (_d, cache) = temp_cache();
+fn write_many_writes_each_period_as_write_does_and_reports_in_order(b: Backend) {
+    let cache = &temp_cache(b);
     let k = key("BTCUSDT", "1m");
     let days: Vec<i64> = (0..31).map(|i| day(2024, 1, 1) + i * DAY).collect();
     let rows: Vec<Vec<Kline>> = days.iter().map(|d| minutes_of(*d)).collect();
@@ -97,18 +99,12 @@ fn write_many_writes_each_period_as_write_does_and_reports_in_order() {
             assert_eq!(cache.read(&k, *d).unwrap().as_ref(), Some(&rows[i]));
         }
     }
-    let dir = cache.path(&k, days[0]).unwrap();
-    assert_eq!(
-        files_in(dir.parent().unwrap()).len(),
-        30,
-        "no temporary files left"
-    );
+    assert_eq!(cache.names_in(&k).len(), 30, "no temporary files left");
     assert!(cache.write_many(&k, &[], 0).is_empty());
 }
 
-#[test]
-fn monthly_files_for_daily_candles() {
-    let (_d, cache) = temp_cache();
+fn monthly_files_for_daily_candles(b: Backend) {
+    let cache = &temp_cache(b);
     let (k, start) = (key("ETHUSDT", "1d"), day(2024, 2, 1));
     let rows = sample(start, DAY, 29);
     cache.write(&k, start, &rows).unwrap();
@@ -125,14 +121,13 @@ fn monthly_files_for_daily_candles() {
     ));
 }
 
-#[test]
-fn file_has_the_documented_schema() {
-    let (_d, cache) = temp_cache();
+fn file_has_the_documented_schema(b: Backend) {
+    let cache = &temp_cache(b);
     let (k, start) = (key("BTCUSDT", "1h"), day(2024, 1, 1));
     cache
         .write(&k, start, &sample(start, 3_600_000, 24))
         .unwrap();
-    let file = File::open(cache.path(&k, start).unwrap()).unwrap();
+    let file = std::io::Cursor::new(cache.raw(&k, start));
     let reader = arrow_ipc::reader::FileReader::try_new(file, None).unwrap();
     let schema = reader.schema();
     let utc_ms = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
@@ -159,26 +154,18 @@ fn file_has_the_documented_schema() {
     assert_eq!(reader.custom_metadata()[format::FORMAT_KEY], FORMAT_VERSION);
 }
 
-#[test]
-fn atomic_write_replaces_and_leaves_no_temp_file() {
-    let (_d, cache) = temp_cache();
+fn atomic_write_replaces_and_leaves_no_temp_file(b: Backend) {
+    let cache = &temp_cache(b);
     let (k, start) = (key("BTCUSDT", "1m"), day(2024, 1, 1));
     cache.write(&k, start, &minutes_of(start)).unwrap();
     let fewer = sample(start, MINUTE, 10);
     cache.write(&k, start, &fewer).unwrap();
     assert_eq!(cache.read(&k, start).unwrap(), Some(fewer));
-    let dir = cache
-        .path(&k, start)
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    assert_eq!(files_in(&dir), ["2024-01-01.arrow"]);
+    assert_eq!(cache.names_in(&k), ["2024-01-01.arrow"]);
 }
 
-#[test]
-fn write_refuses_what_must_not_be_cached() {
-    let (_d, cache) = temp_cache();
+fn write_refuses_what_must_not_be_cached(b: Backend) {
+    let cache = &temp_cache(b);
     let (k, start) = (key("BTCUSDT", "1m"), day(2024, 1, 1));
     let refused = |rows: &[Kline]| {
         matches!(
@@ -199,12 +186,17 @@ fn write_refuses_what_must_not_be_cached() {
     let dup = [unsorted[0], unsorted[0]];
     assert!(refused(&dup));
     assert!(!cache.contains(&k, start));
-    assert!(!cache.root().exists(), "nothing created for refused data");
+    assert!(
+        cache.keys_below("").is_empty(),
+        "nothing stored for refused data"
+    );
+    if b == Backend::Fs {
+        assert!(!cache.root().exists(), "nothing created for refused data");
+    }
 }
 
-#[test]
-fn keys_cannot_escape_the_root() {
-    let (_d, cache) = temp_cache();
+fn keys_cannot_escape_the_root(b: Backend) {
+    let cache = &temp_cache(b);
     assert!(SeriesKey::new("binance", "spot", "../x", "1m").is_err());
     let start = day(2024, 1, 1);
     for bad in ["../x", "..", "A/B", "", "x"] {
@@ -227,23 +219,19 @@ fn keys_cannot_escape_the_root() {
     assert!(cache.path(&k, start).is_err());
 }
 
-#[test]
-fn bad_files_are_errors_naming_the_file() {
-    let (_d, cache) = temp_cache();
+fn bad_files_are_errors_naming_the_file(b: Backend) {
+    let cache = &temp_cache(b);
     let (k, start) = (key("BTCUSDT", "1m"), day(2024, 1, 1));
-    let path = cache.path(&k, start).unwrap();
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(&path, b"not arrow at all").unwrap();
+    cache.put_raw(&k, start, b"not arrow at all");
     let err = cache.read(&k, start).unwrap_err();
     assert!(matches!(err, CacheError::Corrupt { .. }));
     assert!(err.to_string().contains("2024-01-01.arrow"), "{err}");
 }
 
 /// A cache with one good file, and each kind of bad one.
-fn damaged_cache() -> (tempfile::TempDir, Cache, Vec<&'static str>) {
-    let (d, cache) = temp_cache();
+fn damaged_cache(b: Backend) -> (TestCache, Vec<&'static str>) {
+    let cache = temp_cache(b);
     let k = key("BTCUSDT", "1m");
-    let p = |y, m, dd| cache.path(&k, day(y, m, dd)).unwrap();
     cache
         .write(&k, day(2024, 1, 1), &minutes_of(day(2024, 1, 1)))
         .unwrap();
@@ -251,9 +239,9 @@ fn damaged_cache() -> (tempfile::TempDir, Cache, Vec<&'static str>) {
     cache
         .write(&k, day(2024, 1, 2), &minutes_of(day(2024, 1, 2)))
         .unwrap();
-    let bytes = fs::read(p(2024, 1, 2)).unwrap();
-    fs::write(p(2024, 1, 2), &bytes[..bytes.len() / 2]).unwrap();
-    fs::write(p(2024, 1, 3), b"garbage").unwrap();
+    let bytes = cache.raw(&k, day(2024, 1, 2));
+    cache.put_raw(&k, day(2024, 1, 2), &bytes[..bytes.len() / 2]);
+    cache.put_raw(&k, day(2024, 1, 3), b"garbage");
     let mut unsorted = minutes_of(day(2024, 1, 4));
     unsorted.swap(5, 6);
     write_unchecked(&cache, &k, day(2024, 1, 4), &unsorted);
@@ -263,13 +251,13 @@ fn damaged_cache() -> (tempfile::TempDir, Cache, Vec<&'static str>) {
     // Rows of another day under this day's name.
     write_unchecked(&cache, &k, day(2024, 1, 6), &minutes_of(day(2024, 1, 7)));
     // A file of dsm's first format: not damage, only not used.
-    write_raw(&p(2024, 1, 9), &minutes_of(day(2024, 1, 9)));
-    let dir = p(2024, 1, 1).parent().unwrap().to_path_buf();
-    fs::write(
-        dir.join(format!("{TEMP_PREFIX}2024-01-08-abc.tmp")),
-        b"half",
-    )
-    .unwrap();
+    cache.put_raw(&k, day(2024, 1, 9), &format_1(&minutes_of(day(2024, 1, 9))));
+    // A leftover temporary file (only a file system has them: an upload is whole or absent).
+    if b == Backend::Fs {
+        let dir = k.dir_under(cache.root());
+        let tmp = dir.join(format!("{TEMP_PREFIX}2024-01-08-abc.tmp"));
+        std::fs::write(tmp, b"half").unwrap();
+    }
     let bad = vec![
         "2024-01-02",
         "2024-01-03",
@@ -277,17 +265,17 @@ fn damaged_cache() -> (tempfile::TempDir, Cache, Vec<&'static str>) {
         "2024-01-05",
         "2024-01-06",
     ];
-    (d, cache, bad)
+    (cache, bad)
 }
 
-#[test]
-fn verify_flags_every_kind_of_bad_file() {
-    let (_d, cache, expected) = damaged_cache();
+fn verify_flags_every_kind_of_bad_file(b: Backend) {
+    let (cache, expected) = damaged_cache(b);
+    let leftovers = usize::from(b == Backend::Fs);
     let report = cache.verify(&Filter::default());
     assert_eq!(report.files_checked, 7);
     assert_eq!(
         report.leftovers.len(),
-        1,
+        leftovers,
         "the temp file is a leftover, not a bad file"
     );
     assert_eq!(report.outdated.len(), 1, "{:?}", report.outdated);
@@ -312,9 +300,8 @@ fn verify_flags_every_kind_of_bad_file() {
     assert_eq!(cache.verify(&other), VerifyReport::default());
 }
 
-#[test]
-fn list_counts_periods_rows_and_bytes() {
-    let (_d, cache) = temp_cache();
+fn list_counts_periods_rows_and_bytes(b: Backend) {
+    let cache = &temp_cache(b);
     let k = key("BTCUSDT", "1m");
     for d in [3, 1, 2] {
         cache
@@ -342,11 +329,7 @@ fn list_counts_periods_rows_and_bytes() {
         ("2024-01-01", "2024-01-03")
     );
     let on_disk: u64 = (1..=3)
-        .map(|d| {
-            fs::metadata(cache.path(&k, day(2024, 1, d)).unwrap())
-                .unwrap()
-                .len()
-        })
+        .map(|d| cache.raw(&k, day(2024, 1, d)).len() as u64)
         .sum();
     assert_eq!(minutes.bytes, on_disk);
     let only = Filter {
@@ -363,9 +346,8 @@ fn list_counts_periods_rows_and_bytes() {
         .is_empty());
 }
 
-#[test]
-fn clear_removes_only_what_matches() {
-    let (_d, cache) = temp_cache();
+fn clear_removes_only_what_matches(b: Backend) {
+    let cache = &temp_cache(b);
     let (btc, eth) = (key("BTCUSDT", "1m"), key("ETHUSDT", "1m"));
     let um = SeriesKey::new("binance", "um", "BTCUSDT", "1m").unwrap();
     let start = day(2024, 1, 1);
@@ -375,8 +357,7 @@ fn clear_removes_only_what_matches() {
             .write(k, start + DAY, &minutes_of(start + DAY))
             .unwrap();
     }
-    let stray = btc.dir_under(cache.root()).join("notes.txt");
-    fs::write(&stray, b"mine").unwrap();
+    cache.put_named(&btc, "notes.txt", b"mine");
     let f = Filter {
         market: Some("SPOT".into()),
         symbol: Some("btcusdt".into()),
@@ -385,7 +366,11 @@ fn clear_removes_only_what_matches() {
     let report = cache.clear(&f).unwrap();
     assert_eq!(report.files_removed, 2);
     assert!(report.bytes > 0);
-    assert!(stray.exists(), "files dsm did not write stay");
+    assert_eq!(
+        cache.names_in(&btc),
+        ["notes.txt"],
+        "files dsm did not write stay"
+    );
     assert!(!cache.contains(&btc, start));
     assert!(cache.contains(&eth, start) && cache.contains(&um, start));
 
@@ -396,13 +381,19 @@ fn clear_removes_only_what_matches() {
         })
         .unwrap();
     assert_eq!(report.files_removed, 2);
-    assert!(
-        !cache.root().join("binance/um").exists(),
-        "empty directories go"
-    );
-    assert!(cache.root().join("binance/spot").exists());
+    assert!(cache.keys_below("binance/um/").is_empty());
+    assert!(!cache.keys_below("binance/spot/").is_empty());
+    if b == Backend::Fs {
+        assert!(
+            !cache.root().join("binance/um").exists(),
+            "empty directories go"
+        );
+        assert!(cache.root().join("binance/spot").exists());
+    }
     cache.clear(&Filter::default()).unwrap();
-    assert!(cache.root().exists(), "the root stays");
+    if b == Backend::Fs {
+        assert!(cache.root().exists(), "the root stays");
+    }
     assert_eq!(cache.list(&Filter::default()), vec![]);
 }
 
@@ -423,7 +414,7 @@ fn cache_errors_become_dsm_errors() {
 #[test]
 #[ignore]
 fn one_day_of_seconds_timing() {
-    let (_d, cache) = temp_cache();
+    let cache = temp_cache(Backend::Fs);
     let (k, start) = (key("BTCUSDT", "1s"), day(2024, 1, 1));
     let rows = sample(start, 1000, 86_400);
     let t = std::time::Instant::now();
@@ -433,6 +424,26 @@ fn one_day_of_seconds_timing() {
     let back = cache.read(&k, start).unwrap().unwrap();
     let read = t.elapsed();
     assert_eq!(back, rows);
-    let bytes = fs::metadata(cache.path(&k, start).unwrap()).unwrap().len();
+    let bytes = cache.raw(&k, start).len();
     println!("86,400 rows, {bytes} bytes: write {written:?}, read {read:?}");
+}
+
+#[test]
+#[ignore]
+fn s3_request_timing() {
+    let cache = temp_cache(Backend::S3);
+    let k = key("BTCUSDT", "1h");
+    let t = std::time::Instant::now();
+    for _ in 0..20 {
+        cache.put_named(&k, "x", b"abc");
+    }
+    let put = t.elapsed() / 20;
+    let t = std::time::Instant::now();
+    for _ in 0..20 {
+        cache
+            .storage()
+            .get(&format!("{}x", k.prefix()), 10)
+            .unwrap();
+    }
+    println!("put {put:?} get {:?}", t.elapsed() / 20);
 }

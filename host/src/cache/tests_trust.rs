@@ -1,8 +1,10 @@
-//! Issue 9: the cache serves what was written, or nothing.
+//! Issue 9: the cache serves what was written, or nothing, on every backend; the rules of
+//! files (FIFOs, leftovers, modes) on the file system.
 
 use std::fs;
 use std::path::Path;
 
+use super::test_backends::{on_every_backend, temp_cache, Backend, TestCache};
 use super::*;
 use crate::columnar::tests::sample;
 use crate::interval::{days_from_civil, DAY, MINUTE};
@@ -17,19 +19,24 @@ fn day(y: i64, m: u32, d: u32) -> i64 {
     days_from_civil(y, m, d) * DAY
 }
 
-fn temp_cache() -> (tempfile::TempDir, Cache) {
-    let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::new(dir.path().join("cache"));
-    (dir, cache)
-}
+on_every_backend!(
+    no_flipped_byte_anywhere_in_a_file_is_ever_served,
+    cached_candles_pass_the_checks_network_candles_pass,
+    files_must_say_which_series_and_period_they_hold,
+    holes_are_recorded_and_lost_rows_are_damage_not_holes,
+);
 
 /// A file with the right checksum and identity holding exactly `rows` and `holes`.
-fn write_encoded(cache: &Cache, k: &SeriesKey, start: i64, rows: &[Kline], holes: &[(i64, i64)]) {
+fn write_encoded(
+    cache: &TestCache,
+    k: &SeriesKey,
+    start: i64,
+    rows: &[Kline],
+    holes: &[(i64, i64)],
+) {
     let kind = super::candles_of(k).unwrap();
     let expect = cache.expect(&kind, k, start).unwrap();
-    let path = cache.path(k, start).unwrap();
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, expect.encode(rows, holes, 0).unwrap()).unwrap();
+    cache.put_raw(k, start, &expect.encode(rows, holes, 0).unwrap());
 }
 
 /// Deterministic positions (xorshift): no timing, no entropy.
@@ -45,14 +52,33 @@ fn positions(seed: u64, len: usize, n: usize) -> Vec<usize> {
         .collect()
 }
 
-/// Flip `x` into byte `at` of the file in place (pwrite: no truncation), read, restore.
-fn assert_never_served(cache: &Cache, k: &SeriesKey, start: i64, good: &[u8], at: usize, x: u8) {
-    use std::os::unix::fs::FileExt;
+/// Flip `x` into byte `at` of the file (on disk in place, by pwrite: no truncation; on
+/// object storage the object replaced), read, restore.
+fn assert_never_served(
+    cache: &TestCache,
+    k: &SeriesKey,
+    start: i64,
+    good: &[u8],
+    at: usize,
+    x: u8,
+) {
     let path = cache.path(k, start).unwrap();
-    let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
-    file.write_all_at(&[good[at] ^ x], at as u64).unwrap();
-    let got = cache.read(k, start);
-    file.write_all_at(&[good[at]], at as u64).unwrap();
+    let got = match cache.backend {
+        Backend::Fs => {
+            use std::os::unix::fs::FileExt;
+            let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
+            file.write_all_at(&[good[at] ^ x], at as u64).unwrap();
+            let got = cache.read(k, start);
+            file.write_all_at(&[good[at]], at as u64).unwrap();
+            got
+        }
+        Backend::S3 => {
+            let mut bad = good.to_vec();
+            bad[at] ^= x;
+            cache.put_raw(k, start, &bad);
+            cache.read(k, start)
+        }
+    };
     match got {
         Err(CacheError::Corrupt { .. } | CacheError::Outdated { .. }) => {}
         other => panic!(
@@ -62,36 +88,41 @@ fn assert_never_served(cache: &Cache, k: &SeriesKey, start: i64, good: &[u8], at
     }
 }
 
-#[test]
-fn no_flipped_byte_anywhere_in_a_file_is_ever_served() {
-    let (_d, cache) = temp_cache();
+fn no_flipped_byte_anywhere_in_a_file_is_ever_served(b: Backend) {
+    let cache = &temp_cache(b);
     // Every byte of a day of 1h (a small file), one bit and all bits.
     let (k, start) = (key("BTCUSDT", "1h"), day(2024, 3, 1));
     cache.write(&k, start, &sample(start, HOUR, 24)).unwrap();
-    let good = fs::read(cache.path(&k, start).unwrap()).unwrap();
-    for at in 0..good.len() {
+    let good = cache.raw(&k, start);
+    // On S3 each flip is a PUT and a GET over HTTP: 150 seeded positions there.
+    let every: Vec<usize> = match b {
+        Backend::Fs => (0..good.len()).collect(),
+        Backend::S3 => positions(0x5bd1_e995, good.len(), 150),
+    };
+    for at in every {
         for x in [0x01, 0xff] {
-            assert_never_served(&cache, &k, start, &good, at, x);
+            assert_never_served(cache, &k, start, &good, at, x);
         }
     }
-    fs::write(cache.path(&k, start).unwrap(), &good).unwrap();
-    // 400 seeded positions of a real day of 1m.
+    cache.put_raw(&k, start, &good);
+    // 400 (S3: 100) seeded positions of a real day of 1m.
     let (k, start) = (key("BTCUSDT", "1m"), day(2024, 3, 1));
     cache
         .write(&k, start, &sample(start, MINUTE, 1440))
         .unwrap();
-    let good = fs::read(cache.path(&k, start).unwrap()).unwrap();
-    for (i, at) in positions(0x9e37_79b9, good.len(), 400)
+    let good = cache.raw(&k, start);
+    let n = if b == Backend::Fs { 400 } else { 100 };
+    for (i, at) in positions(0x9e37_79b9, good.len(), n)
         .into_iter()
         .enumerate()
     {
-        assert_never_served(&cache, &k, start, &good, at, 1 << (i % 8));
+        assert_never_served(cache, &k, start, &good, at, 1 << (i % 8));
     }
     // `cache verify` names the damaged file.
     let path = cache.path(&k, start).unwrap();
     let mut bytes = good.clone();
     bytes[good.len() / 2] ^= 0x10;
-    fs::write(&path, &bytes).unwrap();
+    cache.put_raw(&k, start, &bytes);
     let report = cache.verify(&Filter::default());
     assert_eq!(report.bad.len(), 1, "{report:?}");
     assert_eq!(report.bad[0].0, path);
@@ -100,13 +131,12 @@ fn no_flipped_byte_anywhere_in_a_file_is_ever_served() {
         "{}",
         report.bad[0].1
     );
-    fs::write(&path, &good).unwrap();
+    cache.put_raw(&k, start, &good);
     assert!(cache.verify(&Filter::default()).is_ok());
 }
 
-#[test]
-fn cached_candles_pass_the_checks_network_candles_pass() {
-    let (_d, cache) = temp_cache();
+fn cached_candles_pass_the_checks_network_candles_pass(b: Backend) {
+    let cache = &temp_cache(b);
     let (k, start) = (key("BTCUSDT", "1h"), day(2024, 3, 1));
     let good = sample(start, HOUR, 24);
     let cases: Vec<(&str, Kline, &str)> = vec![
@@ -155,7 +185,7 @@ fn cached_candles_pass_the_checks_network_candles_pass() {
     for (what, bad, why) in cases {
         let mut rows = good.clone();
         rows[3] = bad;
-        write_encoded(&cache, &k, start, &rows, &[]);
+        write_encoded(cache, &k, start, &rows, &[]);
         let err = cache.read(&k, start).unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, CacheError::Corrupt { .. }), "{what}: {msg}");
@@ -174,24 +204,21 @@ fn cached_candles_pass_the_checks_network_candles_pass() {
     }
 }
 
-#[test]
-fn files_must_say_which_series_and_period_they_hold() {
-    let (_d, cache) = temp_cache();
+fn files_must_say_which_series_and_period_they_hold(b: Backend) {
+    let cache = &temp_cache(b);
     let start = day(2024, 3, 1);
     let (btc, eth) = (key("BTCUSDT", "1h"), key("ETHUSDT", "1h"));
     cache.write(&eth, start, &sample(start, HOUR, 24)).unwrap();
     cache.write(&btc, start, &sample(start, HOUR, 24)).unwrap();
-    let btc_path = cache.path(&btc, start).unwrap();
     // Another day's file under this day's name.
-    let next = cache.path(&btc, start + DAY).unwrap();
-    fs::copy(&btc_path, &next).unwrap();
+    cache.put_raw(&btc, start + DAY, &cache.raw(&btc, start));
     let msg = cache.read(&btc, start + DAY).unwrap_err().to_string();
     assert!(
         msg.contains("2024-03-02.arrow") && msg.contains("period"),
         "{msg}"
     );
     // ETHUSDT's file placed under BTCUSDT (a whole, checksummed file).
-    fs::copy(cache.path(&eth, start).unwrap(), &btc_path).unwrap();
+    cache.put_raw(&btc, start, &cache.raw(&eth, start));
     let msg = cache.read(&btc, start).unwrap_err().to_string();
     assert!(
         msg.contains("BTCUSDT/1h/2024-03-01.arrow") && msg.contains("symbol"),
@@ -209,7 +236,7 @@ fn files_must_say_which_series_and_period_they_hold() {
     let schema = crate::columnar::schema_with_metadata(expect.schema_metadata());
     let batch = crate::columnar::to_record_batch_with(schema, &rows);
     let bytes = format::encode(&batch, &footer).unwrap();
-    fs::write(&btc_path, bytes).unwrap();
+    cache.put_raw(&btc, start, &bytes);
     let msg = cache.read(&btc, start).unwrap_err().to_string();
     assert!(msg.contains("does not say its symbol"), "{msg}");
     // An old-format file (no version) is not used, and is not damage.
@@ -217,7 +244,7 @@ fn files_must_say_which_series_and_period_they_hold() {
         arrow_ipc::writer::FileWriter::try_new(Vec::new(), &crate::columnar::schema()).unwrap();
     w.write(&crate::columnar::to_record_batch(&rows)).unwrap();
     w.finish().unwrap();
-    fs::write(&btc_path, w.into_inner().unwrap()).unwrap();
+    cache.put_raw(&btc, start, &w.into_inner().unwrap());
     assert!(matches!(
         cache.read(&btc, start),
         Err(CacheError::Outdated { .. })
@@ -229,9 +256,8 @@ fn files_must_say_which_series_and_period_they_hold() {
     assert_eq!(report.outdated.len(), 1, "{report:?}");
 }
 
-#[test]
-fn holes_are_recorded_and_lost_rows_are_damage_not_holes() {
-    let (_d, cache) = temp_cache();
+fn holes_are_recorded_and_lost_rows_are_damage_not_holes(b: Backend) {
+    let cache = &temp_cache(b);
     let (k, start) = (key("BTCUSDT", "1m"), day(2024, 3, 1));
     let mut rows = sample(start, MINUTE, 1440);
     rows.drain(600..610);
@@ -246,15 +272,14 @@ fn holes_are_recorded_and_lost_rows_are_damage_not_holes() {
     // The same file short of rows that were there (its checksum made right again): damage.
     let mut lost = rows.clone();
     lost.drain(1000..1100);
-    write_encoded(&cache, &k, start, &lost, &got.holes);
+    write_encoded(cache, &k, start, &lost, &got.holes);
     let msg = cache.read(&k, start).unwrap_err().to_string();
     assert!(msg.contains("lost or gained rows"), "{msg}");
-    // Cut short on disk.
+    // Cut short where it is stored.
     cache.write(&k, start, &rows).unwrap();
-    let path = cache.path(&k, start).unwrap();
-    let bytes = fs::read(&path).unwrap();
+    let bytes = cache.raw(&k, start);
     for cut in [bytes.len() - 1, bytes.len() / 2, 100, 0] {
-        fs::write(&path, &bytes[..cut]).unwrap();
+        cache.put_raw(&k, start, &bytes[..cut]);
         assert!(
             matches!(cache.read(&k, start), Err(CacheError::Corrupt { .. })),
             "cut at {cut}"
@@ -264,7 +289,8 @@ fn holes_are_recorded_and_lost_rows_are_damage_not_holes() {
 
 #[test]
 fn a_fifo_at_a_cache_path_is_never_opened_for_reading() {
-    let (_d, cache) = temp_cache();
+    // File system only: an object store holds objects, never FIFOs or links.
+    let cache = &temp_cache(Backend::Fs);
     let (k, start) = (key("BTCUSDT", "1h"), day(2024, 3, 1));
     let path = cache.path(&k, start).unwrap();
     fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -302,14 +328,15 @@ fn dead_pid() -> u32 {
 
 #[test]
 fn stale_temp_files_are_listed_and_removed_but_never_a_live_writers() {
-    let (_d, cache) = temp_cache();
+    // File system only: an upload is never listed before it is whole (see on_s3 crash tests).
+    let cache = &temp_cache(Backend::Fs);
     let (k, start) = (key("BTCUSDT", "1h"), day(2024, 3, 1));
     cache.write(&k, start, &sample(start, HOUR, 24)).unwrap();
     let dir = k.dir_under(cache.root());
     let stale = dir.join(format!("{TEMP_PREFIX}2024-03-02.{}.0.tmp", dead_pid()));
     fs::write(&stale, b"half a file").unwrap();
     // Being written by this (live) process, under its lock.
-    let live = files::TempFile::create(&dir, "2024-03-03").unwrap();
+    let live = storage::TempFile::create(&dir, "2024-03-03").unwrap();
     // This process's name but no lock (its write is about to start): alive, kept.
     let mine = dir.join(format!(
         "{TEMP_PREFIX}2024-03-04.{}.99.tmp",
@@ -359,7 +386,7 @@ fn stale_temp_files_are_listed_and_removed_but_never_a_live_writers() {
 #[test]
 fn new_cache_files_get_the_umask_mode_not_0600() {
     use std::os::unix::fs::PermissionsExt;
-    let (_d, cache) = temp_cache();
+    let cache = &temp_cache(Backend::Fs);
     let (k, start) = (key("BTCUSDT", "1h"), day(2024, 3, 1));
     cache.write(&k, start, &sample(start, HOUR, 24)).unwrap();
     let mode = fs::metadata(cache.path(&k, start).unwrap())

@@ -5,7 +5,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::cache::files::{remove_if_stale, TempFile, TempState};
+use crate::cache::storage::files::{remove_if_stale, TempFile, TempState};
 use crate::cache::TEMP_PREFIX;
 
 /// One object of a dataset: its relative path (`/`-separated) and size.

@@ -2,6 +2,8 @@
 //! this process has mapped.
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod cache_at;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

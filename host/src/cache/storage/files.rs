@@ -13,10 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use super::layout::TEMP_PREFIX;
+use crate::cache::layout::TEMP_PREFIX;
 
-/// The largest cache file read: a day of 1s candles is ~8 MB.
-const MAX_FILE_BYTES: u64 = 256 << 20;
 /// A temporary file without a writer's pid in its name (an older dsm) is stale only when
 /// it has not changed for this long.
 const UNNAMED_STALE_AFTER: Duration = Duration::from_secs(600);
@@ -72,21 +70,29 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<Option<File>> {
     Ok(Some(file))
 }
 
-/// The whole of a regular file, refusing one larger than any cache file can be.
-pub(crate) fn read_regular(path: &Path) -> io::Result<Option<Vec<u8>>> {
+/// The whole of a regular file, refusing one larger than `max` bytes.
+pub(crate) fn read_regular(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
     let Some(file) = open_regular(path)? else {
         return Ok(None);
     };
     let len = file.metadata()?.len();
-    if len > MAX_FILE_BYTES {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{len} bytes, more than any cache file holds ({MAX_FILE_BYTES})"),
-        ));
+    if len > max {
+        return Err(too_large(len, max));
     }
     let mut bytes = Vec::with_capacity(len as usize);
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large(bytes.len() as u64, max));
+    }
     Ok(Some(bytes))
+}
+
+/// The error for an object larger than its reader accepts.
+pub(crate) fn too_large(len: u64, max: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{len} bytes, more than any cache file holds ({max})"),
+    )
 }
 
 /// A temporary file being written, locked, removed on drop unless it was renamed.
@@ -126,6 +132,7 @@ impl TempFile {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }

@@ -1,0 +1,131 @@
+//! Where the cache's bytes live: a small interface with two backends, the local file system
+//! (`fs.rs`, the default) and object storage (`object.rs`, `s3://bucket/prefix`).
+//!
+//! A backend stores whole objects under `/`-separated keys relative to its root. It knows
+//! nothing of the cache's format: checksums, identity and validation sit above it
+//! (`cache/store.rs`) and are the same on every backend. What every backend guarantees:
+//! `put` publishes atomically (a reader sees the old object or all of the new one, never a
+//! part), `get` reads a whole object and refuses one larger than asked, `list` walks a
+//! prefix in key order a page at a time.
+//!
+//! A new backend implements [`Storage`] and gets its URL scheme in [`open`]; nothing else
+//! changes.
+
+pub(crate) mod files;
+mod fs;
+mod object;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use files::TempState;
+pub use fs::FileStorage;
+pub use object::ObjectStorage;
+
+#[cfg(test)]
+pub(crate) use files::TempFile;
+
+/// What a listed key holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum What {
+    /// A whole object, as `put` published it.
+    Object,
+    /// A write in progress or left by a killed process (file system only: an object store
+    /// never shows a part of an upload).
+    Partial,
+    /// Something no `put` makes (a FIFO, a symbolic link), saying what it is.
+    Other(String),
+}
+
+/// One key found by [`Storage::list`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The key, relative to the storage's root.
+    pub key: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// What is there.
+    pub what: What,
+}
+
+/// The listing of a prefix, fetched a page at a time as it is consumed.
+pub type Listing<'a> = Box<dyn Iterator<Item = io::Result<Entry>> + Send + 'a>;
+
+/// Whole objects under keys: what the cache (and a dataset writer) needs of a place to
+/// keep bytes. Errors are `io::Error`s; `InvalidData` means "something is there, but not
+/// an object this storage would serve" (too large, not a regular file).
+pub trait Storage: Send + Sync + std::fmt::Debug {
+    /// The whole object at `key`, `Ok(None)` when there is none; more than `max` bytes is
+    /// `InvalidData` (checked before reading, and again while reading).
+    fn get(&self, key: &str, max: u64) -> io::Result<Option<Vec<u8>>>;
+
+    /// Publish `bytes` at `key` atomically, replacing what is there.
+    fn put(&self, key: &str, bytes: &[u8]) -> io::Result<()>;
+
+    /// Whether anything is at `key` (not read).
+    fn exists(&self, key: &str) -> io::Result<bool>;
+
+    /// Every key below `prefix` (`""` or ending in `/`), in key order.
+    fn list(&self, prefix: &str) -> Listing<'_>;
+
+    /// Remove the object at `key` (none there is not an error).
+    fn delete(&self, key: &str) -> io::Result<()>;
+
+    /// Where `key` is, for messages: a path or a URL.
+    fn location(&self, key: &str) -> PathBuf;
+
+    /// Whether a [`What::Partial`] key is still being written, removing it when it is a
+    /// stale leftover and `remove` is set (never one a live writer holds).
+    fn partial(&self, _key: &str, _remove: bool) -> TempState {
+        TempState::InUse
+    }
+
+    /// Remove the stale leftovers below `prefix` (those [`Storage::partial`] calls stale).
+    fn sweep(&self, prefix: &str) {
+        for entry in self.list(prefix).flatten() {
+            if entry.what == What::Partial && self.partial(&entry.key, true) == TempState::Stale {
+                tracing::info!(
+                    "cache: removed {} (left by a killed process)",
+                    self.location(&entry.key).display()
+                );
+            }
+        }
+    }
+
+    /// Remove what `delete`s left empty at `prefix` and above it (directories); how many.
+    fn prune(&self, _prefix: &str) -> usize {
+        0
+    }
+
+    /// Fail early, saying why, when nothing could be written here.
+    fn check_writable(&self) -> io::Result<()>;
+}
+
+/// The storage a location names: `s3://bucket/prefix` (object storage, configured from the
+/// usual `AWS_*` variables), else a directory.
+pub fn open(location: &Path) -> io::Result<Arc<dyn Storage>> {
+    let text = location.to_string_lossy();
+    match text.split_once("://") {
+        None => Ok(Arc::new(FileStorage::new(location))),
+        Some(("s3" | "s3a", _)) => Ok(Arc::new(ObjectStorage::s3(&text, &[])?)),
+        Some((scheme, _)) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{text}: unknown storage scheme {scheme:?}; use a directory or s3://bucket/prefix"
+            ),
+        )),
+    }
+}
+
+/// Join a prefix and a key with one `/`.
+pub(crate) fn join(prefix: &str, key: &str) -> String {
+    match (prefix.trim_end_matches('/'), key.trim_start_matches('/')) {
+        ("", k) => k.to_string(),
+        (p, "") => format!("{p}/"),
+        (p, k) => format!("{p}/{k}"),
+    }
+}
+
+#[cfg(test)]
+mod tests;
