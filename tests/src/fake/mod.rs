@@ -198,6 +198,12 @@ impl FakeExchange {
         self.shared.lock().set_weight_limit(path_prefix, per_minute);
     }
 
+    /// Makes the OKX/Bybit request counters see `ms` as the time (None: the wall clock), so
+    /// a test decides which requests fall within one window.
+    pub fn set_v5_rate_clock(&self, ms: Option<i64>) {
+        self.shared.lock().v5.frozen_ms = ms;
+    }
+
     /// Counts weight per window of `ms` milliseconds instead of a minute (aligned on the
     /// epoch as minutes are), so a test can make the budget matter without waiting minutes.
     pub fn set_weight_window(&self, ms: i64) {
