@@ -19,7 +19,7 @@ const USAGE: &str = "usage: dsm-bench [--quick] [--out FILE] [--only NAME[,NAME.
   Runs every benchmark (see BENCHMARKS.md) and prints a Markdown table.
   --quick   fewer repetitions (about a minute and a half instead of a few minutes)
   --out     also write the table (and the machine) to FILE
-  --only    run only these: startup, create, first-use, cold, warm, warm-s3, rest, memory, export
+  --only    run only these: startup, create, first-use, cold, warm, warm-s3, rest, memory, export, sync
 Build first: cargo build --release --workspace
 Environment: DSM_BENCH_PYTHON (default python3) runs bench/ccxt_rest.py.";
 

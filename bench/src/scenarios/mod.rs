@@ -1,4 +1,4 @@
-//! The benchmarks of issues 5, 14 and 15, their checks, and the report.
+//! The benchmarks of issues 5, 13, 14 and 15, their checks, and the report.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -15,6 +15,7 @@ mod memory;
 mod rest;
 mod s3;
 mod startup;
+mod sync;
 
 use archive::{cold, warm};
 use export::export;
@@ -22,6 +23,7 @@ use memory::memory;
 use rest::rest;
 use s3::warm_s3;
 use startup::{create, first_use, startup};
+use sync::sync;
 
 /// One year of 1m spot candles from the archive: 365 days.
 const YEAR: (&str, &str) = ("2023-01-01", "2024-01-01");
@@ -391,6 +393,9 @@ pub fn run_all(o: &Options) -> Result<(), String> {
     }
     if o.wants("export") {
         export(&env, o, &mut rep)?;
+    }
+    if o.wants("sync") {
+        sync(&env, o, &mut rep)?;
     }
     let mut text = String::new();
     let _ = writeln!(text, "{}\n", machine());

@@ -57,14 +57,14 @@ impl Market {
     }
 }
 
-/// `COIN01USDT` .. `COIN24USDT`: extra spot and USD-M symbols, so a sync of many series
+/// `COIN01USDT` .. `COIN50USDT`: extra spot and USD-M symbols, so a sync of many series
 /// has a universe to fetch (candles as deterministic as the others').
 pub fn is_universe_coin(symbol: &str) -> bool {
     let n = symbol
         .strip_prefix("COIN")
         .and_then(|r| r.strip_suffix("USDT"));
     n.and_then(|n| (n.len() == 2).then(|| n.parse::<u8>().ok()).flatten())
-        .is_some_and(|n| (1..=24).contains(&n))
+        .is_some_and(|n| (1..=50).contains(&n))
 }
 
 /// One row exactly as printed: strings for the decimal columns.
