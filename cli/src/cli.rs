@@ -154,13 +154,14 @@ cache file changed are written again; the manifest is written last.
 
 Examples:
   dsm export --dataset /data/dsm
-  dsm export --dataset /data/dsm -p binance -m spot -i 1m --start 2024-01-01 --end 2024-02-01";
+  dsm export --dataset /data/dsm -p binance -m spot -i 1m --start 2024-01-01 --end 2024-02-01
+  dsm export --dataset s3://my-bucket/dsm";
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
     /// The dataset's directory (created if missing; an existing one must be a dsm dataset
-    /// or empty).
-    #[arg(long, value_name = "DIR")]
+    /// or empty), or s3://BUCKET/PREFIX (AWS_* variables; one exporter per prefix at a time).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
     pub dataset: PathBuf,
     #[command(flatten)]
     pub filter: FilterArgs,
