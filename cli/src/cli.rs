@@ -43,6 +43,7 @@ Examples:
   dsm sync -p binance -m spot -s BTCUSDT,ETHUSDT -i 1m,1h --start 2024-01-01 --end 2024-04-01
   dsm sync -p binance -m um -s BTCUSDT --kind klines,funding -i 1h --start 2024-01-01 --end 2024-02-01
   dsm sync universe.toml --shard 2/4
+  dsm sync universe.toml --dataset s3://my-bucket/dsm
   dsm sync universe.toml --locked";
 
 /// Command-line arguments of `dsm`.
@@ -308,6 +309,11 @@ pub struct SyncArgs {
     /// The lockfile to write (or check with --locked).
     #[arg(long, value_name = "FILE")]
     pub lock: Option<PathBuf>,
+
+    /// After the sync, export the synced series into this dataset (as `dsm export
+    /// --dataset`): a directory or s3://BUCKET/PREFIX (one writer per prefix at a time).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    pub dataset: Option<PathBuf>,
 
     /// Check the cache against the lockfile instead of writing it (what is missing is
     /// fetched; a period whose checksum differs fails naming it).

@@ -113,3 +113,65 @@ fn an_export_to_s3_equals_an_export_to_a_directory_byte_for_byte() {
     );
     assert_eq!(s3.puts(), puts);
 }
+
+#[test]
+fn sync_with_a_dataset_exports_exactly_the_series_it_synced() {
+    let fake = FakeExchange::start();
+    let s3 = FakeS3::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let lock = dir.path().join("s.lock").display().to_string();
+    let base = [
+        "-p", "binance", "-m", "spot", "-i", "1h", "--source", "archive",
+    ];
+    let sync_of = |symbols: &str, extra: &[&str]| {
+        let mut cmd = sync(&fake.url(), &cache, &base);
+        cmd.args(["-s", symbols, "--lock", &lock])
+            .args(SPAN)
+            .args(extra);
+        run(with_s3(&mut cmd, &s3))
+    };
+    // The cache holds ETHUSDT too, which the second sync does not name.
+    let out = sync_of("BTCUSDT,ETHUSDT", &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let url = s3.url("lake/synced");
+    let out = sync_of("BTCUSDT", &["--dataset", &url]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("dataset s3://dsm-test/lake/synced: 1 series, 3 files written"),
+        "{}",
+        stderr(&out)
+    );
+    let got = s3_objects(&s3, "lake/synced");
+    let paths: Vec<&str> = got.iter().map(|o| o.0.as_str()).collect();
+    assert_eq!(paths.len(), 4, "{paths:?}");
+    assert!(paths
+        .iter()
+        .all(|p| *p == "_dsm/manifest.json" || p.contains("symbol=BTCUSDT/")));
+
+    // The same as `dsm export` of that one series into a directory, byte for byte.
+    let local = dir.path().join("dataset");
+    let o = Command::new(common::dsm_bin())
+        .env_remove("DSM_PLUGIN_PATH")
+        .env("DSM_CACHE_DIR", &cache)
+        .args([
+            "export",
+            "--dataset",
+            local.to_str().unwrap(),
+            "-s",
+            "BTCUSDT",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        dir_objects(&local) == got,
+        "the sync's dataset differs from dsm export's"
+    );
+
+    // Into a directory too (the flag takes both).
+    let local2 = dir.path().join("dataset2");
+    let out = sync_of("BTCUSDT", &["--dataset", local2.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(dir_objects(&local2) == got);
+}
