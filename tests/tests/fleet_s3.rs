@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use common::{on_loopback, stderr};
+use common::stderr;
 use dsm_core::cache::storage::ObjectStorage;
 use dsm_core::dataset::{DatasetStore, DirStore, StorageStore};
 use dsm_tests::fake::FakeExchange;
@@ -174,4 +174,94 @@ fn sync_with_a_dataset_exports_exactly_the_series_it_synced() {
     let out = sync_of("BTCUSDT", &["--dataset", local2.to_str().unwrap()]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(dir_objects(&local2) == got);
+}
+
+/// The fake exchange's requests that name one of the series' symbols, as `path?query`,
+/// sorted.
+fn series_requests(fake: &FakeExchange) -> Vec<String> {
+    let mut out: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .map(|r| format!("{}?{}", r.path, r.query))
+        .filter(|r| r.contains("COIN"))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn three_shards_sharing_one_bucket_equal_one_unsharded_sync_each_series_fetched_once() {
+    let fake = FakeExchange::start();
+    let (fleet, single) = (FakeS3::start(), FakeS3::start());
+    let dir = tempfile::tempdir().unwrap();
+    let symbols = coins(12);
+    let spec = |s3: &FakeS3, lock: &Path| {
+        let location = s3.url("desk/cache");
+        let mut cmd = sync(&fake.url(), Path::new(&location), &[]);
+        cmd.args(["-p", "binance", "-m", "spot", "-s", &symbols, "-i", "1h"])
+            .args(SPAN)
+            .args(["--source", "archive", "--cache-dir", &location, "--lock"])
+            .arg(lock);
+        with_s3(&mut cmd, s3);
+        cmd
+    };
+
+    // Three processes at once, one bucket.
+    let children: Vec<_> = (1..=3)
+        .map(|k| {
+            let mut cmd = spec(&fleet, &dir.path().join(format!("{k}.lock")));
+            cmd.args(["--shard", &format!("{k}/3")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+    }
+    let sharded = series_requests(&fake);
+    fake.clear_requests();
+
+    let out = run(&mut spec(&single, &dir.path().join("all.lock")));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let unsharded = series_requests(&fake);
+
+    // Every object of the two buckets, byte for byte: 12 series x 3 days.
+    let (a, b) = (
+        s3_objects(&fleet, "desk/cache"),
+        s3_objects(&single, "desk/cache"),
+    );
+    assert_eq!(a.len(), 12 * 3, "{:?}", a.iter().map(|o| &o.0));
+    assert_eq!(
+        a.iter().map(|o| &o.0).collect::<Vec<_>>(),
+        b.iter().map(|o| &o.0).collect::<Vec<_>>()
+    );
+    for ((key, x), (_, y)) in a.iter().zip(&b) {
+        assert!(
+            x == y,
+            "{key} differs between the sharded and the unsharded bucket"
+        );
+    }
+
+    // Each series fetched once: no request for a series was made twice across the three
+    // processes (two shards fetching one series would repeat its requests), and the fleet
+    // made exactly the requests one process makes.
+    assert!(!sharded.is_empty());
+    let mut unique = sharded.clone();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        sharded.len(),
+        "a request repeated: {sharded:#?}"
+    );
+    assert_eq!(sharded, unsharded);
+    for i in 1..=12 {
+        let coin = format!("COIN{i:02}USDT");
+        assert!(
+            sharded.iter().any(|r| r.contains(&coin)),
+            "{coin} never fetched"
+        );
+    }
 }
