@@ -43,6 +43,7 @@ Examples:
   dsm sync -p binance -m spot -s BTCUSDT,ETHUSDT -i 1m,1h --start 2024-01-01 --end 2024-04-01
   dsm sync -p binance -m um -s BTCUSDT --kind klines,funding -i 1h --start 2024-01-01 --end 2024-02-01
   dsm sync universe.toml --shard 2/4
+  dsm sync universe.toml --dataset s3://my-bucket/dsm
   dsm sync universe.toml --locked";
 
 /// Command-line arguments of `dsm`.
@@ -154,13 +155,14 @@ cache file changed are written again; the manifest is written last.
 
 Examples:
   dsm export --dataset /data/dsm
-  dsm export --dataset /data/dsm -p binance -m spot -i 1m --start 2024-01-01 --end 2024-02-01";
+  dsm export --dataset /data/dsm -p binance -m spot -i 1m --start 2024-01-01 --end 2024-02-01
+  dsm export --dataset s3://my-bucket/dsm";
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
     /// The dataset's directory (created if missing; an existing one must be a dsm dataset
-    /// or empty).
-    #[arg(long, value_name = "DIR")]
+    /// or empty), or s3://BUCKET/PREFIX (AWS_* variables; one exporter per prefix at a time).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
     pub dataset: PathBuf,
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -307,6 +309,11 @@ pub struct SyncArgs {
     /// The lockfile to write (or check with --locked).
     #[arg(long, value_name = "FILE")]
     pub lock: Option<PathBuf>,
+
+    /// After the sync, export the synced series into this dataset (as `dsm export
+    /// --dataset`): a directory or s3://BUCKET/PREFIX (one writer per prefix at a time).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    pub dataset: Option<PathBuf>,
 
     /// Check the cache against the lockfile instead of writing it (what is missing is
     /// fetched; a period whose checksum differs fails naming it).

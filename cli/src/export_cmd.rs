@@ -1,21 +1,22 @@
-//! `dsm export --dataset DIR`: the cache as a Hive-partitioned Parquet dataset.
+//! `dsm export --dataset DIR|s3://BUCKET/PREFIX`: the cache as a Hive-partitioned Parquet dataset.
 
 use std::process::ExitCode;
 
 use dsm_core::cache::Cache;
-use dsm_core::dataset::{export_to_dir, Selection, MANIFEST_PATH};
+use dsm_core::dataset::{export_to, Selection, MANIFEST_PATH};
 use dsm_core::timeparse::parse_time;
 use dsm_core::DsmError;
 
 use crate::cli::{Cli, ExportArgs};
 
 pub fn run(cli: &Cli, args: &ExportArgs) -> Result<ExitCode, DsmError> {
-    let cache = Cache::new(cli.cache_dir.clone().unwrap_or_else(Cache::default_dir));
+    let cache = Cache::at(cli.cache_dir.clone().unwrap_or_else(Cache::default_dir))?;
     let time = |t: &Option<String>| t.as_deref().map(parse_time).transpose();
     let selection = Selection {
         filter: crate::cache_cmd::filter(&args.filter)?,
         start: time(&args.start)?,
         end: time(&args.end)?,
+        series: None,
     };
     if let (Some(s), Some(e)) = (selection.start, selection.end) {
         if s >= e {
@@ -26,7 +27,7 @@ pub fn run(cli: &Cli, args: &ExportArgs) -> Result<ExitCode, DsmError> {
             )));
         }
     }
-    let report = export_to_dir(&cache, &args.dataset, &selection)?;
+    let report = export_to(&cache, &args.dataset, &selection)?;
     for (path, why) in &report.skipped {
         eprintln!("skipped {path}: {why}");
     }

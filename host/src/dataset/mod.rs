@@ -33,7 +33,7 @@ use crate::kinds::{Candles, Funding, Kind, Metrics, Trades};
 
 pub use layout::{date_of, file_path, partition_columns, schema, FILE_NAME};
 pub use manifest::{Manifest, PeriodEntry, SeriesEntry, PATH as MANIFEST_PATH};
-pub use store::{check_rel_path, DatasetStore, DirStore, Object};
+pub use store::{check_rel_path, DatasetStore, DirStore, Object, StorageStore};
 
 /// The layout, as the manifest states it.
 pub const LAYOUT: &str =
@@ -49,6 +49,8 @@ pub struct Selection {
     pub start: Option<i64>,
     /// Periods starting before this.
     pub end: Option<i64>,
+    /// When set, only these series (of those the filter matches): what a sync fetched.
+    pub series: Option<Vec<SeriesKey>>,
 }
 
 impl Selection {
@@ -81,6 +83,19 @@ pub struct ExportReport {
     pub skipped: Vec<(String, String)>,
     /// Whether the manifest was written (it is not when nothing changed).
     pub manifest_written: bool,
+}
+
+/// [`export`] into `location`: `s3://bucket/prefix` (the cache's object storage, set up
+/// from the usual `AWS_*` variables; one exporter per prefix at a time, nothing locks it)
+/// or a directory ([`export_to_dir`], locked).
+pub fn export_to(cache: &Cache, location: &Path, selection: &Selection) -> Result<ExportReport> {
+    if !location.to_string_lossy().contains("://") {
+        return export_to_dir(cache, location, selection);
+    }
+    matching(cache, selection)?;
+    let storage = crate::cache::storage::open(location)
+        .map_err(|e| DsmError::InvalidInput(format!("dataset {}: {e}", location.display())))?;
+    export(cache, &StorageStore::new(storage), selection)
 }
 
 /// [`export`] into the directory `dir` (created if missing), after removing temporary
@@ -168,7 +183,10 @@ fn listing(store: &dyn DatasetStore) -> Result<HashMap<String, u64>> {
 
 /// The series of the selection; none is an error.
 fn matching(cache: &Cache, selection: &Selection) -> Result<Vec<SeriesSummary>> {
-    let series = cache.list(&selection.filter);
+    let mut series = cache.list(&selection.filter);
+    if let Some(only) = &selection.series {
+        series.retain(|s| only.contains(&s.key));
+    }
     if series.is_empty() {
         return Err(DsmError::InvalidInput(format!(
             "nothing in the cache at {} matches {}; `dsm cache ls` lists what is cached",

@@ -4,8 +4,10 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::cache::storage::files::{remove_if_stale, TempFile, TempState};
+use crate::cache::storage::{Storage, What};
 use crate::cache::TEMP_PREFIX;
 
 /// One object of a dataset: its relative path (`/`-separated) and size.
@@ -147,6 +149,56 @@ impl DatasetStore for DirStore {
                 });
             }
         });
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+}
+
+/// A dataset in the cache's storage (`s3://bucket/prefix`): each put is the storage's
+/// atomic put (one PUT). Nothing guards two exporters of one prefix (the later manifest
+/// would drop the other's periods): run one exporter per dataset prefix at a time.
+#[derive(Debug, Clone)]
+pub struct StorageStore {
+    storage: Arc<dyn Storage>,
+}
+
+/// The largest object a dataset read takes (the manifest; Parquet files are not read).
+const MAX_GET: u64 = 1 << 30;
+
+impl StorageStore {
+    /// The dataset at the root of `storage`.
+    pub fn new(storage: Arc<dyn Storage>) -> StorageStore {
+        StorageStore { storage }
+    }
+}
+
+impl DatasetStore for StorageStore {
+    fn describe(&self) -> String {
+        let root = self.storage.location("");
+        root.display().to_string().trim_end_matches('/').to_string()
+    }
+
+    fn put(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
+        check_rel_path(path)?;
+        self.storage.put(path, bytes)
+    }
+
+    fn get(&self, path: &str) -> io::Result<Option<Vec<u8>>> {
+        check_rel_path(path)?;
+        self.storage.get(path, MAX_GET)
+    }
+
+    fn list(&self) -> io::Result<Vec<Object>> {
+        let mut out = Vec::new();
+        for entry in self.storage.list("") {
+            let entry = entry?;
+            if entry.what == What::Object && check_rel_path(&entry.key).is_ok() {
+                out.push(Object {
+                    path: entry.key,
+                    bytes: entry.bytes,
+                });
+            }
+        }
         out.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
     }

@@ -321,6 +321,7 @@ fn a_time_range_selects_the_periods_it_overlaps() {
         },
         start: Some(day(2024, 1, 2) + 12 * HOUR),
         end: Some(day(2024, 1, 4) + MINUTE),
+        series: None,
     };
     let r = export_to_dir(&cache, &ds, &sel).unwrap();
     assert_eq!((r.series, r.periods, r.written), (1, 2, 2));
