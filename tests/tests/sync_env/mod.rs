@@ -11,6 +11,11 @@ use super::common;
 pub fn sync(url: &str, cache: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(common::dsm_bin());
     cmd.arg("sync").args(args);
+    // A sync without --lock writes ./dsm-sync.lock: into the test's temporary directory
+    // (the local cache's parent), never into the source tree.
+    if let Some(dir) = cache.parent().filter(|d| d.is_dir()) {
+        cmd.current_dir(dir);
+    }
     for k in ["DSM_PLUGIN_PATH", "DSM_LOG", "DSM_SOURCE", "DSM_NO_CACHE"] {
         cmd.env_remove(k);
     }
