@@ -194,22 +194,7 @@ pub fn config_for(
     provider: &str,
     market: &str,
 ) -> Result<DsmConfig, DsmError> {
-    let mut config = DsmConfig::from_env(provider, market)?;
-    let mut dirs = cli.plugin_dir.clone();
-    dirs.append(&mut config.plugin_dirs);
-    config.plugin_dirs = dirs;
-    config.log_level = match cli.verbose {
-        _ if cli.quiet => LogLevel::ERROR,
-        0 => config.log_level,
-        1 => LogLevel::INFO,
-        2 => LogLevel::DEBUG,
-        _ => LogLevel::TRACE,
-    };
-    config.log_http |= cli.verbose >= 3;
-    config.allow_insecure_plugins |= cli.allow_insecure_plugins;
-    if let Some(dir) = &cli.cache_dir {
-        config.cache_dir = Some(dir.clone());
-    }
+    let mut config = global_config(cli, provider, market)?;
     if args.no_cache {
         config.cache_enabled = false;
     }
@@ -228,6 +213,27 @@ pub fn config_for(
         return Err(DsmError::InvalidInput(
             "--source cache with --no-cache can serve nothing".into(),
         ));
+    }
+    Ok(config)
+}
+
+/// A config for `provider` and `market` from the environment, then the global flags.
+pub fn global_config(cli: &Cli, provider: &str, market: &str) -> Result<DsmConfig, DsmError> {
+    let mut config = DsmConfig::from_env(provider, market)?;
+    let mut dirs = cli.plugin_dir.clone();
+    dirs.append(&mut config.plugin_dirs);
+    config.plugin_dirs = dirs;
+    config.log_level = match cli.verbose {
+        _ if cli.quiet => LogLevel::ERROR,
+        0 => config.log_level,
+        1 => LogLevel::INFO,
+        2 => LogLevel::DEBUG,
+        _ => LogLevel::TRACE,
+    };
+    config.log_http |= cli.verbose >= 3;
+    config.allow_insecure_plugins |= cli.allow_insecure_plugins;
+    if let Some(dir) = &cli.cache_dir {
+        config.cache_dir = Some(dir.clone());
     }
     Ok(config)
 }

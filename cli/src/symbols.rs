@@ -7,9 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use dsm_core::interval::{civil_from_days, DAY};
-use dsm_core::{
-    DataKind, Dsm, DsmConfig, DsmError, LogLevel, SymbolListing, SymbolQuery, SymbolRow,
-};
+use dsm_core::{DataKind, Dsm, DsmConfig, DsmError, SymbolListing, SymbolQuery, SymbolRow};
 
 use crate::cli::Cli;
 
@@ -101,22 +99,7 @@ pub fn run(cli: &Cli, args: &SymbolsArgs) -> Result<ExitCode, DsmError> {
 }
 
 fn config(cli: &Cli, args: &SymbolsArgs) -> Result<DsmConfig, DsmError> {
-    let mut config = DsmConfig::from_env(&args.provider, &args.market)?;
-    let mut dirs = cli.plugin_dir.clone();
-    dirs.append(&mut config.plugin_dirs);
-    config.plugin_dirs = dirs;
-    config.log_level = match cli.verbose {
-        _ if cli.quiet => LogLevel::ERROR,
-        0 => config.log_level,
-        1 => LogLevel::INFO,
-        2 => LogLevel::DEBUG,
-        _ => LogLevel::TRACE,
-    };
-    config.log_http |= cli.verbose >= 3;
-    config.allow_insecure_plugins |= cli.allow_insecure_plugins;
-    if let Some(dir) = &cli.cache_dir {
-        config.cache_dir = Some(dir.clone());
-    }
+    let mut config = crate::fetch::global_config(cli, &args.provider, &args.market)?;
     config.cache_enabled &= !args.no_cache;
     Ok(config)
 }
