@@ -51,7 +51,8 @@ Examples:
 #[command(
     name = "dsm",
     version,
-    about = "dsm fetches verified historical crypto market data (klines) from exchanges.\n\
+    about = "dsm fetches verified historical crypto market data (klines, funding, mark/index/premium,\n\
+             trades, open interest) from exchanges, one series or whole universes (dsm sync).\n\
              Each exchange is a plugin file (libdsm_<id>.so), opened only when it is used."
 )]
 #[command(

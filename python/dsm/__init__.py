@@ -1,4 +1,5 @@
-"""dsm: verified historical crypto market data (klines) from Binance, OKX and Bybit.
+"""dsm: verified historical crypto market data from Binance, OKX and Bybit: klines,
+funding rates, mark/index prices, trades, open interest.
 
     from dsm import DSMManager
     with DSMManager.create("BINANCE", "SPOT") as manager:     # instant: no I/O, no plugin
