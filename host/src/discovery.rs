@@ -37,7 +37,7 @@ pub fn env_plugin_dirs() -> Vec<PathBuf> {
 /// The directories searched, in order: `extra` (`plugin_dir()`, --plugin-dir), then
 /// `DSM_PLUGIN_PATH` (colon-separated; read here, so every config honours it), the running
 /// executable's directory and its `plugins/`, `../lib/dsm/plugins` beside it (and cargo's
-/// target/<profile>/ for examples and tests), `$XDG_DATA_HOME/dsm/plugins` (else
+/// `target/<profile>/` for examples and tests), `$XDG_DATA_HOME/dsm/plugins` (else
 /// `~/.local/share/dsm/plugins`), then the plugins of the two usual install prefixes:
 /// `~/.local/lib/dsm/plugins` and `/usr/local/lib/dsm/plugins`. Duplicates removed;
 /// directories need not exist.
