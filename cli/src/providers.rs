@@ -23,7 +23,7 @@ pub fn run(cli: &Cli, args: &ProvidersArgs) -> Result<ExitCode, DsmError> {
         eprintln!("warning: {} {why}", path.display());
     }
     if listing.plugins.is_empty() {
-        eprint!("{}", none_found(&dirs));
+        eprint!("{}", none_found(&dsm_core::discovery::distinct_dirs(&dirs)));
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)

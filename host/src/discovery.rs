@@ -39,8 +39,11 @@ pub fn env_plugin_dirs() -> Vec<PathBuf> {
 /// executable's directory and its `plugins/`, `../lib/dsm/plugins` beside it (and cargo's
 /// `target/<profile>/` for examples and tests), `$XDG_DATA_HOME/dsm/plugins` (else
 /// `~/.local/share/dsm/plugins`), then the plugins of the two usual install prefixes:
-/// `~/.local/lib/dsm/plugins` and `/usr/local/lib/dsm/plugins`. Duplicates removed;
-/// directories need not exist.
+/// `~/.local/lib/dsm/plugins` and `/usr/local/lib/dsm/plugins`. A path given twice is kept
+/// once; directories need not exist. Two paths to one directory (a symlink) stay: finding a
+/// plugin does not need them merged (a directory searched again finds nothing new) and
+/// resolving every path cost a manager ~40 readlinks; [`list`] and the not-found error,
+/// which show directories, merge them.
 pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = extra.to_vec();
     dirs.extend(env_plugin_dirs());
@@ -70,11 +73,22 @@ pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
         dirs.push(h.join(".local/lib/dsm/plugins"));
     }
     dirs.push(PathBuf::from("/usr/local/lib/dsm/plugins"));
+    dedup_by(dirs, |d| d.clone())
+}
+
+/// `dirs` without the ones that are the same directory by another path.
+pub fn distinct_dirs(dirs: &[PathBuf]) -> Vec<PathBuf> {
+    dedup_by(dirs.to_vec(), |d| {
+        d.canonicalize().unwrap_or_else(|_| d.clone())
+    })
+}
+
+fn dedup_by(mut dirs: Vec<PathBuf>, key: impl Fn(&PathBuf) -> PathBuf) -> Vec<PathBuf> {
     let mut seen = Vec::new();
     dirs.retain(|d| {
-        let key = d.canonicalize().unwrap_or_else(|_| d.clone());
-        let new = !seen.contains(&key);
-        seen.push(key);
+        let k = key(d);
+        let new = !seen.contains(&k);
+        seen.push(k);
         new
     });
     dirs
@@ -125,7 +139,7 @@ pub fn find(provider: &str, dirs: &[PathBuf], allow_insecure: bool) -> Result<Pl
     }
     Err(DsmError::ProviderNotFound {
         provider: provider.to_string(),
-        searched: dirs.to_vec(),
+        searched: distinct_dirs(dirs),
         problems,
         available: list(dirs, allow_insecure).plugins.into_keys().collect(),
     })
@@ -169,7 +183,7 @@ pub struct Listing {
 pub fn list(dirs: &[PathBuf], allow_insecure: bool) -> Listing {
     let mut out = Listing::default();
     let suffix = std::env::consts::DLL_SUFFIX;
-    for dir in dirs {
+    for dir in &distinct_dirs(dirs) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             continue;
         };
@@ -235,5 +249,31 @@ mod tests {
         assert!(check_sdk_version("0.2.0")
             .unwrap_err()
             .contains(dsm_sdk::SDK_VERSION));
+    }
+
+    #[test]
+    fn one_directory_by_two_paths_is_listed_and_reported_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::fs::write(real.join(file_name("broken")), b"not a shared library").unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let dirs = vec![real.clone(), link.clone(), real.clone()];
+        // The search keeps the symlinked path (no readlinks per manager), not the repeat.
+        assert_eq!(search_dirs(&dirs)[..2], [real.clone(), link]);
+        assert_eq!(search_dirs(&dirs).iter().filter(|d| **d == real).count(), 1);
+        let listing = list(&dirs, true);
+        assert_eq!(listing.problems.len(), 1, "{:?}", listing.problems);
+        let Err(DsmError::ProviderNotFound { searched, .. }) = find("broken", &dirs, true) else {
+            panic!("a broken file is not a plugin");
+        };
+        assert_eq!(
+            searched
+                .iter()
+                .filter(|d| d.starts_with(tmp.path()))
+                .count(),
+            1
+        );
     }
 }
