@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,36 +12,37 @@ use dsm_tests::fake::{expected_klines, FakeExchange, Market};
 
 #[tokio::test(flavor = "current_thread")]
 async fn fetch_async_inside_a_single_threaded_runtime_leaves_it_free() {
-    let fake = FakeExchange::start();
-    fake.set_delay("/api/v3/klines", Duration::from_millis(400));
+    let fake = Arc::new(FakeExchange::start());
+    // Every request is held unanswered until a task on this runtime's only thread releases
+    // it: the fetch can finish only if it leaves that thread free while it awaits.
+    fake.hold_after(0);
     let dsm = Dsm::create_with_config(
         config_on(DsmConfig::new("binance", "spot"), &fake.url())
             .plugin_dir(target_dir())
-            .source(SourceMode::Rest) // the delayed path: the fetch must await it
-            .cache_enabled(false),
+            .source(SourceMode::Rest)
+            .cache_enabled(false)
+            // Were the thread blocked, the held request would end by this timeout, not hang.
+            .request_timeout(Duration::from_secs(20))
+            .retries(0),
     )
     .unwrap();
-    // A ticker on the same (only) runtime thread: it can only tick while the fetch awaits.
-    let ticks = Arc::new(AtomicU32::new(0));
-    let ticker = {
-        let ticks = ticks.clone();
+    let released = Arc::new(AtomicBool::new(false));
+    let releaser = {
+        let (fake, released) = (fake.clone(), released.clone());
         tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                ticks.fetch_add(1, Ordering::Relaxed);
+            while !fake.wait_held(Duration::ZERO) {
+                tokio::time::sleep(Duration::from_millis(1)).await;
             }
+            released.store(true, Ordering::SeqCst);
+            fake.release();
         })
     };
     let got = dsm
         .fetch_async("BTCUSDT", "1h", "2024-01-01", "2024-01-02")
         .await
-        .unwrap();
-    ticker.abort();
+        .expect("the fetch finishes once this runtime's other task releases its request");
+    releaser.await.unwrap();
     let (s, e) = (1_704_067_200_000, 1_704_153_600_000);
     assert!(got.rows == expected_klines(Market::Spot, "BTCUSDT", "1h", s, e));
-    assert!(
-        ticks.load(Ordering::Relaxed) >= 5,
-        "the runtime was blocked: {} ticks",
-        ticks.load(Ordering::Relaxed)
-    );
+    assert!(released.load(Ordering::SeqCst));
 }
