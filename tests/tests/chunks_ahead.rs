@@ -20,8 +20,9 @@ const START: &str = "2024-01-01";
 const END: &str = "2024-06-01";
 const DAYS: usize = 31 + 29 + 31 + 30 + 31;
 
-/// Long enough that a request held by the fake's gate never times out meanwhile.
-const PATIENT_MS: u64 = 60_000;
+/// Longer than the tests wait for held requests: a held request that timed out and was
+/// asked again would count twice at the fake's gate.
+const PATIENT_MS: u64 = 120_000;
 
 struct Fetched {
     batches: Vec<PeriodBatch>,
@@ -104,7 +105,11 @@ fn archive_requests_in_flight_across_chunks_never_exceed_the_archive_concurrency
         "--end", END, "--source", "archive",
     ];
     // 3: more than one chunk's 2, fewer than the 10 that five chunks would ask for at once.
-    let env = [("DSM_BINANCE_ARCHIVE_CONCURRENCY", "3")];
+    let patient = PATIENT_MS.to_string();
+    let env = [
+        ("DSM_BINANCE_ARCHIVE_CONCURRENCY", "3"),
+        ("DSM_REQUEST_TIMEOUT_MS", patient.as_str()),
+    ];
     let (held, out) = std::thread::scope(|s| {
         let run = s.spawn(|| run_dsm_on(&url, &args, &env));
         let held = fake.wait_held_count(3, Duration::from_secs(60));
