@@ -5,10 +5,12 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
 use std::thread::{Scope, ScopedJoinHandle};
 
 use super::fetch::Outcome;
+use super::Progress;
 
 /// At most this many chunks ahead: enough to hide a far server's latency behind the
 /// archive's own concurrency limit, which bounds the requests in flight anyway.
@@ -30,10 +32,11 @@ pub(super) fn chunks_ahead(rows_per_period: Option<u64>, periods: usize) -> usiz
 }
 
 /// One chunk in flight: its periods (indices into the request's period starts), the flag
-/// that stops it, and its thread.
+/// that stops it, its progress reports (kept for the calling thread), and its thread.
 struct Job<'scope, R> {
     periods: (usize, usize),
     stop: Arc<AtomicBool>,
+    progress: Receiver<(i64, i64)>,
     thread: ScopedJoinHandle<'scope, Outcome<R>>,
 }
 
@@ -64,18 +67,25 @@ impl<'scope, 'env, R: Send + 'scope> Ahead<'scope, 'env, R> {
         self.jobs.back().map_or(from, |j| j.periods.1.max(from))
     }
 
-    /// Start fetching the periods `periods` on a thread of their own.
+    /// Start fetching the periods `periods` on a thread of their own; what it reports as
+    /// progress is handed to the calling thread's callback when the chunk's turn comes.
     pub fn spawn(
         &mut self,
         periods: (usize, usize),
-        job: impl FnOnce(&AtomicBool) -> Outcome<R> + Send + 'scope,
+        job: impl FnOnce(&AtomicBool, &mut Progress<'_>) -> Outcome<R> + Send + 'scope,
     ) {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
-        let thread = self.scope.spawn(move || job(&flag));
+        let (tx, progress) = channel();
+        let thread = self.scope.spawn(move || {
+            job(&flag, &mut |done, total| {
+                let _ = tx.send((done, total));
+            })
+        });
         self.jobs.push_back(Job {
             periods,
             stop,
+            progress,
             thread,
         });
     }
@@ -88,7 +98,9 @@ impl<'scope, 'env, R: Send + 'scope> Ahead<'scope, 'env, R> {
             self.abandon();
             return None;
         }
-        self.jobs.pop_front().map(|job| Pending(job.thread))
+        self.jobs
+            .pop_front()
+            .map(|job| Pending(job.progress, job.thread))
     }
 
     /// Stop every chunk in flight and wait for their threads (what they fetched is dropped).
@@ -113,12 +125,17 @@ impl<R> Drop for Ahead<'_, '_, R> {
 }
 
 /// A chunk taken from the front, still running or done.
-pub(super) struct Pending<'scope, R>(ScopedJoinHandle<'scope, Outcome<R>>);
+pub(super) struct Pending<'scope, R>(Receiver<(i64, i64)>, ScopedJoinHandle<'scope, Outcome<R>>);
 
 impl<R> Pending<'_, R> {
-    /// Its outcome, once its thread is done.
-    pub fn wait(self) -> Outcome<R> {
-        join(self.0)
+    /// Its outcome, once its thread is done, its progress reported to `progress` meanwhile
+    /// (what it reported before its turn first).
+    pub fn wait(self, progress: &mut Progress<'_>) -> Outcome<R> {
+        // Ends when the job is done and its sender gone.
+        for (done, total) in self.0.iter() {
+            progress(done, total);
+        }
+        join(self.1)
     }
 }
 

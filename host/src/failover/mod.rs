@@ -127,7 +127,7 @@ impl<K: Kind> Failover<'_, K> {
                     let pending = ahead.take((i, j));
                     self.start_ahead(ahead, key, period, starts, j);
                     let outcome = match pending {
-                        Some(pending) => pending.wait(),
+                        Some(pending) => pending.wait(progress),
                         // Not ahead (the first, or none may be): fetched here, with progress.
                         None => {
                             self.fetch(period, &starts[i..j], &AtomicBool::new(false), progress)
@@ -164,8 +164,8 @@ impl<K: Kind> Failover<'_, K> {
             }
             let j = self.chunk_end(key, period, starts, i);
             let periods = &starts[i..j];
-            ahead.spawn((i, j), move |stop| {
-                self.fetch(period, periods, stop, &mut |_, _| {})
+            ahead.spawn((i, j), move |stop, progress| {
+                self.fetch(period, periods, stop, progress)
             });
             i = j;
         }
