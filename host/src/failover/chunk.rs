@@ -1,24 +1,19 @@
-//! One chunk of uncached periods: the archive for what is published, REST for what is
-//! still uncovered, then each period settled, cached when complete, trimmed and emitted.
+//! The in-order half of a chunk: what the network gave ([`super::fetch`]) settled period
+//! by period, cached when complete, trimmed and emitted. Always on the calling thread.
 
-use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
 
-use dsm_sdk::{
-    abi_stable::{sabi_trait::TD_Opaque, sabi_types::RMut, std_types::RResult},
-    DataKind, DataRequest, DataSink_TO, ErrorKind, FetchReport, FetchRequest, KlineSink_TO,
-    SourceKind,
-};
-
+use super::fetch::Outcome;
 use super::gaps::{expected_gaps, GapContext, Reasons};
-use super::ranges;
-use super::sink::{ChunkSink, PeriodBuf, UNUSABLE_ARCHIVE};
+use super::sink::PeriodBuf;
 use super::{Emit, Failover, Progress};
 use crate::cache::{Period, SeriesKey};
-use crate::error::{DsmError, Result};
+use crate::error::Result;
 use crate::kinds::Kind;
 use crate::report::{FetchSummary, PeriodBatch, Source, SourceMode};
 
 impl<K: Kind> Failover<'_, K> {
+    /// Fetch a chunk on this thread and finish it.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn fetch_chunk(
         &self,
@@ -29,37 +24,27 @@ impl<K: Kind> Failover<'_, K> {
         emit: &mut Emit<'_, K::Row>,
         progress: &mut Progress<'_>,
     ) -> Result<()> {
-        let chunk = (
-            starts[0],
-            period.next(*starts.last().expect("a chunk has periods")),
-        );
-        let mut bufs: BTreeMap<i64, PeriodBuf<K::Row>> = BTreeMap::new();
-        let mut reasons = Reasons::default();
-        if self.mode.uses_archive() && self.offer.archive {
-            // Archives publish whole periods after they end: ask for those only.
-            let end = chunk.1.min(period.start_of(self.now));
-            if chunk.0 < end {
-                self.archive(
-                    chunk.0,
-                    end,
-                    period,
-                    &mut bufs,
-                    &mut reasons,
-                    summary,
-                    progress,
-                )?;
-            }
-        }
-        if self.mode.uses_rest() && self.offer.rest {
-            for (s, e) in self.uncovered(period, starts, &bufs) {
-                let report = self.call(SourceKind::LIVE, s, e, period, &mut bufs, progress)?;
-                summary.requests += report.requests;
-                reasons.add_report(&report);
-            }
-        }
+        let outcome = self.fetch(period, starts, &AtomicBool::new(false), progress);
+        self.finish_chunk(key, period, starts, outcome, summary, emit)
+    }
+
+    /// Settle, cache and emit a fetched chunk; its requests and notes count even when the
+    /// fetch failed (a recheck goes on from the cache).
+    pub(super) fn finish_chunk(
+        &self,
+        key: &SeriesKey,
+        period: Period,
+        starts: &[i64],
+        (mut fetched, result): Outcome<K::Row>,
+        summary: &mut FetchSummary,
+        emit: &mut Emit<'_, K::Row>,
+    ) -> Result<()> {
+        summary.requests += fetched.requests;
+        summary.notes.append(&mut fetched.notes);
+        result?;
         let mut settled = Vec::with_capacity(starts.len());
         for &p in starts {
-            let mut buf = bufs.remove(&p).unwrap_or_default();
+            let mut buf = fetched.bufs.remove(&p).unwrap_or_default();
             let cacheable = self.settle(period, p, &mut buf);
             settled.push((p, buf, cacheable));
         }
@@ -77,138 +62,13 @@ impl<K: Kind> Failover<'_, K> {
             }
             None => Vec::new().into_iter(),
         };
+        let reasons = &fetched.reasons;
         for (p, buf, cacheable) in settled {
             let unpublished = self.mode == SourceMode::Archive && p >= period.start_of(self.now);
             let stored = if cacheable { written.next() } else { None };
-            self.finish_period(period, p, buf, &reasons, unpublished, stored, summary, emit)?;
+            self.finish_period(period, p, buf, reasons, unpublished, stored, summary, emit)?;
         }
         Ok(())
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn archive(
-        &self,
-        start: i64,
-        end: i64,
-        period: Period,
-        bufs: &mut BTreeMap<i64, PeriodBuf<K::Row>>,
-        reasons: &mut Reasons,
-        summary: &mut FetchSummary,
-        progress: &mut Progress<'_>,
-    ) -> Result<()> {
-        match self.call(SourceKind::ARCHIVE, start, end, period, bufs, progress) {
-            Ok(report) => {
-                summary.requests += report.requests;
-                for m in report.missing.iter() {
-                    let unusable =
-                        m.reason.contains("checksum") || m.reason.starts_with(UNUSABLE_ARCHIVE);
-                    if self.mode.uses_rest() && unusable {
-                        summary
-                            .notes
-                            .push(format!("archive: {}; used REST instead", m.reason));
-                    }
-                }
-                reasons.add_report(&report);
-                Ok(())
-            }
-            // The archive failing is not the end while REST can fill in.
-            Err(DsmError::Provider { error, .. })
-                if self.mode.uses_rest() && error.kind != ErrorKind::CANCELLED =>
-            {
-                let why = format!("archive unavailable: {error}");
-                tracing::warn!("{why}; using REST");
-                summary.notes.push(why.clone());
-                reasons.add(start, end, why);
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Parts of the requested range in `starts` that no source has covered yet.
-    fn uncovered(
-        &self,
-        period: Period,
-        starts: &[i64],
-        bufs: &BTreeMap<i64, PeriodBuf<K::Row>>,
-    ) -> Vec<(i64, i64)> {
-        let mut need = ranges::RangeSet::default();
-        for &p in starts {
-            let lo = p.max(self.req.start_ms);
-            let hi = period.next(p).min(self.req.end_ms);
-            let missing = match bufs.get(&p) {
-                Some(buf) => buf.covered.missing(lo, hi),
-                None => vec![(lo, hi)],
-            };
-            for (s, e) in missing {
-                need.add(s, e);
-            }
-        }
-        need.ranges().to_vec()
-    }
-
-    /// One plugin call for `[start, end)` from `source`, filed into `bufs`: klines through
-    /// `Provider::fetch` (every plugin has it), other kinds through the data provider.
-    fn call(
-        &self,
-        source: SourceKind,
-        start: i64,
-        end: i64,
-        period: Period,
-        bufs: &mut BTreeMap<i64, PeriodBuf<K::Row>>,
-        progress: &mut Progress<'_>,
-    ) -> Result<FetchReport> {
-        self.check_cancelled()?;
-        let mut sink = ChunkSink {
-            kind: self.kind,
-            call: (start, end),
-            period,
-            periods: bufs,
-            cancel: self.cancel.clone(),
-            whole: (self.req.start_ms, self.req.end_ms),
-            on_progress: progress,
-            invalid: None,
-            refused: Vec::new(),
-        };
-        let (market, symbol) = (self.market.into(), self.req.symbol.as_str().into());
-        let interval = self.kind.interval_name().into();
-        let outcome = if self.kind.id() == DataKind::KLINES {
-            let request = FetchRequest {
-                market,
-                symbol,
-                interval,
-                start_ms: start,
-                end_ms: end,
-                source,
-            };
-            let sink = KlineSink_TO::from_ptr(RMut::new(&mut sink), TD_Opaque);
-            (self.provider)()?.fetch(&request, sink)
-        } else {
-            let request = DataRequest {
-                kind: self.kind.id(),
-                market,
-                symbol,
-                interval,
-                start_ms: start,
-                end_ms: end,
-                source,
-            };
-            let sink = DataSink_TO::from_ptr(RMut::new(&mut sink), TD_Opaque);
-            (self.data_provider)()?.fetch_data(&request, sink)
-        };
-        if let Some(message) = sink.invalid.take() {
-            return Err(DsmError::InvalidData {
-                provider: self.provider_id.to_string(),
-                message,
-            });
-        }
-        match outcome {
-            RResult::ROk(mut report) => {
-                report.missing.extend(sink.refused);
-                Ok(report)
-            }
-            RResult::RErr(error) => Err(self.provider_error(error)),
-        }
     }
 
     /// Sort, deduplicate and keep the final rows of one period; whether it is to be

@@ -3,9 +3,13 @@
 //! reported. What differs between kinds is asked of [`Kind`].
 //!
 //! Work goes in chunks of periods (a month of days, a day for 1s, a year of months) so that
-//! memory stays bounded and monthly archive files can be used.
+//! memory stays bounded and monthly archive files can be used. The network half of the
+//! next few uncached chunks runs ahead on other threads ([`ahead`]); everything else
+//! (the cache, the summary, emitting, progress) happens here, in order.
 
+mod ahead;
 mod chunk;
+mod fetch;
 mod gaps;
 mod ranges;
 mod sink;
@@ -23,6 +27,7 @@ use crate::kinds::Kind;
 use crate::report::{FetchSummary, PeriodBatch, Source, SourceMode};
 use crate::request::SeriesRequest;
 use crate::timeparse::format_time;
+use ahead::Ahead;
 use gaps::Reasons;
 use sink::PeriodBuf;
 
@@ -30,9 +35,10 @@ use sink::PeriodBuf;
 /// so a fetch served from the cache never loads the plugin.
 pub struct Failover<'a, K: Kind> {
     /// The provider for klines (every plugin has it).
-    pub provider: &'a dyn Fn() -> Result<&'a ProviderBox>,
+    /// `Sync`: chunks ahead call it from their own threads.
+    pub provider: &'a (dyn Fn() -> Result<&'a ProviderBox> + Sync),
     /// The provider for the other kinds (plugins built on dsm-sdk with data kinds).
-    pub data_provider: &'a dyn Fn() -> Result<&'a DataProviderBox>,
+    pub data_provider: &'a (dyn Fn() -> Result<&'a DataProviderBox> + Sync),
     pub provider_id: &'a str,
     /// The market's id.
     pub market: &'a str,
@@ -84,13 +90,32 @@ impl<K: Kind> Failover<'_, K> {
             self.kind.interval_name(),
         )?;
         let starts = period_starts(period, self.req.start_ms, self.req.end_ms);
+        let limit =
+            ahead::chunks_ahead(self.kind.rows_per_period(), self.chunk_len(period, &starts));
+        std::thread::scope(|scope| {
+            let mut ahead = Ahead::new(scope, limit);
+            self.walk(&key, period, &starts, &mut ahead, emit, progress)
+        })
+    }
+
+    /// Every period of the request in order: from the cache, asked for again, or in chunks
+    /// fetched here or ahead.
+    fn walk<'s>(
+        &'s self,
+        key: &'s SeriesKey,
+        period: Period,
+        starts: &'s [i64],
+        ahead: &mut Ahead<'s, '_, K::Row>,
+        emit: &mut Emit<'_, K::Row>,
+        progress: &mut Progress<'_>,
+    ) -> Result<FetchSummary> {
         let mut summary = FetchSummary::default();
         let mut i = 0;
         while i < starts.len() {
             self.check_cancelled()?;
-            match self.read_cached(&key, starts[i], &mut summary) {
+            match self.read_cached(key, starts[i], &mut summary) {
                 Some(c) if self.recheck(period, starts[i], &c) => {
-                    self.recheck_period(&key, period, starts[i], c, &mut summary, emit, progress)?;
+                    self.recheck_period(key, period, starts[i], c, &mut summary, emit, progress)?;
                     i += 1;
                 }
                 Some(c) => {
@@ -98,8 +123,17 @@ impl<K: Kind> Failover<'_, K> {
                     i += 1;
                 }
                 None => {
-                    let j = self.chunk_end(&key, period, &starts, i);
-                    self.fetch_chunk(&key, period, &starts[i..j], &mut summary, emit, progress)?;
+                    let j = self.chunk_end(key, period, starts, i);
+                    let pending = ahead.take((i, j));
+                    self.start_ahead(ahead, key, period, starts, j);
+                    let outcome = match pending {
+                        Some(pending) => pending.wait(progress),
+                        // Not ahead (the first, or none may be): fetched here, with progress.
+                        None => {
+                            self.fetch(period, &starts[i..j], &AtomicBool::new(false), progress)
+                        }
+                    };
+                    self.finish_chunk(key, period, &starts[i..j], outcome, &mut summary, emit)?;
                     i = j;
                 }
             }
@@ -110,6 +144,31 @@ impl<K: Kind> Failover<'_, K> {
             );
         }
         Ok(summary)
+    }
+
+    /// Start the uncached chunks after period `from` until `ahead` is full, as the walk
+    /// will meet them (periods in the cache are skipped: they are read in order).
+    fn start_ahead<'s>(
+        &'s self,
+        ahead: &mut Ahead<'s, '_, K::Row>,
+        key: &SeriesKey,
+        period: Period,
+        starts: &'s [i64],
+        from: usize,
+    ) {
+        let mut i = ahead.next_from(from);
+        while ahead.has_room() && i < starts.len() {
+            if self.is_cached(key, starts[i]) {
+                i += 1;
+                continue;
+            }
+            let j = self.chunk_end(key, period, starts, i);
+            let periods = &starts[i..j];
+            ahead.spawn((i, j), move |stop, progress| {
+                self.fetch(period, periods, stop, progress)
+            });
+            i = j;
+        }
     }
 
     /// The cached period, or None (absent, cache off or not read in this mode, or a bad or
@@ -200,9 +259,9 @@ impl<K: Kind> Failover<'_, K> {
         network && wanted && (self.recheck_holes || recent)
     }
 
-    /// End (exclusive index) of the chunk of uncached periods starting at `i`.
-    fn chunk_end(&self, key: &SeriesKey, period: Period, starts: &[i64], i: usize) -> usize {
-        let max_len = match (period, self.kind.periods_per_call()) {
+    /// The most periods in one chunk starting at `starts[i]`.
+    fn max_chunk(&self, period: Period, starts: &[i64], i: usize) -> usize {
+        match (period, self.kind.periods_per_call()) {
             (_, Some(n)) => n,
             (Period::Month, None) => 12,
             // Up to the end of the month, so monthly archive files can serve whole months.
@@ -210,13 +269,32 @@ impl<K: Kind> Failover<'_, K> {
                 let month_end = Period::Month.next(Period::Month.start_of(starts[i]));
                 starts[i..].iter().take_while(|s| **s < month_end).count()
             }
-        };
-        let cached = |s: i64| self.reads_cache() && self.cache.is_some_and(|c| c.contains(key, s));
+        }
+    }
+
+    /// The length of the longest chunk, for the bound on chunks ahead.
+    fn chunk_len(&self, period: Period, starts: &[i64]) -> usize {
+        match (period, self.kind.periods_per_call()) {
+            (_, Some(n)) => n,
+            (Period::Month, None) => 12,
+            (Period::Day, None) => 31,
+        }
+        .min(starts.len())
+    }
+
+    /// End (exclusive index) of the chunk of uncached periods starting at `i`.
+    fn chunk_end(&self, key: &SeriesKey, period: Period, starts: &[i64], i: usize) -> usize {
+        let max_len = self.max_chunk(period, starts, i);
         let mut j = i + 1;
-        while j < starts.len() && j - i < max_len && !cached(starts[j]) {
+        while j < starts.len() && j - i < max_len && !self.is_cached(key, starts[j]) {
             j += 1;
         }
         j
+    }
+
+    /// Whether the period starting at `start` is in the cache and read in this mode.
+    fn is_cached(&self, key: &SeriesKey, start: i64) -> bool {
+        self.reads_cache() && self.cache.is_some_and(|c| c.contains(key, start))
     }
 
     fn reads_cache(&self) -> bool {
@@ -225,12 +303,16 @@ impl<K: Kind> Failover<'_, K> {
 
     fn check_cancelled(&self) -> Result<()> {
         if self.cancel.load(Ordering::Relaxed) {
-            return Err(self.provider_error(ProviderError::new(
-                ErrorKind::CANCELLED,
-                "the fetch was cancelled",
-            )));
+            return Err(self.cancelled());
         }
         Ok(())
+    }
+
+    fn cancelled(&self) -> DsmError {
+        self.provider_error(ProviderError::new(
+            ErrorKind::CANCELLED,
+            "the fetch was cancelled",
+        ))
     }
 
     fn provider_error(&self, error: ProviderError) -> DsmError {

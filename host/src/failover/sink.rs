@@ -44,6 +44,8 @@ pub struct ChunkSink<'a, K: Kind> {
     pub period: Period,
     pub periods: &'a mut BTreeMap<i64, PeriodBuf<K::Row>>,
     pub cancel: Arc<AtomicBool>,
+    /// Set when the chunk is no longer wanted (an earlier one failed): stop as for a cancel.
+    pub stop: &'a AtomicBool,
     /// The whole request `[start, end)`: plugins report progress within their call, the
     /// caller wants it within the request.
     pub whole: (i64, i64),
@@ -113,7 +115,7 @@ impl<K: Kind> ChunkSink<'_, K> {
 
     /// A batch of the right shape for the kind, or the call stops with why.
     fn take(&mut self, batch: Result<Batch<K::Row>, String>) -> SinkControl {
-        if self.cancel.load(Ordering::Relaxed) {
+        if self.cancel.load(Ordering::Relaxed) || self.stop.load(Ordering::Relaxed) {
             return SinkControl::STOP;
         }
         let batch = match batch {

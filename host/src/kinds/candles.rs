@@ -72,6 +72,18 @@ impl Kind for Candles {
         }
     }
 
+    /// One candle per interval: known exactly, so candle chunks may be fetched ahead.
+    fn rows_per_period(&self) -> Option<u64> {
+        let period_ms = match self.period() {
+            Period::Day => dsm_sdk::time::DAY_MS,
+            Period::Month => 31 * dsm_sdk::time::DAY_MS,
+        };
+        Some(match self.interval {
+            Interval::Fixed(ms) => (period_ms / ms.max(1)).max(1) as u64,
+            Interval::Months(_) => 1,
+        })
+    }
+
     fn is_final(&self, row: &Kline, now: i64) -> bool {
         self.interval.next(row.open_time) <= now
     }

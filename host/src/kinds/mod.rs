@@ -58,6 +58,12 @@ pub trait Kind: Sync {
     fn periods_per_call(&self) -> Option<usize> {
         None
     }
+    /// At most this many rows in one period, if known: the failover fetches chunks ahead
+    /// only as far as their rows fit a bound (memory). None (the default): unknown and
+    /// possibly huge (a day of trades is millions), so nothing is fetched ahead.
+    fn rows_per_period(&self) -> Option<u64> {
+        None
+    }
     /// The grid rows are expected on: gaps are every grid point without a row. None: gaps
     /// are only ranges no source covered.
     fn grid(&self) -> Option<Interval>;
