@@ -14,7 +14,9 @@ use dsm_tests::fake::{expected_trades, FakeExchange, Market};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 /// A trade as comparable bits (prices are compared exactly; NaN quote quantities too).
-fn bits(t: &Trade) -> (i64, i64, u64, u64, u64, i64, i64, u8, u8) {
+type Bits = (i64, i64, u64, u64, u64, i64, i64, u8, u8);
+
+fn bits(t: &Trade) -> Bits {
     (
         t.id,
         t.time,
@@ -28,7 +30,7 @@ fn bits(t: &Trade) -> (i64, i64, u64, u64, u64, i64, i64, u8, u8) {
     )
 }
 
-fn all_bits(rows: &[Trade]) -> Vec<(i64, i64, u64, u64, u64, i64, i64, u8, u8)> {
+fn all_bits(rows: &[Trade]) -> Vec<Bits> {
     rows.iter().map(bits).collect()
 }
 
