@@ -5,6 +5,10 @@
 //! The checksum is computed over the file with its own 16 hex digits read as `0`s, so every
 //! byte is covered, the footer included, and the file stays a plain Arrow IPC file that
 //! pyarrow or polars read as any other.
+//!
+//! The rows are record batches of at most `kinds::SLICE_ROWS` (a day of trades is several;
+//! a period of candles one, as every file of an older dsm): encoded and hashed as they go
+//! out, the digits written into the footer's slot last; read back a chunk at a time.
 
 use std::collections::HashMap;
 use std::hash::Hasher;
