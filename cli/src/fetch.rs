@@ -101,10 +101,16 @@ fn stream(
     progress: &mut Progress,
 ) -> Result<FetchSummary, DsmError> {
     let mut stream = dsm.stream_records(req, progress.reporter())?;
-    for period in stream.by_ref() {
-        let period = period?;
-        out.write(&period.batch)?;
-        progress.period_done(period.period_start, period.source, period.batch.num_rows());
+    // A large period comes in slices: each written as it comes, the period done at its last.
+    let mut rows = 0;
+    for records in stream.by_ref() {
+        let records = records?;
+        out.write(&records.batch)?;
+        rows += records.batch.num_rows();
+        if records.last {
+            progress.period_done(records.period_start, records.source, rows);
+            rows = 0;
+        }
     }
     Ok(stream.summary().cloned().unwrap_or_default())
 }

@@ -7,7 +7,7 @@ use arrow_array::RecordBatch;
 use dsm_sdk::{kind::Shape, manifest::KindOffer, DataKind, ErrorKind, ProviderError};
 
 use crate::error::{DsmError, Result};
-use crate::kinds::{Candles, Funding, Kind, Metrics, Trades};
+use crate::kinds::{slices, Candles, Funding, Kind, Metrics, Trades, SLICE_ROWS};
 use crate::klines::{FundingRates, Klines};
 use crate::manager::{spawn_stream, Dsm, FetchStream};
 use crate::report::{FetchSummary, Source};
@@ -34,17 +34,21 @@ impl KindRequest {
     }
 }
 
-/// One period of any kind as an Arrow record batch (the kind's schema).
+/// One period of any kind as an Arrow record batch (the kind's schema), or a slice of it:
+/// a period of more than [`crate::kinds::SLICE_ROWS`] rows (a day of trades) comes as
+/// several, in order, the last with `last` set, so that no whole day is converted at once.
 #[derive(Debug, Clone)]
 pub struct PeriodRecords {
     /// Start of the period (UTC day or month).
     pub period_start: i64,
     /// Where its rows came from.
     pub source: Source,
-    /// The rows.
+    /// The rows (of this slice).
     pub batch: RecordBatch,
     /// Whether this fetch wrote the period to the cache.
     pub cached: bool,
+    /// Whether this is the period's last slice (its only one, for most periods).
+    pub last: bool,
 }
 
 impl Dsm {
@@ -154,8 +158,8 @@ impl Dsm {
         })
     }
 
-    /// Any kind, period by period as Arrow record batches, handed to `emit` in order
-    /// (memory bounded by a period); `progress(done_ms, total_ms)` as requests complete.
+    /// Any kind, period by period as Arrow record batches (large periods in slices, see
+    /// [`PeriodRecords`]), handed to `emit` in order (memory bounded by a period); `progress(done_ms, total_ms)` as requests complete.
     pub fn fetch_records(
         &self,
         req: &KindRequest,
@@ -194,12 +198,22 @@ impl Dsm {
             &req.offer,
             &req.series,
             &mut |b| {
-                emit(PeriodRecords {
-                    period_start: b.period_start,
-                    source: b.source,
-                    batch: kind.to_batch(Arc::clone(&schema), &b.rows),
-                    cached: b.cached,
-                })
+                // A period without rows is still one record (empty), as before.
+                let n = b.rows.len().div_ceil(SLICE_ROWS).max(1);
+                let mut batches = slices(kind, Arc::clone(&schema), &b.rows);
+                for i in 0..n {
+                    let batch = batches
+                        .next()
+                        .unwrap_or_else(|| kind.to_batch(Arc::clone(&schema), &[]));
+                    emit(PeriodRecords {
+                        period_start: b.period_start,
+                        source: b.source,
+                        batch,
+                        cached: b.cached,
+                        last: i + 1 == n,
+                    })?;
+                }
+                Ok(())
             },
             progress,
         )

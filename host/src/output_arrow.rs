@@ -18,6 +18,7 @@ use tempfile::NamedTempFile;
 
 use crate::columnar;
 use crate::error::{DsmError, Result};
+use crate::kinds::SLICE_ROWS;
 
 /// Rows per Parquet row group: bounds the writer's memory (about 25 MB of klines) while
 /// keeping groups large enough for fast scans.
@@ -126,12 +127,17 @@ impl BatchWriter {
                     io::Error::other(e),
                 )
             })?;
-        let res = match &mut self.inner {
-            Inner::Parquet(w) => w.write(&batch).map_err(io::Error::other),
-            Inner::Arrow(w) => w.write(&batch).map_err(io::Error::other),
-        };
-        res.map_err(|e| DsmError::io(format!("writing {}", self.dest.display()), e))?;
-        self.rows += batch.num_rows() as u64;
+        // A slice at a time: the Arrow IPC writer encodes a whole batch in memory before
+        // writing it, and the Parquet writer's row groups stay bounded anyway.
+        for at in (0..batch.num_rows()).step_by(SLICE_ROWS) {
+            let slice = batch.slice(at, SLICE_ROWS.min(batch.num_rows() - at));
+            let res = match &mut self.inner {
+                Inner::Parquet(w) => w.write(&slice).map_err(io::Error::other),
+                Inner::Arrow(w) => w.write(&slice).map_err(io::Error::other),
+            };
+            res.map_err(|e| DsmError::io(format!("writing {}", self.dest.display()), e))?;
+            self.rows += slice.num_rows() as u64;
+        }
         Ok(())
     }
 
@@ -249,6 +255,68 @@ mod tests {
             .flat_map(|b| columnar::from_record_batch(&b.unwrap()).unwrap())
             .collect();
         assert_eq!(rows, batches().concat());
+    }
+
+    /// `n` aggregated trades (two to a millisecond).
+    fn trades(n: i64) -> Vec<dsm_sdk::Trade> {
+        (0..n)
+            .map(|i| dsm_sdk::Trade {
+                id: i,
+                time: 1_704_067_200_000 + i / 2,
+                price: 100.0 + (i % 100) as f64,
+                qty: 1.0 + (i % 7) as f64,
+                quote_qty: 0.5 * i as f64,
+                first_id: 3 * i,
+                last_id: 3 * i + 2,
+                buyer_maker: (i % 2) as u8,
+                best_match: 1,
+            })
+            .collect()
+    }
+
+    /// A day of trades handed over as one batch is written in bounded pieces: Parquet row
+    /// groups of at most ROW_GROUP_ROWS, Arrow record batches of at most SLICE_ROWS.
+    #[test]
+    fn a_large_batch_is_written_in_bounded_row_groups_and_batches() {
+        use crate::kinds::{Kind, Trades};
+        let kind = Trades::new(dsm_sdk::DataKind::AGG_TRADES);
+        let rows = trades(2 * ROW_GROUP_ROWS as i64 + 777);
+        let batch = kind.to_batch(kind.schema(), &rows);
+        let dir = tempfile::tempdir().unwrap();
+        let pq = dir.path().join("out.parquet");
+        let mut w =
+            BatchWriter::create_with_schema(&pq, OutputKind::Parquet, kind.schema()).unwrap();
+        w.write_batch(&batch).unwrap();
+        assert_eq!(w.finish().unwrap(), rows.len() as u64);
+        let b = ParquetRecordBatchReaderBuilder::try_new(File::open(&pq).unwrap()).unwrap();
+        let groups: Vec<i64> = b
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows())
+            .collect();
+        assert_eq!(groups, [ROW_GROUP_ROWS as i64, ROW_GROUP_ROWS as i64, 777]);
+        let back: Vec<_> = b
+            .build()
+            .unwrap()
+            .flat_map(|b| kind.rows_of(&b.unwrap()).unwrap())
+            .collect();
+        assert!(back == rows, "the same trades, in order");
+
+        let ipc = dir.path().join("out.arrow");
+        let mut w =
+            BatchWriter::create_with_schema(&ipc, OutputKind::Arrow, kind.schema()).unwrap();
+        w.write_batch(&batch).unwrap();
+        w.finish().unwrap();
+        let r = arrow_ipc::reader::FileReader::try_new(File::open(&ipc).unwrap(), None).unwrap();
+        assert_eq!(r.num_batches(), rows.len().div_ceil(SLICE_ROWS));
+        let mut back = Vec::new();
+        for b in r {
+            let b = b.unwrap();
+            assert!(b.num_rows() <= SLICE_ROWS);
+            back.extend(kind.rows_of(&b).unwrap());
+        }
+        assert!(back == rows);
     }
 
     #[test]

@@ -19,21 +19,21 @@ impl Cache {
             path: at.path.clone(),
             message,
         };
-        let bytes = at.storage.get(&at.key, MAX_FILE_BYTES);
-        let bytes = bytes.map_err(|source| CacheError::Io {
+        let file = at.storage.open(&at.key, MAX_FILE_BYTES);
+        let file = file.map_err(|source| CacheError::Io {
             path: at.path.clone(),
             source,
         })?;
-        let Some(mut bytes) = bytes else {
+        let Some(mut file) = file else {
             return Ok(None);
         };
-        let footer = Footer::parse(&bytes).map_err(corrupt)?;
+        let (footer, len) = Footer::read(&mut *file).map_err(corrupt)?;
         let stated = footer
             .metadata
             .get(CHECKSUM_KEY)
             .cloned()
             .ok_or_else(|| corrupt("the file has no checksum".into()))?;
-        footer.check_checksum(&mut bytes).map_err(corrupt)?;
+        footer.check_checksum_of(&mut *file, len).map_err(corrupt)?;
         Ok(Some(stated))
     }
 

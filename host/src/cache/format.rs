@@ -5,12 +5,22 @@
 //! The checksum is computed over the file with its own 16 hex digits read as `0`s, so every
 //! byte is covered, the footer included, and the file stays a plain Arrow IPC file that
 //! pyarrow or polars read as any other.
+//!
+//! The rows are record batches of at most `kinds::SLICE_ROWS` (a day of trades is several;
+//! a period of candles one, as every file of an older dsm): encoded and hashed as they go
+//! out, the digits written into the footer's slot last; read back a chunk at a time.
 
 use std::collections::HashMap;
+use std::hash::Hasher;
+use std::io::{self, SeekFrom, Write};
 use std::ops::Range;
 
 use arrow_array::RecordBatch;
 use arrow_ipc::writer::FileWriter;
+use arrow_schema::Schema;
+use twox_hash::XxHash3_64;
+
+use super::storage::{ObjectWriter, ReadSeek};
 
 /// The version written; files without it, or with another, are not used (fetched again).
 pub const FORMAT_VERSION: &str = "2";
@@ -30,10 +40,26 @@ pub const IDENTITY: [&str; 6] = ["provider", "market", "kind", "symbol", "interv
 
 const PLACEHOLDER: &[u8; 16] = b"0000000000000000";
 
-/// Encode `batch` (its schema carrying the identity as metadata) with footer `metadata`
-/// (identity, rows, holes), then fill in the checksum.
-pub fn encode(batch: &RecordBatch, footer: &[(String, String)]) -> Result<Vec<u8>, String> {
-    let mut w = FileWriter::try_new(Vec::new(), &batch.schema()).map_err(|e| e.to_string())?;
+/// Bytes read at a time while a file's checksum is checked.
+const READ_CHUNK: usize = 1 << 20;
+
+/// Encode `batches` (of `schema`, which carries the identity as metadata) into `out` with
+/// footer `metadata` (identity, rows, holes), then fill in the checksum. One pass over the
+/// batches, holding one at a time: the checksum is hashed as the bytes go out and written
+/// into the footer's slot last.
+pub fn encode_into(
+    out: &mut dyn ObjectWriter,
+    schema: &Schema,
+    batches: impl Iterator<Item = RecordBatch>,
+    footer: &[(String, String)],
+) -> Result<(), String> {
+    let mut hashed = Hashed {
+        out,
+        hasher: XxHash3_64::new(),
+        written: 0,
+        tail: None,
+    };
+    let mut w = FileWriter::try_new(&mut hashed, schema).map_err(|e| e.to_string())?;
     w.write_metadata(FORMAT_KEY, FORMAT_VERSION);
     for (k, v) in footer {
         w.write_metadata(k.clone(), v.clone());
@@ -42,19 +68,59 @@ pub fn encode(batch: &RecordBatch, footer: &[(String, String)]) -> Result<Vec<u8
         CHECKSUM_KEY,
         std::str::from_utf8(PLACEHOLDER).expect("ascii"),
     );
-    w.write(batch).map_err(|e| e.to_string())?;
+    for batch in batches {
+        w.write(&batch).map_err(|e| e.to_string())?;
+    }
+    // What `finish` writes is the footer: kept, to find the checksum's slot in it.
+    let at = w.get_ref().written;
+    w.get_mut().tail = Some(Vec::new());
     w.finish().map_err(|e| e.to_string())?;
-    let mut bytes = w.into_inner().map_err(|e| e.to_string())?;
-    let footer = Footer::parse(&bytes)?;
-    let span = footer.checksum_span.ok_or("no checksum slot written")?;
-    let sum = format!("{:016x}", checksum_of(&bytes));
-    bytes[span].copy_from_slice(sum.as_bytes());
+    drop(w);
+    let tail = hashed.tail.take().expect("set above");
+    let span = Footer::parse_end(&tail, at)?
+        .checksum_span
+        .ok_or("no checksum slot written")?;
+    let sum = format!("{:016x}", hashed.hasher.finish());
+    hashed
+        .out
+        .overwrite(span.start as u64, sum.as_bytes())
+        .map_err(|e| e.to_string())
+}
+
+/// [`encode_into`] a buffer in memory (tests build files, good and bad, with it).
+#[cfg(test)]
+pub fn encode(
+    schema: &Schema,
+    batches: impl Iterator<Item = RecordBatch>,
+    footer: &[(String, String)],
+) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    encode_into(&mut bytes, schema, batches, footer)?;
     Ok(bytes)
 }
 
-/// xxh3-64 of `bytes`, whose checksum digits already read as the placeholder.
-fn checksum_of(bytes: &[u8]) -> u64 {
-    twox_hash::XxHash3_64::oneshot(bytes)
+/// A writer that hashes what passes through it, counts it, and keeps the tail once asked.
+struct Hashed<'a> {
+    out: &'a mut dyn ObjectWriter,
+    hasher: XxHash3_64,
+    written: u64,
+    tail: Option<Vec<u8>>,
+}
+
+impl Write for Hashed<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.hasher.write(&buf[..n]);
+        self.written += n as u64;
+        if let Some(tail) = &mut self.tail {
+            tail.extend_from_slice(&buf[..n]);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// The footer's metadata, parsed from the raw bytes before anything else is trusted.
@@ -64,22 +130,51 @@ pub struct Footer {
     checksum_span: Option<Range<usize>>,
 }
 
+const MAGIC: &[u8; 6] = b"ARROW1";
+
+fn not_ipc() -> String {
+    "not an Arrow IPC file (no footer)".to_string()
+}
+
 impl Footer {
-    /// Arrow IPC files end with the footer, its length (i32 LE) and `ARROW1`.
-    pub fn parse(bytes: &[u8]) -> Result<Footer, String> {
-        const MAGIC: &[u8] = b"ARROW1";
-        let not_ipc = || "not an Arrow IPC file (no footer)".to_string();
-        if bytes.len() < 8 + 10 || !bytes.starts_with(MAGIC) || !bytes.ends_with(MAGIC) {
+    /// The footer of the file `file` (Arrow IPC files start with `ARROW1` and end with the
+    /// footer, its length (i32 LE) and `ARROW1`), read from its end; the file's length.
+    pub fn read(file: &mut dyn ReadSeek) -> Result<(Footer, u64), String> {
+        let io = |e: io::Error| format!("reading the file: {e}");
+        let len = file.seek(SeekFrom::End(0)).map_err(io)?;
+        if len < 8 + 10 {
             return Err(not_ipc());
         }
-        let len_at = bytes.len() - 10;
-        let len = i32::from_le_bytes(bytes[len_at..len_at + 4].try_into().expect("4 bytes"));
+        let mut magic = [0u8; 6];
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        file.read_exact(&mut magic).map_err(io)?;
+        let mut end = [0u8; 10];
+        file.seek(SeekFrom::Start(len - 10)).map_err(io)?;
+        file.read_exact(&mut end).map_err(io)?;
+        let footer_len = i32::from_le_bytes(end[..4].try_into().expect("4 bytes"));
+        let start = u64::try_from(footer_len)
+            .ok()
+            .and_then(|l| (len - 10).checked_sub(l))
+            .filter(|s| *s >= 8 && magic == *MAGIC)
+            .ok_or_else(not_ipc)?;
+        let mut tail = vec![0u8; (len - start) as usize];
+        file.seek(SeekFrom::Start(start)).map_err(io)?;
+        file.read_exact(&mut tail).map_err(io)?;
+        Ok((Footer::parse_end(&tail, start)?, len))
+    }
+
+    /// The footer in `end`, the last bytes of a file that start at `offset` in it.
+    fn parse_end(end: &[u8], offset: u64) -> Result<Footer, String> {
+        if end.len() < 10 || !end.ends_with(MAGIC) {
+            return Err(not_ipc());
+        }
+        let len_at = end.len() - 10;
+        let len = i32::from_le_bytes(end[len_at..len_at + 4].try_into().expect("4 bytes"));
         let start = usize::try_from(len)
             .ok()
             .and_then(|l| len_at.checked_sub(l))
-            .filter(|s| *s >= 8)
             .ok_or_else(not_ipc)?;
-        let footer = arrow_ipc::root_as_footer(&bytes[start..len_at])
+        let footer = arrow_ipc::root_as_footer(&end[start..len_at])
             .map_err(|e| format!("unreadable Arrow IPC footer: {e}"))?;
         let mut metadata = HashMap::new();
         let mut checksum_span = None;
@@ -88,8 +183,8 @@ impl Footer {
                 continue;
             };
             if k == CHECKSUM_KEY && v.len() == PLACEHOLDER.len() {
-                // The value borrows from `bytes`: its offset is where the digits are.
-                let at = v.as_ptr() as usize - bytes.as_ptr() as usize;
+                // The value borrows from `end`: its offset is where the digits are.
+                let at = offset as usize + (v.as_ptr() as usize - end.as_ptr() as usize);
                 checksum_span = Some(at..at + v.len());
             }
             metadata.insert(k.to_string(), v.to_string());
@@ -113,25 +208,64 @@ impl Footer {
         }
     }
 
-    /// Check the checksum; on success the digits in `bytes` read as the placeholder again.
-    pub fn check_checksum(&self, bytes: &mut [u8]) -> Result<(), String> {
-        let span = self
-            .checksum_span
-            .clone()
-            .ok_or("the file has no checksum")?;
-        let stored = std::str::from_utf8(&bytes[span.clone()])
-            .ok()
-            .and_then(|s| u64::from_str_radix(s, 16).ok())
-            .ok_or("the checksum is not 16 hex digits")?;
-        bytes[span].copy_from_slice(PLACEHOLDER);
-        let actual = checksum_of(bytes);
-        if stored != actual {
-            return Err(format!(
-                "checksum mismatch (stored {stored:016x}, content {actual:016x}): the file was damaged"
-            ));
-        }
-        Ok(())
+    /// Check the checksum of the file `file` (`len` bytes), read a chunk at a time.
+    pub fn check_checksum_of(&self, file: &mut dyn ReadSeek, len: u64) -> Result<(), String> {
+        self.check_in_chunks(file, len, READ_CHUNK)
     }
+
+    fn check_in_chunks(
+        &self,
+        file: &mut dyn ReadSeek,
+        len: u64,
+        size: usize,
+    ) -> Result<(), String> {
+        let span = self.span()?;
+        let io = |e: io::Error| format!("reading the file: {e}");
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        let mut hasher = XxHash3_64::new();
+        let mut chunk = vec![0u8; size];
+        let (mut at, mut stored) = (0usize, None);
+        while (at as u64) < len {
+            let n = size.min((len - at as u64) as usize);
+            let buf = &mut chunk[..n];
+            file.read_exact(buf).map_err(io)?;
+            // The digits lie in one chunk or across two: replaced where they overlap.
+            let (lo, hi) = (span.start.max(at), span.end.min(at + n));
+            if lo < hi {
+                let digits = stored.get_or_insert_with(Vec::new);
+                digits.extend_from_slice(&buf[lo - at..hi - at]);
+                buf[lo - at..hi - at]
+                    .copy_from_slice(&PLACEHOLDER[lo - span.start..hi - span.start]);
+            }
+            hasher.write(buf);
+            at += n;
+        }
+        let stored = parse_sum(&stored.unwrap_or_default())?;
+        compare(stored, hasher.finish())
+    }
+
+    fn span(&self) -> Result<Range<usize>, String> {
+        self.checksum_span
+            .clone()
+            .ok_or_else(|| "the file has no checksum".to_string())
+    }
+}
+
+fn parse_sum(digits: &[u8]) -> Result<u64, String> {
+    std::str::from_utf8(digits)
+        .ok()
+        .filter(|s| s.len() == PLACEHOLDER.len())
+        .and_then(|s| u64::from_str_radix(s, 16).ok())
+        .ok_or_else(|| "the checksum is not 16 hex digits".to_string())
+}
+
+fn compare(stored: u64, actual: u64) -> Result<(), String> {
+    if stored != actual {
+        return Err(format!(
+            "checksum mismatch (stored {stored:016x}, content {actual:016x}): the file was damaged"
+        ));
+    }
+    Ok(())
 }
 
 /// `start-end,start-end` of hole ranges.
@@ -161,7 +295,77 @@ pub fn decode_holes(s: &str) -> Result<Vec<(i64, i64)>, String> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Cursor;
+    use std::sync::Arc;
+
+    use arrow_array::Int64Array;
+    use arrow_schema::{DataType, Field};
+
     use super::*;
+
+    /// A small file of `batches` batches of one column.
+    fn file(batches: i64) -> Vec<u8> {
+        let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Int64, false)]));
+        let batch = |i: i64| {
+            let col = Int64Array::from_iter_values(i * 10..i * 10 + 10);
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(col)]).unwrap()
+        };
+        let footer = [("dsm.rows".to_string(), (batches * 10).to_string())];
+        encode(&schema, (0..batches).map(batch), &footer).unwrap()
+    }
+
+    #[test]
+    fn checksums_hold_however_the_file_is_read() {
+        let bytes = file(3);
+        let mut f = Cursor::new(bytes.clone());
+        let (footer, len) = Footer::read(&mut f).unwrap();
+        assert_eq!(len, bytes.len() as u64);
+        assert_eq!(footer.metadata["dsm.rows"], "30");
+        // Chunks that split the checksum's digits every way, and one that holds the file.
+        for size in [1, 3, 7, 16, 17, 4096, READ_CHUNK] {
+            footer.check_in_chunks(&mut f, len, size).unwrap();
+        }
+        // The digits are the xxh3 of the file read with them as `0`s.
+        let span = footer.checksum_span.clone().unwrap();
+        let mut zeroed = bytes.clone();
+        zeroed[span.clone()].copy_from_slice(PLACEHOLDER);
+        let sum = format!("{:016x}", XxHash3_64::oneshot(&zeroed));
+        assert_eq!(&bytes[span.clone()], sum.as_bytes());
+        // A changed byte anywhere, the digits included, is found in every chunking.
+        for at in [
+            0,
+            9,
+            bytes.len() / 2,
+            span.start,
+            span.end - 1,
+            bytes.len() - 7,
+        ] {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x01;
+            let mut f = Cursor::new(bad);
+            // No longer a footer at all: refused before the checksum.
+            let Ok((found, len)) = Footer::read(&mut f) else {
+                continue;
+            };
+            for size in [1, 7, 17, READ_CHUNK] {
+                assert!(
+                    found.check_in_chunks(&mut f, len, size).is_err(),
+                    "{at}/{size}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn files_of_one_or_many_batches_are_plain_arrow_files() {
+        for n in [1, 4] {
+            let bytes = file(n);
+            let r = arrow_ipc::reader::FileReader::try_new(Cursor::new(bytes), None).unwrap();
+            assert_eq!(r.num_batches(), n as usize);
+            let rows: usize = r.map(|b| b.unwrap().num_rows()).sum();
+            assert_eq!(rows, 10 * n as usize);
+        }
+    }
 
     #[test]
     fn holes_round_trip() {

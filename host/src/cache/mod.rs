@@ -392,4 +392,6 @@ mod test_backends;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_slices;
+#[cfg(test)]
 mod tests_trust;

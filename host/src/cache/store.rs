@@ -4,19 +4,20 @@
 //! every backend.
 
 use std::collections::HashMap;
-use std::io::{self, Cursor};
+use std::io::{self, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
 use arrow_ipc::reader::FileReader;
+use arrow_schema::SchemaRef;
 use dsm_sdk::Kline;
 
 use super::format::{self, Footer, HOLES_KEY, HOLES_SEEN_KEY, IDENTITY, ROWS_KEY};
 use super::layout::{Period, SeriesKey};
-use super::storage::Storage;
+use super::storage::{ObjectWriter, Storage};
 use super::CacheError;
-use crate::kinds::{check_schema, Kind};
+use crate::kinds::{self, check_schema, Kind};
 use crate::timeparse::format_time;
 
 /// One cached period: its rows, and the times on the kind's grid the exchange had no row
@@ -152,22 +153,63 @@ impl<K: Kind> Expect<'_, K> {
         Ok(())
     }
 
+    /// The schema of the file: the kind's, with the identity as metadata.
+    fn file_schema(&self) -> SchemaRef {
+        Arc::new(
+            self.kind
+                .schema()
+                .as_ref()
+                .clone()
+                .with_metadata(self.schema_metadata()),
+        )
+    }
+
+    /// Encode `rows` into `out` in record batches of [`kinds::SLICE_ROWS`], one at a time.
+    fn encode_into(
+        &self,
+        out: &mut dyn ObjectWriter,
+        rows: &[K::Row],
+        holes: &[(i64, i64)],
+        seen_ms: i64,
+    ) -> Result<(), String> {
+        let schema = self.file_schema();
+        let batches = kinds::slices(self.kind, schema.clone(), rows);
+        format::encode_into(
+            out,
+            &schema,
+            batches,
+            &self.footer(rows.len(), holes, seen_ms),
+        )
+    }
+
     /// The file's bytes, not checked (tests use it to write files with bad candles).
+    #[cfg(test)]
     pub fn encode(
         &self,
         rows: &[K::Row],
         holes: &[(i64, i64)],
         seen_ms: i64,
     ) -> Result<Vec<u8>, String> {
-        let schema = Arc::new(
-            self.kind
-                .schema()
-                .as_ref()
-                .clone()
-                .with_metadata(self.schema_metadata()),
-        );
-        let batch = self.kind.to_batch(schema, rows);
-        format::encode(&batch, &self.footer(rows.len(), holes, seen_ms))
+        let mut bytes = Vec::new();
+        self.encode_into(&mut bytes, rows, holes, seen_ms)?;
+        Ok(bytes)
+    }
+
+    /// The file as dsm wrote it before slices: all rows in one record batch.
+    #[cfg(test)]
+    pub fn encode_whole(
+        &self,
+        rows: &[K::Row],
+        holes: &[(i64, i64)],
+        seen_ms: i64,
+    ) -> Result<Vec<u8>, String> {
+        let schema = self.file_schema();
+        let batch = self.kind.to_batch(schema.clone(), rows);
+        format::encode(
+            &schema,
+            std::iter::once(batch),
+            &self.footer(rows.len(), holes, seen_ms),
+        )
     }
 }
 
@@ -213,27 +255,34 @@ fn io_err(path: &Path, source: io::Error) -> CacheError {
     }
 }
 
-/// A file's bytes; what is not a regular file (a FIFO, a device) is a bad file.
-fn read_bytes(at: &At) -> Result<Option<Vec<u8>>, CacheError> {
-    at.storage
-        .get(&at.key, MAX_FILE_BYTES)
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::InvalidData => corrupt(&at.path, e.to_string()),
-            _ => io_err(&at.path, e),
-        })
+/// What is not a regular file (a FIFO, a device) or is too large is a bad file.
+fn read_err(at: &At, e: io::Error) -> CacheError {
+    match e.kind() {
+        io::ErrorKind::InvalidData => corrupt(&at.path, e.to_string()),
+        _ => io_err(&at.path, e),
+    }
 }
 
-/// Read and check one file; `Ok(None)` when it does not exist.
+/// Rows reserved up front from the footer's count (which is checked only after decoding).
+const MAX_ROWS_RESERVED: usize = 8 << 20;
+
+/// Read and check one file; `Ok(None)` when it does not exist. The file is read twice
+/// through one open handle, a chunk at a time: hashed against its checksum, then decoded a
+/// record batch at a time; it is never held whole (a day of trades is ~90 MB).
 pub(crate) fn read<K: Kind>(
     at: &At,
     expect: &Expect<K>,
 ) -> Result<Option<CachedPeriod<K::Row>>, CacheError> {
-    let Some(mut bytes) = read_bytes(at)? else {
+    let Some(mut file) = at
+        .storage
+        .open(&at.key, MAX_FILE_BYTES)
+        .map_err(|e| read_err(at, e))?
+    else {
         return Ok(None);
     };
     let path = at.path.as_path();
     let bad = |e: String| corrupt(path, e);
-    let footer = Footer::parse(&bytes).map_err(bad)?;
+    let (footer, len) = Footer::read(&mut *file).map_err(bad)?;
     if let Some(why) = footer.outdated() {
         return Err(CacheError::Outdated {
             path: path.to_path_buf(),
@@ -241,7 +290,7 @@ pub(crate) fn read<K: Kind>(
         });
     }
     // Nothing of the file is trusted before this.
-    footer.check_checksum(&mut bytes).map_err(bad)?;
+    footer.check_checksum_of(&mut *file, len).map_err(bad)?;
     expect.check_identity(&footer.metadata).map_err(bad)?;
     let meta = |key: &str| {
         footer
@@ -254,10 +303,13 @@ pub(crate) fn read<K: Kind>(
     let holes_seen_ms: i64 = meta(HOLES_SEEN_KEY)?
         .parse()
         .map_err(|_| bad(format!("{HOLES_SEEN_KEY} is not a time")))?;
-    let reader = FileReader::try_new(Cursor::new(bytes), None)
+    let capacity = claimed.parse::<usize>().unwrap_or(0).min(MAX_ROWS_RESERVED);
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| bad(format!("reading the file: {e}")))?;
+    let reader = FileReader::try_new(BufReader::new(file), None)
         .map_err(|e| bad(format!("not a readable Arrow IPC file: {e}")))?;
     check_schema(&expect.kind.schema(), &reader.schema()).map_err(bad)?;
-    let mut rows = Vec::new();
+    let mut rows = Vec::with_capacity(capacity);
     for batch in reader {
         let batch = batch.map_err(|e| bad(format!("unreadable record batch: {e}")))?;
         rows.extend(expect.kind.rows_of(&batch).map_err(bad)?);
@@ -293,8 +345,8 @@ pub(crate) fn footer_rows(at: &At) -> Option<u64> {
 
 /// One value of the footer's metadata, not verified (None for unreadable files).
 pub(crate) fn footer_value(at: &At, key: &str) -> Option<String> {
-    let bytes = at.storage.get(&at.key, MAX_FILE_BYTES).ok()??;
-    Footer::parse(&bytes).ok()?.metadata.remove(key)
+    let mut file = at.storage.open(&at.key, MAX_FILE_BYTES).ok()??;
+    Footer::read(&mut *file).ok()?.0.metadata.remove(key)
 }
 
 /// Write `rows` as one file, published atomically by the storage (on disk: a temporary file
@@ -321,8 +373,11 @@ pub(crate) fn write<K: Kind>(
     let holes = expect.holes_of(rows);
     // Without holes the time means nothing: 0 keeps a file a function of its candles.
     let seen_ms = if holes.is_empty() { 0 } else { seen_ms };
-    let bytes = expect
-        .encode(rows, &holes, seen_ms)
-        .map_err(|e| io_err(path, io::Error::other(e)))?;
-    at.storage.put(&at.key, &bytes).map_err(|e| io_err(path, e))
+    // Encoded straight into the storage's writer, a slice of rows at a time.
+    let put = at.storage.put_with(&at.key, &mut |out| {
+        expect
+            .encode_into(out, rows, &holes, seen_ms)
+            .map_err(io::Error::other)
+    });
+    put.map_err(|e| io_err(path, e))
 }

@@ -234,8 +234,8 @@ fn files_must_say_which_series_and_period_they_hold(b: Backend) {
         .filter(|(k, _)| k != "dsm.symbol")
         .collect();
     let schema = crate::columnar::schema_with_metadata(expect.schema_metadata());
-    let batch = crate::columnar::to_record_batch_with(schema, &rows);
-    let bytes = format::encode(&batch, &footer).unwrap();
+    let batch = crate::columnar::to_record_batch_with(schema.clone(), &rows);
+    let bytes = format::encode(&schema, std::iter::once(batch), &footer).unwrap();
     cache.put_raw(&btc, start, &bytes);
     let msg = cache.read(&btc, start).unwrap_err().to_string();
     assert!(msg.contains("does not say its symbol"), "{msg}");

@@ -22,6 +22,22 @@ pub use funding::Funding;
 pub use metrics::Metrics;
 pub use trades::Trades;
 
+/// Rows per record batch where a period's rows are handed on in slices (cache files, the
+/// batches a fetch emits): a day of trades is over a million rows, and a slice of them
+/// (about 8 MB of Arrow) is what is encoded at a time. Periods of candles fit in one (a
+/// month of 1m is 44,640 rows, a day of 1s 86,400), so their files stay one batch.
+pub const SLICE_ROWS: usize = 128 * 1024;
+
+/// `rows` as record batches of at most [`SLICE_ROWS`] rows, made one at a time.
+pub fn slices<'a, K: Kind>(
+    kind: &'a K,
+    schema: SchemaRef,
+    rows: &'a [K::Row],
+) -> impl Iterator<Item = RecordBatch> + 'a {
+    rows.chunks(SLICE_ROWS)
+        .map(move |slice| kind.to_batch(schema.clone(), slice))
+}
+
 /// What a plugin handed over, checked for shape only: rows, their source, and the range
 /// the source covered in full.
 pub struct Batch<R> {

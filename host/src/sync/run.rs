@@ -213,16 +213,20 @@ impl SyncPlan {
         // Kept as periods come, so a series stopped mid-way still says where the periods
         // it finished came from.
         let mut periods = Vec::new();
+        let mut period_rows = 0;
         let fetched = dsm.fetch_records(
             req,
             &mut |p| {
                 rows += p.batch.num_rows() as u64;
-                periods.push((p.period_start, p.source));
-                on_event(SyncEvent::Period {
-                    index,
-                    source: p.source,
-                    rows: p.batch.num_rows(),
-                });
+                period_rows += p.batch.num_rows();
+                if p.last {
+                    periods.push((p.period_start, p.source));
+                    on_event(SyncEvent::Period {
+                        index,
+                        source: p.source,
+                        rows: std::mem::take(&mut period_rows),
+                    });
+                }
                 Ok(())
             },
             &mut |done_ms, total_ms| {

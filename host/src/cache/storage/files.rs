@@ -7,12 +7,13 @@
 //! in the file name is no longer alive.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{self, Read, Write};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::io::{self, BufWriter, Read, Write};
+use std::os::unix::fs::{FileExt, FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+use super::{ObjectWriter, WriteFn};
 use crate::cache::layout::TEMP_PREFIX;
 
 /// A temporary file without a writer's pid in its name (an older dsm) is stale only when
@@ -70,8 +71,8 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<Option<File>> {
     Ok(Some(file))
 }
 
-/// The whole of a regular file, refusing one larger than `max` bytes.
-pub(crate) fn read_regular(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
+/// A regular file to read, refusing one larger than `max` bytes; its length.
+pub(crate) fn open_bounded(path: &Path, max: u64) -> io::Result<Option<(File, u64)>> {
     let Some(file) = open_regular(path)? else {
         return Ok(None);
     };
@@ -79,6 +80,14 @@ pub(crate) fn read_regular(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>>
     if len > max {
         return Err(too_large(len, max));
     }
+    Ok(Some((file, len)))
+}
+
+/// The whole of a regular file, refusing one larger than `max` bytes.
+pub(crate) fn read_regular(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
+    let Some((file, len)) = open_bounded(path, max)? else {
+        return Ok(None);
+    };
     let mut bytes = Vec::with_capacity(len as usize);
     file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
@@ -138,12 +147,40 @@ impl TempFile {
     }
 
     /// Write all of `bytes`, fsync, and rename over `target` (the lock goes with the file).
-    pub(crate) fn persist(mut self, bytes: &[u8], target: &Path) -> io::Result<()> {
-        self.file.write_all(bytes)?;
+    pub(crate) fn persist(self, bytes: &[u8], target: &Path) -> io::Result<()> {
+        self.persist_with(&mut |w| w.write_all(bytes), target)
+    }
+
+    /// [`TempFile::persist`] of what `write` writes, through a buffer (nothing held whole).
+    pub(crate) fn persist_with(mut self, write: &mut WriteFn<'_>, target: &Path) -> io::Result<()> {
+        let mut out = Buffered(BufWriter::new(&self.file));
+        write(&mut out)?;
+        out.flush()?;
+        drop(out);
         self.file.sync_all()?;
         std::fs::rename(&self.path, target)?;
         self.persisted = true;
         Ok(())
+    }
+}
+
+/// A temporary file written through a buffer; overwrites go to the file itself.
+struct Buffered<'a>(BufWriter<&'a File>);
+
+impl Write for Buffered<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl ObjectWriter for Buffered<'_> {
+    fn overwrite(&mut self, at: u64, bytes: &[u8]) -> io::Result<()> {
+        self.0.flush()?;
+        self.0.get_ref().write_all_at(bytes, at)
     }
 }
 

@@ -7,7 +7,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::files::{self, TempFile, TempState};
-use super::{Entry, Listing, Storage, What};
+use super::{Entry, Listing, ReadSeek, Storage, What, WriteFn};
 use crate::cache::layout::TEMP_PREFIX;
 
 /// Objects as files below a directory.
@@ -61,11 +61,20 @@ impl Storage for FileStorage {
     }
 
     fn put(&self, key: &str, bytes: &[u8]) -> io::Result<()> {
+        self.put_with(key, &mut |w| w.write_all(bytes))
+    }
+
+    fn open(&self, key: &str, max: u64) -> io::Result<Option<Box<dyn ReadSeek>>> {
+        let file = files::open_bounded(&self.path(key), max)?;
+        Ok(file.map(|(f, _)| Box::new(f) as Box<dyn ReadSeek>))
+    }
+
+    fn put_with(&self, key: &str, write: &mut WriteFn<'_>) -> io::Result<()> {
         let path = self.path(key);
         let dir = path.parent().expect("keys name a file below the root");
         fs::create_dir_all(dir)?;
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("file");
-        TempFile::create(dir, stem)?.persist(bytes, &path)?;
+        TempFile::create(dir, stem)?.persist_with(write, &path)?;
         // The rename survives a crash only once its directory is on disk.
         fs::File::open(dir)?.sync_all()
     }

@@ -15,7 +15,7 @@ pub(crate) mod files;
 mod fs;
 mod object;
 
-use std::io;
+use std::io::{self, Cursor, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -63,6 +63,23 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Publish `bytes` at `key` atomically, replacing what is there.
     fn put(&self, key: &str, bytes: &[u8]) -> io::Result<()>;
 
+    /// The object at `key` to read in parts (a large cache file is decoded a slice at a
+    /// time), as `get` would find it: `Ok(None)` when there is none, more than `max` bytes
+    /// `InvalidData`. Backends that cannot seek in an object hand over its bytes whole.
+    fn open(&self, key: &str, max: u64) -> io::Result<Option<Box<dyn ReadSeek>>> {
+        Ok(self
+            .get(key, max)?
+            .map(|bytes| Box::new(Cursor::new(bytes)) as Box<dyn ReadSeek>))
+    }
+
+    /// Publish what `write` writes at `key` atomically, as `put` does. Backends that can
+    /// stream (the file system) hold none of it in memory; the others collect it for `put`.
+    fn put_with(&self, key: &str, write: &mut WriteFn<'_>) -> io::Result<()> {
+        let mut bytes = Vec::new();
+        write(&mut bytes)?;
+        self.put(key, &bytes)
+    }
+
     /// Whether anything is at `key` (not read).
     fn exists(&self, key: &str) -> io::Result<bool>;
 
@@ -101,6 +118,33 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Fail early, saying why, when nothing could be written here.
     fn check_writable(&self) -> io::Result<()>;
 }
+
+/// An object being read in parts.
+pub trait ReadSeek: Read + Seek + Send {}
+
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
+/// An object being written by [`Storage::put_with`]: bytes appended in order, and bytes
+/// already written overwritten in place (a checksum filled in once the rest is known).
+pub trait ObjectWriter: Write {
+    /// Replace the written bytes at `at..at + bytes.len()`.
+    fn overwrite(&mut self, at: u64, bytes: &[u8]) -> io::Result<()>;
+}
+
+impl ObjectWriter for Vec<u8> {
+    fn overwrite(&mut self, at: u64, bytes: &[u8]) -> io::Result<()> {
+        let span = usize::try_from(at)
+            .ok()
+            .and_then(|at| Some(at..at.checked_add(bytes.len())?))
+            .filter(|span| span.end <= self.len())
+            .ok_or_else(|| io::Error::other("overwriting past the end of what was written"))?;
+        self[span].copy_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// What writes an object's bytes for [`Storage::put_with`].
+pub type WriteFn<'a> = dyn FnMut(&mut dyn ObjectWriter) -> io::Result<()> + 'a;
 
 /// The storage a location names: `s3://bucket/prefix` (object storage, configured from the
 /// usual `AWS_*` variables), else a directory.

@@ -24,7 +24,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ClientConfigKey, ObjectStore, PutPayload, RetryConfig};
 
 use super::files::too_large;
-use super::{Entry, Listing, Storage, What};
+use super::{Entry, Listing, Storage, What, WriteFn};
 
 /// Objects below a prefix of a bucket.
 pub struct ObjectStorage {
@@ -160,6 +160,13 @@ impl ObjectStorage {
         })
     }
 
+    fn put_owned(&self, key: &str, bytes: Vec<u8>) -> io::Result<()> {
+        let (store, path) = (self.store()?, self.path(key)?);
+        let payload = PutPayload::from(bytes);
+        self.run(async { store.put(&path, payload).await.map(drop) })?
+            .map_err(|e| self.err(key, e))
+    }
+
     fn path(&self, key: &str) -> io::Result<ObjectPath> {
         ObjectPath::parse(format!("{}{key}", self.prefix))
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{key}: {e}")))
@@ -214,10 +221,14 @@ impl Storage for ObjectStorage {
     }
 
     fn put(&self, key: &str, bytes: &[u8]) -> io::Result<()> {
-        let (store, path) = (self.store()?, self.path(key)?);
-        let payload = PutPayload::from(bytes.to_vec());
-        self.run(async { store.put(&path, payload).await.map(drop) })?
-            .map_err(|e| self.err(key, e))
+        self.put_owned(key, bytes.to_vec())
+    }
+
+    /// One PUT of what `write` writes, collected once (not copied again for the request).
+    fn put_with(&self, key: &str, write: &mut WriteFn<'_>) -> io::Result<()> {
+        let mut bytes = Vec::new();
+        write(&mut bytes)?;
+        self.put_owned(key, bytes)
     }
 
     fn exists(&self, key: &str) -> io::Result<bool> {
