@@ -9,13 +9,8 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use std::sync::Arc;
-
 use arrow_array::RecordBatch;
-use arrow_buffer::Buffer;
-use arrow_ipc::reader::FileDecoder;
 use arrow_ipc::writer::FileWriter;
-use arrow_schema::SchemaRef;
 
 /// The version written; files without it, or with another, are not used (fetched again).
 pub const FORMAT_VERSION: &str = "2";
@@ -72,7 +67,19 @@ pub struct Footer {
 impl Footer {
     /// Arrow IPC files end with the footer, its length (i32 LE) and `ARROW1`.
     pub fn parse(bytes: &[u8]) -> Result<Footer, String> {
-        let footer = arrow_ipc::root_as_footer(&bytes[footer_range(bytes)?])
+        const MAGIC: &[u8] = b"ARROW1";
+        let not_ipc = || "not an Arrow IPC file (no footer)".to_string();
+        if bytes.len() < 8 + 10 || !bytes.starts_with(MAGIC) || !bytes.ends_with(MAGIC) {
+            return Err(not_ipc());
+        }
+        let len_at = bytes.len() - 10;
+        let len = i32::from_le_bytes(bytes[len_at..len_at + 4].try_into().expect("4 bytes"));
+        let start = usize::try_from(len)
+            .ok()
+            .and_then(|l| len_at.checked_sub(l))
+            .filter(|s| *s >= 8)
+            .ok_or_else(not_ipc)?;
+        let footer = arrow_ipc::root_as_footer(&bytes[start..len_at])
             .map_err(|e| format!("unreadable Arrow IPC footer: {e}"))?;
         let mut metadata = HashMap::new();
         let mut checksum_span = None;
@@ -125,61 +132,6 @@ impl Footer {
         }
         Ok(())
     }
-}
-
-/// Where the footer is: Arrow IPC files end with it, its length (i32 LE) and `ARROW1`.
-fn footer_range(bytes: &[u8]) -> Result<Range<usize>, String> {
-    const MAGIC: &[u8] = b"ARROW1";
-    let not_ipc = || "not an Arrow IPC file (no footer)".to_string();
-    if bytes.len() < 8 + 10 || !bytes.starts_with(MAGIC) || !bytes.ends_with(MAGIC) {
-        return Err(not_ipc());
-    }
-    let len_at = bytes.len() - 10;
-    let len = i32::from_le_bytes(bytes[len_at..len_at + 4].try_into().expect("4 bytes"));
-    let start = usize::try_from(len)
-        .ok()
-        .and_then(|l| len_at.checked_sub(l))
-        .filter(|s| *s >= 8)
-        .ok_or_else(not_ipc)?;
-    Ok(start..len_at)
-}
-
-/// The schema and record batches of a file whose checksum was checked, decoded in place:
-/// the arrays point into `bytes` (no copy). The flatbuffers, block bounds and arrays are
-/// still validated as Arrow's own reader does: the checksum proves the file was not
-/// damaged, not that whoever wrote it meant well (xxh3 is no signature), so a crafted file
-/// must still be refused, never trusted into undefined behaviour.
-pub fn decode(bytes: Vec<u8>) -> Result<(SchemaRef, Vec<RecordBatch>), String> {
-    let unreadable = |e: &dyn std::fmt::Display| format!("not a readable Arrow IPC file: {e}");
-    let buf = Buffer::from_vec(bytes);
-    let footer =
-        arrow_ipc::root_as_footer(&buf[footer_range(&buf)?]).map_err(|e| unreadable(&e))?;
-    let ipc_schema = footer.schema().ok_or_else(|| unreadable(&"no schema"))?;
-    if !ipc_schema.endianness().equals_to_target_endianness() {
-        return Err(unreadable(&"written on a machine of the other byte order"));
-    }
-    if footer.dictionaries().is_some_and(|d| !d.is_empty()) {
-        return Err(unreadable(&"dictionaries, which no dsm file has"));
-    }
-    let schema =
-        Arc::new(arrow_ipc::convert::try_fb_to_schema(ipc_schema).map_err(|e| unreadable(&e))?);
-    let decoder = FileDecoder::new(Arc::clone(&schema), footer.version());
-    let mut batches = Vec::new();
-    for block in footer.recordBatches().into_iter().flatten() {
-        let span = usize::try_from(block.offset()).ok().and_then(|at| {
-            let len = i64::from(block.metaDataLength()).checked_add(block.bodyLength())?;
-            let end = at.checked_add(usize::try_from(len).ok()?)?;
-            (end <= buf.len()).then_some((at, end - at))
-        });
-        let (at, len) = span.ok_or_else(|| unreadable(&"a record batch outside the file"))?;
-        let data = buf.slice_with_length(at, len);
-        match decoder.read_record_batch(block, &data) {
-            Ok(Some(batch)) => batches.push(batch),
-            Ok(None) => {}
-            Err(e) => return Err(format!("unreadable record batch: {e}")),
-        }
-    }
-    Ok((schema, batches))
 }
 
 /// `start-end,start-end` of hole ranges.

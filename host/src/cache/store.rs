@@ -4,11 +4,12 @@
 //! every backend.
 
 use std::collections::HashMap;
-use std::io;
+use std::io::{self, Cursor};
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
+use arrow_ipc::reader::FileReader;
 use dsm_sdk::Kline;
 
 use super::format::{self, Footer, HOLES_KEY, HOLES_SEEN_KEY, IDENTITY, ROWS_KEY};
@@ -259,16 +260,13 @@ pub(crate) fn read<K: Kind>(
     let holes_seen_ms: i64 = meta(HOLES_SEEN_KEY)?
         .parse()
         .map_err(|_| bad(format!("{HOLES_SEEN_KEY} is not a time")))?;
-    let (schema, batches) = format::decode(bytes).map_err(bad)?;
-    check_schema(&expect.kind.schema(), &schema).map_err(bad)?;
+    let reader = FileReader::try_new(Cursor::new(bytes), None)
+        .map_err(|e| bad(format!("not a readable Arrow IPC file: {e}")))?;
+    check_schema(&expect.kind.schema(), &reader.schema()).map_err(bad)?;
     let mut rows = Vec::new();
-    for batch in &batches {
-        let more = expect.kind.rows_of(batch).map_err(bad)?;
-        // A file has one batch: take its rows as they are, not copied once more.
-        match rows.is_empty() {
-            true => rows = more,
-            false => rows.extend(more),
-        }
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(format!("unreadable record batch: {e}")))?;
+        rows.extend(expect.kind.rows_of(&batch).map_err(bad)?);
     }
     if rows.is_empty() {
         return Err(bad(format!("the file holds no {}s", expect.kind.noun())));
