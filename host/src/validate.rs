@@ -70,10 +70,79 @@ pub fn check_kline(
     Ok(())
 }
 
+/// [`check_kline`] over `rows`, stopping at the first bad candle with its message. Every
+/// rule is checked for every candle, but as a few comparisons: the interval's length is
+/// taken once, and a candle opening one interval after a good one is aligned without a
+/// division. Only the candle that fails is checked again, by `check_kline`, for the words.
+pub fn check_klines(
+    rows: &[Kline],
+    iv: Interval,
+    range: (i64, i64),
+    signed: bool,
+) -> Result<(), String> {
+    let Interval::Fixed(ms) = iv else {
+        // Calendar months: few candles, each its own length.
+        return rows
+            .iter()
+            .try_for_each(|k| check_kline(k, iv, range, signed));
+    };
+    let Some((first, rest)) = rows.split_first() else {
+        return Ok(());
+    };
+    check_kline(first, iv, range, signed)?;
+    // Any aligned time: the grid is every `ms` from it (weeks from a Monday).
+    let origin = iv.floor(0);
+    let mut prev = first.open_time;
+    for k in rest {
+        let t = k.open_time;
+        // `prev` passed, so `prev + ms` is aligned; anything else is reduced by `ms`.
+        let aligned = t.wrapping_sub(prev) == ms || t.wrapping_sub(origin).rem_euclid(ms) == 0;
+        // Wrapping: a time outside the range fails anyway, and must not overflow first.
+        let closes = k.close_time == t.wrapping_add(ms - 1);
+        if !(aligned && closes && t >= range.0 && t < range.1 && sane(k, signed)) {
+            return explain(k, iv, range, signed);
+        }
+        prev = t;
+    }
+    Ok(())
+}
+
+/// The price and volume rules of [`check_kline`], as one boolean.
+#[inline]
+fn sane(k: &Kline, signed: bool) -> bool {
+    let price = |p: f64| p.is_finite() && (signed || p >= 0.0);
+    let volume = |v: f64| v.is_finite() && v >= 0.0;
+    price(k.open)
+        & price(k.high)
+        & price(k.low)
+        & price(k.close)
+        & (k.low <= k.open)
+        & (k.low <= k.close)
+        & (k.high >= k.open)
+        & (k.high >= k.close)
+        & volume(k.volume)
+        & volume(k.quote_volume)
+        & volume(k.taker_buy_base_volume)
+        & volume(k.taker_buy_quote_volume)
+}
+
+/// Why the candle the fast loop stopped at is bad (`check_kline`'s words).
+#[cold]
+#[inline(never)]
+fn explain(k: &Kline, iv: Interval, range: (i64, i64), signed: bool) -> Result<(), String> {
+    check_kline(k, iv, range, signed)?;
+    // Unreachable while the two agree (the tests hold them to it); never let a row through
+    // that the loop refused.
+    Err(format!(
+        "candle at {} failed validation",
+        format_time(k.open_time)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interval::MINUTE;
+    use crate::interval::{DAY, MINUTE, WEEK};
 
     const M1: Interval = Interval::Fixed(MINUTE);
     const RANGE: (i64, i64) = (0, 10 * MINUTE);
@@ -157,6 +226,130 @@ mod tests {
             let msg = check_kline(&bad, M1, RANGE, false).unwrap_err();
             assert!(msg.contains(why), "{msg} should say {why}");
         }
+    }
+
+    /// Every bad candle of `rejects_bad_candles_with_the_reason`, with the rule it breaks.
+    fn bad_candles(t: i64) -> Vec<Kline> {
+        vec![
+            Kline {
+                open_time: t + 30_000,
+                close_time: t + 30_000 + MINUTE - 1,
+                ..k(t)
+            },
+            k(20 * MINUTE),
+            k(-MINUTE),
+            Kline { high: 1.5, ..k(t) },
+            Kline { low: 2.2, ..k(t) },
+            Kline {
+                open: -1.0,
+                low: -2.0,
+                ..k(t)
+            },
+            Kline {
+                high: f64::INFINITY,
+                ..k(t)
+            },
+            Kline {
+                low: f64::NAN,
+                ..k(t)
+            },
+            Kline {
+                volume: -1.0,
+                ..k(t)
+            },
+            Kline {
+                quote_volume: f64::NAN,
+                ..k(t)
+            },
+            Kline {
+                taker_buy_base_volume: -0.5,
+                ..k(t)
+            },
+            Kline {
+                taker_buy_quote_volume: f64::INFINITY,
+                ..k(t)
+            },
+            Kline {
+                close_time: t + MINUTE,
+                ..k(t)
+            },
+            Kline {
+                close_time: i64::MAX,
+                ..k(t)
+            },
+        ]
+    }
+
+    #[test]
+    fn the_loop_over_candles_rejects_what_each_check_rejects_with_its_words() {
+        for at in [0, 4, 9] {
+            for bad in bad_candles(at * MINUTE) {
+                let mut rows: Vec<Kline> = (0..10).map(|i| k(i * MINUTE)).collect();
+                rows[at as usize] = bad;
+                let one = check_kline(&bad, M1, RANGE, false).unwrap_err();
+                let all = check_klines(&rows, M1, RANGE, false);
+                assert_eq!(all, Err(one), "candle {at} of 10: {bad:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_loop_over_candles_accepts_what_each_check_accepts() {
+        let rows: Vec<Kline> = (0..10).map(|i| k(i * MINUTE)).collect();
+        assert_eq!(check_klines(&rows, M1, RANGE, false), Ok(()));
+        assert_eq!(check_klines(&[], M1, RANGE, false), Ok(()));
+        // Not one after another: aligned all the same (the grid, not the neighbour).
+        let gappy = [k(0), k(3 * MINUTE), k(7 * MINUTE)];
+        assert_eq!(check_klines(&gappy, M1, RANGE, false), Ok(()));
+        let off_grid = [k(0), k(3 * MINUTE), k(7 * MINUTE + 1)];
+        assert!(check_klines(&off_grid, M1, RANGE, false).is_err());
+        // Premium candles: negative prices pass only where signed.
+        let neg = |t| Kline {
+            open: -0.0004,
+            high: -0.0001,
+            low: -0.0005,
+            close: -0.0002,
+            ..k(t)
+        };
+        let premium = [neg(0), neg(MINUTE)];
+        assert_eq!(check_klines(&premium, M1, RANGE, true), Ok(()));
+        assert_eq!(
+            check_klines(&premium, M1, RANGE, false),
+            Err(check_kline(&premium[0], M1, RANGE, false).unwrap_err())
+        );
+    }
+
+    #[test]
+    fn the_loop_over_weekly_and_monthly_candles_keeps_their_grid() {
+        const MONDAY: i64 = 1_704_067_200_000; // 2024-01-01
+        let w = Interval::parse("1w").unwrap();
+        let week = |t: i64| Kline {
+            close_time: t + WEEK - 1,
+            ..k(t)
+        };
+        let range = (MONDAY, MONDAY + 10 * WEEK);
+        let rows = [
+            week(MONDAY),
+            week(MONDAY + 2 * WEEK),
+            week(MONDAY + 3 * WEEK),
+        ];
+        assert_eq!(check_klines(&rows, w, range, false), Ok(()));
+        // A Thursday (the epoch's grid, not Monday's): refused as each check refuses it.
+        let thursday = week(MONDAY + 3 * DAY + WEEK);
+        let mixed = [week(MONDAY), thursday];
+        let one = check_kline(&thursday, w, range, false).unwrap_err();
+        assert_eq!(check_klines(&mixed, w, range, false), Err(one));
+        const FEB_2024: i64 = 1_706_745_600_000;
+        const MAR_2024: i64 = 1_709_251_200_000;
+        const APR_2024: i64 = 1_711_929_600_000;
+        let m = Interval::Months(1);
+        let month = |t, close_time| Kline { close_time, ..k(t) };
+        let range = (FEB_2024, APR_2024);
+        let good = [month(FEB_2024, MAR_2024 - 1), month(MAR_2024, APR_2024 - 1)];
+        assert_eq!(check_klines(&good, m, range, false), Ok(()));
+        let bad = [good[0], month(MAR_2024, MAR_2024 + 30 * DAY - 1)];
+        let one = check_kline(&bad[1], m, range, false).unwrap_err();
+        assert_eq!(check_klines(&bad, m, range, false), Err(one));
     }
 
     #[test]

@@ -66,11 +66,13 @@ impl Interval {
     }
 
     /// Whether a candle may open at `t`.
+    #[inline]
     pub fn is_aligned(self, t: i64) -> bool {
         self.floor(t) == t
     }
 
     /// The open time of the candle containing `t`.
+    #[inline]
     pub fn floor(self, t: i64) -> i64 {
         match self {
             Interval::Fixed(ms) if ms % WEEK_MS == 0 => {
@@ -86,6 +88,7 @@ impl Interval {
 
     /// The open time of the candle after the one opening at `t` (aligned `t`); for
     /// exchanges whose rows carry no close time, close = next open - 1.
+    #[inline]
     pub fn next(self, t: i64) -> i64 {
         match self {
             Interval::Fixed(ms) => t + ms,
@@ -94,6 +97,7 @@ impl Interval {
     }
 
     /// The first candle open time at or after `t`.
+    #[inline]
     pub fn ceil(self, t: i64) -> i64 {
         let f = self.floor(t);
         if f == t {
@@ -105,6 +109,7 @@ impl Interval {
 
     /// The shortest time between two open times: exact for fixed intervals, the shortest
     /// month (28 days) for months. Windows sized by it never hold more candles than planned.
+    #[inline]
     pub fn min_step_ms(self) -> i64 {
         match self {
             Interval::Fixed(ms) => ms,

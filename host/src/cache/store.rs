@@ -49,6 +49,12 @@ impl<K: Kind> Expect<'_, K> {
     /// from the network pass.
     pub fn check_rows(&self, rows: &[K::Row]) -> Result<(), String> {
         let end = self.end();
+        // The same verdict as the loop below, in tight passes; the loop says why.
+        let inside = rows.iter().all(|r| (self.start..end).contains(&K::time(r)));
+        let ascending = rows.windows(2).all(|w| K::key(&w[0]) < K::key(&w[1]));
+        if inside && ascending {
+            return self.kind.check_all(rows, self.start, end);
+        }
         let noun = self.kind.noun();
         let mut prev: Option<i64> = None;
         for r in rows {

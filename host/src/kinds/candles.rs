@@ -9,7 +9,7 @@ use super::{Batch, Kind};
 use crate::cache::Period;
 use crate::columnar;
 use crate::interval::Interval;
-use crate::validate::check_kline;
+use crate::validate::{check_kline, check_klines};
 
 /// Candles of one kind at one interval.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +96,11 @@ impl Kind for Candles {
     fn check(&self, row: &Kline, start: i64, end: i64) -> Result<(), String> {
         let signed = self.kind == DataKind::PREMIUM;
         check_kline(row, self.interval, (start, end), signed)
+    }
+
+    fn check_all(&self, rows: &[Kline], start: i64, end: i64) -> Result<(), String> {
+        let signed = self.kind == DataKind::PREMIUM;
+        check_klines(rows, self.interval, (start, end), signed)
     }
 
     fn noun(&self) -> &'static str {

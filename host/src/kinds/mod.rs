@@ -89,6 +89,11 @@ pub trait Kind: Sync {
     fn closed_by(&self, end: i64, now: i64) -> bool;
     /// The checks a row passes before it is used: from the network and from the cache.
     fn check(&self, row: &Self::Row, start: i64, end: i64) -> Result<(), String>;
+    /// [`Kind::check`] of every row, stopping at the first error (a kind may answer the
+    /// same faster than row by row).
+    fn check_all(&self, rows: &[Self::Row], start: i64, end: i64) -> Result<(), String> {
+        rows.iter().try_for_each(|r| self.check(r, start, end))
+    }
     /// Singular noun for messages (`candle`, `funding rate`).
     fn noun(&self) -> &'static str;
     /// The Arrow schema of the rows (no metadata).
