@@ -18,8 +18,19 @@ pub struct FakeProc {
 impl FakeProc {
     /// Starts `program args...`, whose first stdout line is the base URL.
     pub fn start(program: &Path, args: &[String]) -> std::io::Result<FakeProc> {
+        Self::start_with_env(program, args, &[])
+    }
+
+    /// As [`FakeProc::start`], with these environment variables set for the fake (e.g.
+    /// `DSM_FAKE_TRADES_PER_DAY`).
+    pub fn start_with_env(
+        program: &Path,
+        args: &[String],
+        envs: &[(&str, String)],
+    ) -> std::io::Result<FakeProc> {
         let mut child = Command::new(program)
             .args(args)
+            .envs(envs.iter().map(|(k, v)| (k, v)))
             .arg("--port")
             .arg("0")
             .stdin(Stdio::null())

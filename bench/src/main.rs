@@ -15,20 +15,26 @@ mod scenarios;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: dsm-bench [--quick] [--out FILE] [--only NAME[,NAME...]]
+fn usage() -> String {
+    format!(
+        "usage: dsm-bench [--quick] [--out FILE] [--only NAME[,NAME...]]
   Runs every benchmark (see BENCHMARKS.md) and prints a Markdown table.
-  --quick   fewer repetitions (about a minute and a half instead of a few minutes)
+  --quick   fewer repetitions (a few minutes instead of about ten)
   --out     also write the table (and the machine) to FILE
-  --only    run only these: startup, create, first-use, cold, warm, warm-s3, rest, memory, export, sync
+  --only    run only these: {}
 Build first: cargo build --release --workspace
-Environment: DSM_BENCH_PYTHON (default python3) runs bench/ccxt_rest.py.";
+Environment: DSM_BENCH_PYTHON (default python3) runs bench/ccxt_rest.py and
+bench/spark_bench.py (ccxt and pyspark are optional: without them those rows are skipped).",
+        scenarios::NAMES.join(", ")
+    )
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("probe") => probe::run(&args[1..]),
         Some("-h" | "--help") => {
-            println!("{USAGE}");
+            println!("{}", usage());
             Ok(())
         }
         _ => parse_options(&args).and_then(|o| scenarios::run_all(&o)),
@@ -79,9 +85,16 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             "--out" => o.out = Some(it.next().ok_or("--out needs a file")?.into()),
             "--only" => {
                 let v = it.next().ok_or("--only needs names")?;
-                o.only = Some(v.split(',').map(|s| s.trim().to_string()).collect());
+                let names: Vec<String> = v.split(',').map(|s| s.trim().to_string()).collect();
+                if let Some(bad) = names
+                    .iter()
+                    .find(|n| !scenarios::NAMES.contains(&n.as_str()))
+                {
+                    return Err(format!("--only: no benchmark {bad:?}\n{}", usage()));
+                }
+                o.only = Some(names);
             }
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+            other => return Err(format!("unknown argument {other:?}\n{}", usage())),
         }
     }
     Ok(o)

@@ -5,8 +5,8 @@ use dsm_core::Kline;
 
 use super::*;
 
-const SERIES: usize = 50;
-const DAYS: i64 = 31;
+pub(super) const SERIES: usize = 50;
+pub(super) const DAYS: i64 = 31;
 /// 2024-01-01T00:00:00Z.
 const START_MS: i64 = 1_704_067_200_000;
 const DAY_MS: i64 = 86_400_000;
@@ -36,7 +36,7 @@ fn day_of(start: i64, seed: usize) -> Vec<Kline> {
 
 /// A cache of [`SERIES`] 1m series (`S00USDT` ..) of [`DAYS`] days each, written through
 /// the library (outside any timed region).
-fn fill(dir: &Path) -> Result<(), String> {
+pub(super) fn fill(dir: &Path) -> Result<(), String> {
     let cache = Cache::new(dir);
     for s in 0..SERIES {
         let key = SeriesKey::new("binance", "spot", &format!("S{s:02}USDT"), "1m")

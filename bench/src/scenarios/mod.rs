@@ -11,19 +11,49 @@ use crate::Options;
 
 mod archive;
 mod export;
+mod kinds;
 mod memory;
 mod rest;
+mod rest_budget;
+mod rest_latency;
 mod s3;
+mod spark;
 mod startup;
 mod sync;
+mod um_archive;
 
 use archive::{cold, warm};
 use export::export;
+use kinds::{funding, trades};
 use memory::memory;
 use rest::rest;
+use rest_budget::rest_budget;
+use rest_latency::rest_latency;
 use s3::warm_s3;
+use spark::spark;
 use startup::{create, first_use, startup};
 use sync::sync;
+use um_archive::archive_um;
+
+/// Every `--only` name, in the order they run.
+pub const NAMES: [&str; 16] = [
+    "startup",
+    "create",
+    "first-use",
+    "cold",
+    "warm",
+    "warm-s3",
+    "archive-um",
+    "rest",
+    "rest-latency",
+    "rest-budget",
+    "memory",
+    "trades",
+    "funding",
+    "export",
+    "spark",
+    "sync",
+];
 
 /// One year of 1m spot candles from the archive: 365 days.
 const YEAR: (&str, &str) = ("2023-01-01", "2024-01-01");
@@ -385,14 +415,32 @@ pub fn run_all(o: &Options) -> Result<(), String> {
     if o.wants("warm-s3") {
         warm_s3(&env, o, &mut rep, year_cache)?;
     }
+    if o.wants("archive-um") {
+        archive_um(&env, o, &mut rep)?;
+    }
     if o.wants("rest") {
         rest(&env, o, &mut rep)?;
+    }
+    if o.wants("rest-latency") {
+        rest_latency(&env, o, &mut rep)?;
+    }
+    if o.wants("rest-budget") {
+        rest_budget(&env, o, &mut rep)?;
     }
     if o.wants("memory") {
         memory(&env, o, &mut rep)?;
     }
+    if o.wants("trades") {
+        trades(&env, o, &mut rep)?;
+    }
+    if o.wants("funding") {
+        funding(&env, o, &mut rep)?;
+    }
     if o.wants("export") {
         export(&env, o, &mut rep)?;
+    }
+    if o.wants("spark") {
+        spark(&env, o, &mut rep)?;
     }
     if o.wants("sync") {
         sync(&env, o, &mut rep)?;

@@ -2,13 +2,15 @@
 
 use super::*;
 
-/// ccxt_rest.py once against a fresh fake: its JSON line and the process.
+/// ccxt_rest.py once against a fresh fake (started with `fake_args`): its JSON line and
+/// the process.
 pub(super) fn ccxt_run(
     env: &Env,
     mode: &str,
     rate_limit: bool,
+    fake_args: &[String],
 ) -> Result<(serde_json::Value, Proc), String> {
-    let fake = env.fake()?;
+    let fake = env.fake_with(fake_args)?;
     let mut c = env.cmd(Path::new(&env.python));
     c.arg(&env.ccxt_script)
         .args(["--url", &fake.url, "--mode", mode])
@@ -92,7 +94,10 @@ pub(super) fn rest(env: &Env, o: &Options, rep: &mut Report) -> Result<(), Strin
         }
         drop(fake);
         let ccxt = if have_ccxt {
-            Some((ccxt_run(env, "ohlcv", false)?, ccxt_run(env, "raw", false)?))
+            Some((
+                ccxt_run(env, "ohlcv", false, &[])?,
+                ccxt_run(env, "raw", false, &[])?,
+            ))
         } else {
             None
         };
@@ -179,7 +184,7 @@ pub(super) fn rest(env: &Env, o: &Options, rep: &mut Report) -> Result<(), Strin
     // ccxt as users run it: enableRateLimit on (its default).
     let mut throttled = Vec::new();
     for _ in 0..o.reps(2, 1) {
-        let (v, _) = ccxt_run(env, "ohlcv", true)?;
+        let (v, _) = ccxt_run(env, "ohlcv", true, &[])?;
         throttled.push(Duration::from_secs_f64(
             v["fetch_s"].as_f64().unwrap_or(0.0),
         ));

@@ -24,7 +24,9 @@ options:
   --prebuild DIR:FROM:TO
                        build the Vision zips of DIR (e.g. data/spot/daily/klines/BTCUSDT/1m)
                        from FROM to TO (exclusive; YYYY-MM-DD, or YYYY-MM for monthly
-                       directories) before printing the URL, and keep them; repeatable
+                       directories) before printing the URL, and keep them; repeatable.
+                       Daily trade directories too (data/spot/daily/aggTrades/BTCUSDT;
+                       DSM_FAKE_TRADES_PER_DAY sets their volume)
   --geo-block          answer every Binance REST path with HTTP 451 (a restricted
                        country); Vision and its bucket listing still answer
   -h, --help           show this help";

@@ -74,12 +74,12 @@ pub(crate) struct VisionState {
 /// A built zip and the SHA-256 its CHECKSUM file names, computed once.
 #[derive(Clone)]
 pub(super) struct Built {
-    zip: Arc<Vec<u8>>,
-    sha256: Arc<str>,
+    pub(super) zip: Arc<Vec<u8>>,
+    pub(super) sha256: Arc<str>,
 }
 
 impl Built {
-    fn new(zip: Vec<u8>) -> Built {
+    pub(super) fn new(zip: Vec<u8>) -> Built {
         let sha256 = hex(&Sha256::digest(&zip)).into();
         Built {
             zip: Arc::new(zip),
@@ -104,7 +104,7 @@ impl VisionState {
         )
     }
 
-    fn cached(&self, path: &str) -> Option<Built> {
+    pub(super) fn cached(&self, path: &str) -> Option<Built> {
         self.pinned
             .get(path)
             .or_else(|| self.cache.get(path))
