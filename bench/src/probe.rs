@@ -19,8 +19,6 @@ struct Opts {
     start: String,
     end: String,
     n: usize,
-    /// `records`: keep every batch (as a table is built) rather than drop each one.
-    keep: bool,
 }
 
 fn parse(args: &[String]) -> Result<Opts, String> {
@@ -44,7 +42,6 @@ fn parse(args: &[String]) -> Result<Opts, String> {
             "--start" => o.start = v,
             "--end" => o.end = v,
             "--n" => o.n = v.parse().map_err(|e| format!("--n: {e}"))?,
-            "--keep" => o.keep = v == "1",
             other => return Err(format!("probe: unknown option {other:?}")),
         }
     }
@@ -153,43 +150,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
             println!("loaded={}", u8::from(dsm.is_loaded()));
             println!("load={}", ns(dsm.load_time().unwrap_or_default()));
             println!("mapped={}", mapped_plugins());
-        }
-        // The same fetch as Arrow record batches, one a period (`Dsm::fetch_records`, the
-        // CLI's and Python's path), timed alone; each batch dropped as a writer does, or
-        // with `--keep 1` all kept as a table is built.
-        "records" => {
-            let source = if o.cache_dir.is_some() {
-                SourceMode::Cache
-            } else {
-                SourceMode::Rest
-            };
-            let dsm = Dsm::create_with_config(o.config().source(source)).map_err(err)?;
-            let t = Instant::now();
-            let req = dsm
-                .kind_request(
-                    dsm_core::DataKind::KLINES,
-                    &o.symbol,
-                    &o.interval,
-                    o.start.as_str(),
-                    o.end.as_str(),
-                )
-                .map_err(err)?;
-            let (mut rows, mut batches) = (0, Vec::new());
-            let mut keep = |p: dsm_core::PeriodRecords| {
-                rows += p.batch.num_rows();
-                if o.keep {
-                    batches.push(p.batch);
-                }
-                Ok(())
-            };
-            let summary = dsm
-                .fetch_records(&req, &mut keep, &mut |_, _| {})
-                .map_err(err)?;
-            let took = t.elapsed();
-            println!("fetch={}", ns(took));
-            println!("candles={rows}");
-            println!("kept={}", batches.len());
-            println!("gaps={}", summary.gaps.len());
         }
         // A stream of period batches (archive first), with when each arrived: for finding
         // where a fetch waits (`dsm-bench probe stream --url U --cache-dir D ...`).
