@@ -187,3 +187,27 @@ fn fetched_ahead_equals_one_chunk_at_a_time_and_a_later_failure_keeps_the_earlie
     assert_eq!(in_cache, files_with_sizes(one.path())[..jan_feb].to_vec());
     assert_eq!(assert_cache_valid(failed.path()), jan_feb);
 }
+
+#[test]
+fn a_cancel_while_chunks_are_ahead_stops_them_all_and_caches_nothing() {
+    let fake = FakeExchange::start();
+    let cache = tempfile::tempdir().unwrap();
+    let dsm = binance_on_fake(&fake, "spot", cache.path(), SourceMode::Archive, PATIENT_MS);
+    fake.hold_after(0);
+    let result = std::thread::scope(|s| {
+        let run = s.spawn(|| dsm.fetch_market_data("BTCUSDT", "1h", ms(START), ms(END)));
+        // Several months in flight, none answered: then the cancel, the gate still closed.
+        assert!(fake.wait_held_count(5, Duration::from_secs(60)) >= 5);
+        dsm.cancel();
+        let result = run.join().unwrap();
+        fake.release();
+        result
+    });
+    match result {
+        Err(DsmError::Provider { error, .. }) => {
+            assert_eq!(error.kind, ErrorKind::CANCELLED, "{error}")
+        }
+        other => panic!("expected a cancelled fetch, got {other:?}"),
+    }
+    assert!(cache_files(cache.path()).is_empty());
+}
