@@ -117,7 +117,7 @@ impl Manager {
         shard: Option<String>,
         lock: Option<std::path::PathBuf>,
         dataset: Option<std::path::PathBuf>,
-    ) -> PyResult<(Vec<Py<PyDict>>, Option<Py<PyDict>>)> {
+    ) -> PyResult<crate::sync::Synced> {
         let ask = crate::sync::Ask {
             symbols,
             intervals,
