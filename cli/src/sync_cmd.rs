@@ -6,8 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use dsm_core::cache::SeriesKey;
-use dsm_core::dataset::{export_to, Selection};
 use dsm_core::sync::{
     split_list, Lockfile, SeriesResult, Shard, SyncPlan, SyncSpec, DEFAULT_WORKERS,
 };
@@ -89,29 +87,7 @@ fn export_synced(
     dataset: &Path,
     quiet: bool,
 ) -> Result<(), DsmError> {
-    let Some(cache) = results
-        .first()
-        .and_then(|r| plan.manager(&r.id.market))
-        .and_then(|dsm| dsm.cache())
-    else {
-        return Err(DsmError::InvalidInput(
-            "--dataset exports from the cache; the sync had none".into(),
-        ));
-    };
-    let keys = results
-        .iter()
-        .map(|r| {
-            let id = &r.id;
-            SeriesKey::of(id.kind, &id.provider, &id.market, &id.symbol, &id.interval)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let selection = Selection {
-        filter: Default::default(),
-        start: results.iter().map(|r| r.range.0).min(),
-        end: results.iter().map(|r| r.range.1).max(),
-        series: Some(keys),
-    };
-    let report = export_to(cache, dataset, &selection)?;
+    let report = dsm_core::sync::export_synced(plan, results, dataset)?;
     for (path, why) in &report.skipped {
         eprintln!("skipped {path}: {why}");
     }

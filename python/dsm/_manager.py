@@ -25,7 +25,7 @@ class DSMManager:
     (the provider is re-created there) and picklable (for spawn: the config is sent).
     """
 
-    __slots__ = ("_config", "_native", "_pid", "last_report", "__weakref__")
+    __slots__ = ("_config", "_native", "_pid", "last_report", "last_export", "__weakref__")
 
     def __init__(self, *args, **kwargs):
         raise TypeError("use DSMManager.create(provider, market_type, **config) or DSMManager.create_with_config(config)")
@@ -46,6 +46,7 @@ class DSMManager:
         self._native = self._make_native()
         self._pid = os.getpid()
         self.last_report = None
+        self.last_export = None
         return self
 
     def _make_native(self):
@@ -214,13 +215,18 @@ class DSMManager:
             stream.close()
 
     def sync(self, symbols, start_time, end_time, *, intervals=None, kinds=("klines",),
-             workers=4, shard=None, lock=None, return_polars=False):
+             workers=4, shard=None, lock=None, dataset=None, return_polars=False):
         """Many series of this market into the cache at once, under the plugin's one rate
         budget per exchange host (``dsm sync``): ``symbols`` (names, globs such as
         ``"*USDT"``, or ``"all"``; a list or a comma-separated string) x ``kinds`` x
         ``intervals`` (for the candle kinds) over ``[start_time, end_time)``. Only what the
         cache lacks is fetched; one failing series does not stop the others. ``shard="2/4"``
         keeps that shard of the series; ``lock=PATH`` writes the lockfile there.
+        ``dataset="s3://BUCKET/PREFIX"`` (or a directory) then exports exactly the synced
+        series into that Parquet dataset, as ``dsm sync --dataset`` (one exporter per prefix
+        at a time: nothing locks a bucket); what it did is in ``manager.last_export`` (a dict:
+        series, periods, written, unchanged, bytes_written, rows_written, skipped,
+        manifest_written), None without a dataset.
 
         Returns a pandas DataFrame (polars with ``return_polars=True``), one row per
         series: series, kind, symbol, interval, rows, cache, archive, rest (periods from
@@ -234,7 +240,8 @@ class DSMManager:
 
         if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
             raise InvalidInputError(f"workers must be a whole number >= 1, not {workers!r}")
-        rows = self._handle().sync(
+        self.last_export = None
+        rows, self.last_export = self._handle().sync(
             names(symbols, "symbol"),
             names(intervals, "interval"),
             names(kinds, "kind"),
@@ -243,6 +250,7 @@ class DSMManager:
             workers,
             None if shard is None else str(shard),
             None if lock is None else os.fspath(lock),
+            None if dataset is None else os.fspath(dataset),
         )
         columns = ["series", "kind", "symbol", "interval", "rows", "cache", "archive", "rest",
                    "gaps", "requests", "error"]

@@ -101,9 +101,10 @@ impl Manager {
         Ok(d)
     }
 
-    /// Many series of this market (`dsm sync`): one dict per series (see `sync.rs`).
+    /// Many series of this market (`dsm sync`): one dict per series, and the export's report
+    /// when `dataset` is given (see `sync.rs`).
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (symbols, intervals, kinds, start, end, workers, shard=None, lock=None))]
+    #[pyo3(signature = (symbols, intervals, kinds, start, end, workers, shard=None, lock=None, dataset=None))]
     fn sync(
         &self,
         py: Python<'_>,
@@ -115,7 +116,8 @@ impl Manager {
         workers: usize,
         shard: Option<String>,
         lock: Option<std::path::PathBuf>,
-    ) -> PyResult<Vec<Py<PyDict>>> {
+        dataset: Option<std::path::PathBuf>,
+    ) -> PyResult<crate::sync::Synced> {
         let ask = crate::sync::Ask {
             symbols,
             intervals,
@@ -125,6 +127,7 @@ impl Manager {
             workers,
             shard,
             lock,
+            dataset,
         };
         crate::sync::run(py, &self.config, ask)
     }

@@ -1,10 +1,15 @@
 //! `Manager.sync`: many series of the manager's market through `dsm_core::sync`, on a Rust
-//! thread with the GIL released (Ctrl-C cancels every series); one dict per series.
+//! thread with the GIL released (Ctrl-C cancels every series); one dict per series, and
+//! with a dataset, what exporting the synced series into it did.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use dsm_core::sync::{split_list, Lockfile, SeriesResult, Shard, SyncPlan, SyncSpec};
+use dsm_core::dataset::ExportReport;
+use dsm_core::sync::{
+    export_synced, split_list, Lockfile, SeriesResult, Shard, SyncPlan, SyncSpec,
+};
 use dsm_core::{DsmConfig, DsmError, Source};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -22,10 +27,15 @@ pub struct Ask {
     pub workers: usize,
     pub shard: Option<String>,
     pub lock: Option<PathBuf>,
+    /// Export the synced series into this dataset (a directory or s3://) after the sync.
+    pub dataset: Option<PathBuf>,
 }
 
+/// The rows of a sync, one per series, and the export's report when a dataset was given.
+pub type Synced = (Vec<Py<PyDict>>, Option<Py<PyDict>>);
+
 /// Run the sync `ask` describes with `config` (its provider and market).
-pub fn run(py: Python<'_>, config: &DsmConfig, ask: Ask) -> PyResult<Vec<Py<PyDict>>> {
+pub fn run(py: Python<'_>, config: &DsmConfig, ask: Ask) -> PyResult<Synced> {
     let spec = SyncSpec {
         provider: config.provider.clone(),
         markets: vec![config.market.clone()],
@@ -43,10 +53,13 @@ pub fn run(py: Python<'_>, config: &DsmConfig, ask: Ask) -> PyResult<Vec<Py<PyDi
         .map_err(|e| to_py(py, e))?;
     let plan = SyncPlan::new(&spec, shard, &|_| Ok(config.clone())).map_err(|e| to_py(py, e))?;
     let plan = Arc::new(plan);
-    let (worker, workers, lock) = (plan.clone(), ask.workers, ask.lock);
+    let (worker, workers, lock, dataset) = (plan.clone(), ask.workers, ask.lock, ask.dataset);
+    // As `dsm sync --dataset`: nothing is exported after an interrupted sync.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let seen = interrupted.clone();
     let done = wait::run(
         py,
-        move || -> Result<Vec<SeriesResult>, DsmError> {
+        move || -> Result<(Vec<SeriesResult>, Option<ExportReport>), DsmError> {
             let results = worker.run(workers, &|_| {});
             if let Some(path) = lock {
                 let previous = std::fs::read_to_string(&path)
@@ -55,12 +68,39 @@ pub fn run(py: Python<'_>, config: &DsmConfig, ask: Ask) -> PyResult<Vec<Py<PyDi
                 let lock = Lockfile::build(&worker, &results, previous.as_ref())?;
                 write(&path, &lock.to_toml())?;
             }
-            Ok(results)
+            let export = match dataset {
+                Some(dir) if !seen.load(Ordering::SeqCst) => {
+                    Some(export_synced(&worker, &results, &dir)?)
+                }
+                _ => None,
+            };
+            Ok((results, export))
         },
-        || plan.cancel(),
+        || {
+            interrupted.store(true, Ordering::SeqCst);
+            plan.cancel()
+        },
     )?;
-    let results = done.map_err(|e| to_py(py, e))?;
-    results.iter().map(|r| row(py, r)).collect()
+    let (results, export) = done.map_err(|e| to_py(py, e))?;
+    let rows = results
+        .iter()
+        .map(|r| row(py, r))
+        .collect::<PyResult<_>>()?;
+    let export = export.map(|e| report(py, &e)).transpose()?;
+    Ok((rows, export))
+}
+
+fn report(py: Python<'_>, e: &ExportReport) -> PyResult<Py<PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("series", e.series)?;
+    d.set_item("periods", e.periods)?;
+    d.set_item("written", e.written)?;
+    d.set_item("unchanged", e.unchanged)?;
+    d.set_item("bytes_written", e.bytes_written)?;
+    d.set_item("rows_written", e.rows_written)?;
+    d.set_item("skipped", e.skipped.clone())?;
+    d.set_item("manifest_written", e.manifest_written)?;
+    Ok(d.unbind())
 }
 
 /// Whole or not at all: a temporary file beside it, renamed over it.

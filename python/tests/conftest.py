@@ -1,11 +1,13 @@
 """Fixtures: the fake exchange (target/debug/fake-exchange) on 127.0.0.1, every endpoint
-of every provider pointed at it, a temporary cache, and fresh interpreters to run code in.
+of every provider pointed at it, a temporary cache, fresh interpreters to run code in, the
+S3-compatible server (target/debug/fake-s3) and one local[2] Spark session.
 
 The binaries come from the workspace's target dir: DSM_TARGET_DIR, else ../../target/debug.
 """
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -41,6 +43,50 @@ def fake_url():
     yield url
     proc.kill()
     proc.wait()
+
+
+@pytest.fixture(scope="session")
+def fake_s3(tmp_path_factory):
+    """The tests' S3 server for the session, on 127.0.0.1 and a free port, serving the
+    bucket dsm-test from a temporary directory: {"endpoint", "env" (the AWS_* variables a
+    client needs), "bucket_dir" (the objects as files)}."""
+    root = tmp_path_factory.mktemp("s3")
+    proc = subprocess.Popen([binary("fake-s3"), "--port", "0", str(root)], stdout=subprocess.PIPE, text=True)
+    endpoint = proc.stdout.readline().strip()
+    assert endpoint.startswith("http://127.0.0.1:"), endpoint
+    env = {}
+    for _ in range(5):  # `export NAME=VALUE` lines
+        name, value = proc.stdout.readline().strip().removeprefix("export ").split("=", 1)
+        env[name] = value
+    assert env["AWS_ENDPOINT_URL"] == endpoint, env
+    yield {"endpoint": endpoint, "env": env, "bucket_dir": root / "dsm-test"}
+    proc.kill()
+    proc.wait()
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    """One local[2] session for all tests, bound to 127.0.0.1, no UI, its scratch in a
+    temporary directory, its Python workers this interpreter."""
+    if shutil.which("java") is None:
+        pytest.fail("PySpark needs a Java runtime (17 or later) on the PATH: apt-get install openjdk-17-jre-headless")
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    os.environ["SPARK_LOCAL_HOSTNAME"] = "localhost"
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    from pyspark.sql import SparkSession
+    scratch = tmp_path_factory.mktemp("spark")
+    session = (SparkSession.builder.master("local[2]").appName("dsm-tests")
+               .config("spark.driver.host", "127.0.0.1")
+               .config("spark.driver.bindAddress", "127.0.0.1")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.local.dir", str(scratch))
+               .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
+               .config("spark.driver.extraJavaOptions", f"-XX:-UsePerfData -Djava.io.tmpdir={scratch}")
+               .getOrCreate())
+    yield session
+    session.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -148,31 +148,6 @@ def test_duckdb_reads_funding_times_as_utc_timestamps(exported):
     assert types["funding_time"] == "TIMESTAMP WITH TIME ZONE" and "interval" not in types
 
 
-@pytest.fixture(scope="module")
-def spark(exported):
-    """One local[2] session for the module, bound to 127.0.0.1, no UI, its scratch in the
-    module's temporary directory."""
-    if shutil.which("java") is None:
-        pytest.fail("PySpark needs a Java runtime (17 or later) on the PATH: apt-get install openjdk-17-jre-headless")
-    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
-    os.environ["SPARK_LOCAL_HOSTNAME"] = "localhost"
-    from pyspark.sql import SparkSession
-    scratch = exported["root"] / "spark"
-    scratch.mkdir()
-    session = (SparkSession.builder.master("local[2]").appName("dsm-dataset-test")
-               .config("spark.driver.host", "127.0.0.1")
-               .config("spark.driver.bindAddress", "127.0.0.1")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "2")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.local.dir", str(scratch))
-               .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
-               .config("spark.driver.extraJavaOptions", f"-XX:-UsePerfData -Djava.io.tmpdir={scratch}")
-               .getOrCreate())
-    yield session
-    session.stop()
-
-
 def test_spark_reads_the_same_rows_with_partition_discovery(exported, spark):
     df = spark.read.parquet(str(exported["ds"]))
     assert {"kind", "provider", "market", "symbol", "interval", "date"} <= set(df.columns)
