@@ -17,10 +17,14 @@ use super::Progress;
 const MAX_AHEAD: usize = 4;
 
 /// At most about this many rows held ahead. A row in flight costs some hundreds of bytes
-/// (the plugin's decoded rows, the batch handed over, the host's buffer): at 1.5 million a
-/// month of 1s peaked at 230 MiB against 86 MiB one day at a time (dsm-bench `memory`).
-/// 200,000 keeps four months of 1m ahead and two days of 1s.
+/// (the plugin's decoded rows, the batch handed over, the host's buffer).
 const ROWS_AHEAD: u64 = 200_000;
+
+/// Chunks larger than this are not fetched ahead: one such chunk already keeps a server
+/// busy for a while (a day of 1s is 86,400 candles in one file), so overlapping them buys
+/// little, and their memory counts: a month of 1s peaked at 190-230 MiB with 2-4 days
+/// ahead, against 86 MiB one day at a time (dsm-bench `memory`).
+const MAX_CHUNK_ROWS: u64 = 50_000;
 
 /// How many chunks of `periods` periods may be fetched ahead, for a kind with at most
 /// `rows_per_period` rows a period (None: unknown, so none ahead).
@@ -29,6 +33,9 @@ pub(super) fn chunks_ahead(rows_per_period: Option<u64>, periods: usize) -> usiz
         return 0;
     };
     let per_chunk = rows.saturating_mul(periods as u64).max(1);
+    if per_chunk > MAX_CHUNK_ROWS {
+        return 0;
+    }
     usize::try_from(ROWS_AHEAD / per_chunk)
         .unwrap_or(MAX_AHEAD)
         .min(MAX_AHEAD)
@@ -154,13 +161,14 @@ mod tests {
 
     #[test]
     fn candles_go_up_to_four_ahead_and_unknown_row_counts_none() {
-        // A month of 1m days, a day of 1s, a year of 1h months.
+        // A month of 1m days, a year of 1h months; a day of 1s is one large chunk.
         assert_eq!(chunks_ahead(Some(1440), 31), MAX_AHEAD);
-        assert_eq!(chunks_ahead(Some(86_400), 1), 2);
+        assert_eq!(chunks_ahead(Some(86_400), 1), 0);
         assert_eq!(chunks_ahead(Some(744), 12), MAX_AHEAD);
         // Large chunks: fewer, down to none.
-        assert_eq!(chunks_ahead(Some(70_000), 1), 2);
-        assert_eq!(chunks_ahead(Some(150_000), 1), 1);
+        assert_eq!(chunks_ahead(Some(45_000), 1), 4);
+        assert_eq!(chunks_ahead(Some(1_500), 31), 4);
+        assert_eq!(chunks_ahead(Some(60_000), 1), 0);
         assert_eq!(chunks_ahead(Some(500_000), 1), 0);
         assert_eq!(chunks_ahead(None, 31), 0);
     }
