@@ -34,24 +34,10 @@ fn fetch(dsm: &Dsm, kind: DataKind, symbol: &str, range: (i64, i64)) -> (Vec<Tra
     (rows, summary)
 }
 
-fn key(t: &Trade) -> (i64, i64, u64, u64, u64, i64, i64, u8, u8) {
-    (
-        t.id,
-        t.time,
-        t.price.to_bits(),
-        t.qty.to_bits(),
-        t.quote_qty.to_bits(),
-        t.first_id,
-        t.last_id,
-        t.buyer_maker,
-        t.best_match,
-    )
-}
-
 fn same_trades(got: &[Trade], want: &[Trade]) {
     assert_eq!(got.len(), want.len());
     for (g, w) in got.iter().zip(want) {
-        assert_eq!(key(g), key(w), "{g:?} != {w:?}");
+        assert_eq!(trade_bits(g), trade_bits(w), "{g:?} != {w:?}");
     }
 }
 

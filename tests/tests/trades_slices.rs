@@ -13,25 +13,8 @@ use dsm_sdk::Trade;
 use dsm_tests::fake::{expected_trades, FakeExchange, Market};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-/// A trade as comparable bits (prices are compared exactly; NaN quote quantities too).
-type Bits = (i64, i64, u64, u64, u64, i64, i64, u8, u8);
-
-fn bits(t: &Trade) -> Bits {
-    (
-        t.id,
-        t.time,
-        t.price.to_bits(),
-        t.qty.to_bits(),
-        t.quote_qty.to_bits(),
-        t.first_id,
-        t.last_id,
-        t.buyer_maker,
-        t.best_match,
-    )
-}
-
-fn all_bits(rows: &[Trade]) -> Vec<Bits> {
-    rows.iter().map(bits).collect()
+fn all_bits(rows: &[Trade]) -> Vec<TradeBits> {
+    rows.iter().map(trade_bits).collect()
 }
 
 #[test]

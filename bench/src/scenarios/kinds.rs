@@ -115,18 +115,7 @@ pub(super) fn trades(env: &Env, o: &Options, rep: &mut Report) -> Result<(), Str
     }
     let group = "a day of BTCUSDT spot aggTrades";
     let what = "archive -> Parquet + cache";
-    rep.add(
-        group,
-        format!("{what}: wall (CLI, whole process)"),
-        secs(&wall),
-        Unit::Secs,
-    );
-    rep.add(
-        group,
-        format!("{what}: dsm CPU (user+sys)"),
-        secs(&cpu),
-        Unit::Secs,
-    );
+    wall_and_cpu(rep, group, what, &wall, &cpu);
     let per_s: Vec<f64> = cpu.iter().map(|c| rows as f64 / c.as_secs_f64()).collect();
     rep.add(
         group,
@@ -169,18 +158,7 @@ pub(super) fn trades(env: &Env, o: &Options, rep: &mut Report) -> Result<(), Str
         }
     }
     let what = "cache -> Parquet";
-    rep.add(
-        group,
-        format!("{what}: wall (CLI, whole process)"),
-        secs(&wall),
-        Unit::Secs,
-    );
-    rep.add(
-        group,
-        format!("{what}: dsm CPU (user+sys)"),
-        secs(&cpu),
-        Unit::Secs,
-    );
+    wall_and_cpu(rep, group, what, &wall, &cpu);
     rep.add(group, format!("{what}: peak RSS"), kib(&rss), Unit::KiB);
     rep.note(format!(
         "aggTrades: BTCUSDT spot {} with DSM_FAKE_TRADES_PER_DAY={TRADES_PER_DAY} (the fake's \
@@ -242,4 +220,26 @@ pub(super) fn funding(env: &Env, o: &Options, rep: &mut Report) -> Result<(), St
          files to a fresh cache"
     ));
     Ok(())
+}
+
+/// The whole process's wall time and dsm's CPU time of a CLI run, as two rows.
+fn wall_and_cpu(
+    rep: &mut Report,
+    group: &'static str,
+    what: &str,
+    wall: &[Duration],
+    cpu: &[Duration],
+) {
+    rep.add(
+        group,
+        format!("{what}: wall (CLI, whole process)"),
+        secs(wall),
+        Unit::Secs,
+    );
+    rep.add(
+        group,
+        format!("{what}: dsm CPU (user+sys)"),
+        secs(cpu),
+        Unit::Secs,
+    );
 }

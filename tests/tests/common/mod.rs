@@ -283,3 +283,20 @@ pub fn cache_files(dir: &Path) -> Vec<String> {
 pub fn ms(t: &str) -> i64 {
     dsm_core::timeparse::parse_time(t).expect("a valid time")
 }
+
+/// A trade as comparable bits: prices compared exactly, NaN quote quantities too.
+pub type TradeBits = (i64, i64, u64, u64, u64, i64, i64, u8, u8);
+
+pub fn trade_bits(t: &dsm_sdk::Trade) -> TradeBits {
+    (
+        t.id,
+        t.time,
+        t.price.to_bits(),
+        t.qty.to_bits(),
+        t.quote_qty.to_bits(),
+        t.first_id,
+        t.last_id,
+        t.buyer_maker,
+        t.best_match,
+    )
+}
