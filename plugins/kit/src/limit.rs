@@ -302,8 +302,8 @@ mod tests {
         }
         // 6 requests at 2 per 120 ms: the 5th and 6th go at 240 ms.
         let took = t0.elapsed();
+        // (How long it waits at most is `reserve`'s verdict, tested above on a given clock.)
         assert!(took >= Duration::from_millis(240), "{took:?}");
-        assert!(took < Duration::from_millis(1_000), "{took:?}");
     }
 
     #[test]

@@ -149,15 +149,23 @@ async fn five_xx_is_retried_then_succeeds() {
 async fn five_xx_gives_up_after_retries_plus_one_with_backoff() {
     let hits = Hits::default();
     let base = serve(&hits).await;
-    let (c, _) = client(3);
-    let t = Instant::now();
+    let (c, th) = client(3);
     let e = c.get(&format!("{base}/down"), None).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::UPSTREAM_STATUS);
     assert!(e.message.contains("HTTP 500 after 4 attempt(s)"), "{e}");
     assert_eq!(hits.load(Ordering::SeqCst), 4);
-    // Waits of at least 10, 20, 20 ms (half of 20, 40, 40) and at most 20 + 40 + 40.
-    let ms = t.elapsed().as_millis();
-    assert!((50..2_000).contains(&ms), "{ms} ms");
+    // The waits the client chose, as it logs them: half to all of 20, 40, 40 ms (base 20,
+    // doubling, capped at 40, with jitter).
+    let waits: Vec<u64> = th
+        .lines(LogLevel::INFO)
+        .iter()
+        .filter_map(|l| l.split("retrying in ").nth(1))
+        .map(|w| w.trim_end_matches(" ms").parse().unwrap())
+        .collect();
+    assert_eq!(waits.len(), 3, "{waits:?}");
+    for (wait, full) in waits.iter().zip([20, 40, 40]) {
+        assert!((full / 2..=full).contains(wait), "{waits:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,7 +201,8 @@ async fn long_retry_after_is_returned_not_waited() {
     assert_eq!(e.kind, ErrorKind::RATE_LIMITED);
     assert_eq!(e.retry_after_ms, 120_000);
     assert!(e.message.contains("HTTP 418"), "{e}");
-    assert!(t.elapsed() < Duration::from_secs(1));
+    // Far below the 120 s it would have taken had it waited.
+    assert!(t.elapsed() < Duration::from_secs(60));
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
 
@@ -249,8 +258,7 @@ async fn cancellation_ends_a_request_in_flight() {
         tokio::time::sleep(Duration::from_millis(150)).await;
         cancel.cancel();
     });
-    let t = Instant::now();
     let e = c.get(&format!("{base}/slow"), None).await.unwrap_err();
+    // CANCELLED, not the TIMEOUT the 10 s timeout would give or the answer /slow gives later.
     assert_eq!(e.kind, ErrorKind::CANCELLED);
-    assert!(t.elapsed() < Duration::from_secs(2));
 }
