@@ -38,6 +38,15 @@ pub fn slices<'a, K: Kind>(
         .map(move |slice| kind.to_batch(schema.clone(), slice))
 }
 
+/// `batch` as record batches of at most [`SLICE_ROWS`] rows (views of it, not copies):
+/// how a period already in one batch is written, a slice at a time.
+pub fn batch_slices(batch: &RecordBatch) -> impl Iterator<Item = RecordBatch> + '_ {
+    let n = batch.num_rows();
+    (0..n)
+        .step_by(SLICE_ROWS)
+        .map(move |at| batch.slice(at, SLICE_ROWS.min(n - at)))
+}
+
 /// What a plugin handed over, checked for shape only: rows, their source, and the range
 /// the source covered in full.
 pub struct Batch<R> {
