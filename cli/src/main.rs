@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    dsm_core::memory::return_large_blocks();
     let cli = cli::Cli::parse();
     init_logging(cli.verbose, cli.quiet);
     let result = match &cli.command {

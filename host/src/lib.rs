@@ -42,6 +42,7 @@ mod loader;
 mod manager;
 mod manager_kinds;
 mod manifest_file;
+pub mod memory;
 pub mod output;
 pub mod output_arrow;
 mod report;

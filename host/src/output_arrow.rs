@@ -18,11 +18,13 @@ use tempfile::NamedTempFile;
 
 use crate::columnar;
 use crate::error::{DsmError, Result};
+use crate::kinds::batch_slices;
+#[cfg(test)]
 use crate::kinds::SLICE_ROWS;
 
 /// Rows per Parquet row group: bounds the writer's memory (about 25 MB of klines) while
 /// keeping groups large enough for fast scans.
-const ROW_GROUP_ROWS: usize = 256 * 1024;
+pub(crate) const ROW_GROUP_ROWS: usize = 256 * 1024;
 
 /// A columnar file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,8 +131,7 @@ impl BatchWriter {
             })?;
         // A slice at a time: the Arrow IPC writer encodes a whole batch in memory before
         // writing it, and the Parquet writer's row groups stay bounded anyway.
-        for at in (0..batch.num_rows()).step_by(SLICE_ROWS) {
-            let slice = batch.slice(at, SLICE_ROWS.min(batch.num_rows() - at));
+        for slice in batch_slices(&batch) {
             let res = match &mut self.inner {
                 Inner::Parquet(w) => w.write(&slice).map_err(io::Error::other),
                 Inner::Arrow(w) => w.write(&slice).map_err(io::Error::other),

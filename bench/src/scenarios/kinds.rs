@@ -9,14 +9,14 @@ use super::*;
 /// The day of trades, and the fake's volume: 3,000,000 trades a day, aggregated two by
 /// two into 1,500,000 rows (a busy real BTCUSDT day has about as many).
 const TRADE_DAY: (&str, &str) = ("2024-03-01", "2024-03-02");
-const TRADES_PER_DAY: u64 = 3_000_000;
+pub(super) const TRADES_PER_DAY: u64 = 3_000_000;
 const FUNDING_YEAR: (&str, &str) = ("2023-01-01", "2024-01-01");
 const FUNDING_MS: (i64, i64) = (1_672_531_200_000, 1_704_067_200_000);
 
 /// The aggregated trades dsm keeps of a fake day: the fake writes `trades / 2` rows and
 /// invalidates (price 0, ids -1, as Binance's 2022 audit did) every row `k % 250 == 17`
 /// (tests/src/fake/trades.rs), which the plugin skips.
-fn agg_rows(trades_per_day: u64) -> u64 {
+pub(super) fn agg_rows(trades_per_day: u64) -> u64 {
     let rows = trades_per_day / 2;
     let invalidated = match rows > 17 {
         true => (rows - 18) / 250 + 1,
@@ -26,7 +26,7 @@ fn agg_rows(trades_per_day: u64) -> u64 {
 }
 
 /// `dsm -v fetch` of one kind into `out`, the cache in `cache`, every endpoint at `url`.
-fn fetch_kind(env: &Env, url: &str, cache: &Path, args: &[&str], out: &Path) -> Command {
+pub(super) fn fetch_kind(env: &Env, url: &str, cache: &Path, args: &[&str], out: &Path) -> Command {
     let mut c = env.dsm();
     for var in [
         "DSM_BINANCE_SPOT_URL",
@@ -46,7 +46,7 @@ fn fetch_kind(env: &Env, url: &str, cache: &Path, args: &[&str], out: &Path) -> 
 }
 
 /// Checks a run's Parquet rows, cached files and (when given) logged requests.
-fn check(
+pub(super) fn check(
     what: &str,
     p: &Proc,
     out: &Path,

@@ -20,6 +20,7 @@ mod s3;
 mod spark;
 mod startup;
 mod sync;
+mod trades_month;
 mod um_archive;
 
 use archive::{cold, warm};
@@ -33,10 +34,11 @@ use s3::warm_s3;
 use spark::spark;
 use startup::{create, first_use, startup};
 use sync::sync;
+use trades_month::trades_month;
 use um_archive::archive_um;
 
 /// Every `--only` name, in the order they run.
-pub const NAMES: [&str; 16] = [
+pub const NAMES: [&str; 17] = [
     "startup",
     "create",
     "first-use",
@@ -49,6 +51,7 @@ pub const NAMES: [&str; 16] = [
     "rest-budget",
     "memory",
     "trades",
+    "trades-month",
     "funding",
     "export",
     "spark",
@@ -432,6 +435,9 @@ pub fn run_all(o: &Options) -> Result<(), String> {
     }
     if o.wants("trades") {
         trades(&env, o, &mut rep)?;
+    }
+    if o.wants("trades-month") {
+        trades_month(&env, o, &mut rep)?;
     }
     if o.wants("funding") {
         funding(&env, o, &mut rep)?;

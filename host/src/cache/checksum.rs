@@ -2,7 +2,7 @@
 //! dataset manifest).
 
 use super::format::{Footer, CHECKSUM_KEY};
-use super::store::{self, At, MAX_FILE_BYTES};
+use super::store::{self, At, Bounds};
 use super::{Cache, CacheError, SeriesKey};
 
 impl Cache {
@@ -19,7 +19,7 @@ impl Cache {
             path: at.path.clone(),
             message,
         };
-        let file = at.storage.open(&at.key, MAX_FILE_BYTES);
+        let file = at.storage.open(&at.key, Bounds::of(key.kind).file);
         let file = file.map_err(|source| CacheError::Io {
             path: at.path.clone(),
             source,
@@ -41,6 +41,6 @@ impl Cache {
     /// ([`Cache::read_period_of`] verifies it). None when there is no readable file.
     pub fn stated_checksum(&self, key: &SeriesKey, period_start: i64) -> Option<String> {
         let at = At::new(&*self.storage, self.key_of(key, period_start).ok()?);
-        store::footer_value(&at, CHECKSUM_KEY)
+        store::footer_value(&at, key.kind, CHECKSUM_KEY)
     }
 }

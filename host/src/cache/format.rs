@@ -128,6 +128,11 @@ pub struct Footer {
     pub metadata: HashMap<String, String>,
     /// Where the checksum's 16 hex digits are in the file.
     checksum_span: Option<Range<usize>>,
+    /// The record batches (and dictionaries) as the footer places them: offset, metadata
+    /// and body lengths, not yet checked.
+    blocks: Vec<(i64, i32, i64)>,
+    /// Where the footer starts: every block lies before it.
+    data_end: u64,
 }
 
 const MAGIC: &[u8; 6] = b"ARROW1";
@@ -176,6 +181,10 @@ impl Footer {
             .ok_or_else(not_ipc)?;
         let footer = arrow_ipc::root_as_footer(&end[start..len_at])
             .map_err(|e| format!("unreadable Arrow IPC footer: {e}"))?;
+        let blocks = (footer.recordBatches().into_iter().flatten())
+            .chain(footer.dictionaries().into_iter().flatten())
+            .map(|b| (b.offset(), b.metaDataLength(), b.bodyLength()))
+            .collect();
         let mut metadata = HashMap::new();
         let mut checksum_span = None;
         for kv in footer.custom_metadata().into_iter().flatten() {
@@ -192,7 +201,39 @@ impl Footer {
         Ok(Footer {
             metadata,
             checksum_span,
+            blocks,
+            data_end: offset + start as u64,
         })
+    }
+
+    /// Refuse a record batch the footer sizes over `max` bytes or places outside the file's
+    /// data, before any is read: a reader allocates a batch's size as the footer states it.
+    pub fn check_batches(&self, max: u64) -> Result<(), String> {
+        for &(offset, meta, body) in &self.blocks {
+            let (Ok(offset), Ok(meta), Ok(body)) = (
+                u64::try_from(offset),
+                u64::try_from(meta),
+                u64::try_from(body),
+            ) else {
+                return Err(
+                    "the footer places a record batch at a negative offset or length".into(),
+                );
+            };
+            let size = meta.saturating_add(body);
+            if size > max {
+                return Err(format!(
+                    "a record batch of {size} bytes, more than any cache file holds in one ({max})"
+                ));
+            }
+            if offset < 8 || offset.saturating_add(size) > self.data_end {
+                return Err(format!(
+                    "the footer places a record batch of {size} bytes at {offset}, outside the \
+                     file's {} bytes of data",
+                    self.data_end
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Whether the file carries this format's version (None: it does), or what it carries.

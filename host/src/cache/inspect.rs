@@ -299,7 +299,7 @@ impl Cache {
 
     /// Rows of one file: from the footer, else by reading it (0 if it is unreadable).
     fn rows_of(&self, key: &SeriesKey, period: Period, start: i64, file: &str) -> u64 {
-        if let Some(n) = store::footer_rows(&At::new(&*self.storage, file.to_string())) {
+        if let Some(n) = store::footer_rows(&At::new(&*self.storage, file.to_string()), key.kind) {
             return n;
         }
         match self.read_rows(key, period, start, file) {

@@ -392,6 +392,8 @@ mod test_backends;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_bounds;
+#[cfg(test)]
 mod tests_slices;
 #[cfg(test)]
 mod tests_trust;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use arrow_ipc::reader::FileReader;
 use arrow_schema::SchemaRef;
-use dsm_sdk::Kline;
+use dsm_sdk::{DataKind, Kline};
 
 use super::format::{self, Footer, HOLES_KEY, HOLES_SEEN_KEY, IDENTITY, ROWS_KEY};
 use super::layout::{Period, SeriesKey};
@@ -227,8 +227,28 @@ fn seen_of(holes: &[(i64, i64)], seen_ms: i64) -> i64 {
     }
 }
 
-/// The largest cache file read: a day of 1s candles is ~8 MB.
-pub(crate) const MAX_FILE_BYTES: u64 = 256 << 20;
+/// The largest record batch read (what a reader allocates at once): dsm writes batches of
+/// at most `kinds::SLICE_ROWS` rows (~8 MB of trades); an older dsm wrote a period in one
+/// batch, and read no file over this.
+pub(crate) const MAX_BATCH_BYTES: u64 = 256 << 20;
+
+/// What a read accepts: files (streamed from disk, whole from object storage) and record
+/// batches up to these sizes; anything larger is a bad file, refused before it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bounds {
+    pub file: u64,
+    pub batch: u64,
+}
+
+impl Bounds {
+    /// The bounds for files of `kind` (its largest plausible period, `kinds::max_file_bytes`).
+    pub fn of(kind: DataKind) -> Bounds {
+        Bounds {
+            file: kinds::max_file_bytes(kind),
+            batch: MAX_BATCH_BYTES,
+        }
+    }
+}
 
 /// One cache file: its key in a storage, and where that is (for messages).
 pub(crate) struct At<'a> {
@@ -279,9 +299,18 @@ pub(crate) fn read<K: Kind>(
     at: &At,
     expect: &Expect<K>,
 ) -> Result<Option<CachedPeriod<K::Row>>, CacheError> {
+    read_bounded(at, expect, Bounds::of(expect.kind.id()))
+}
+
+/// [`read`] within `bounds` (tests scale them down rather than write gigabytes).
+pub(crate) fn read_bounded<K: Kind>(
+    at: &At,
+    expect: &Expect<K>,
+    bounds: Bounds,
+) -> Result<Option<CachedPeriod<K::Row>>, CacheError> {
     let Some(mut file) = at
         .storage
-        .open(&at.key, MAX_FILE_BYTES)
+        .open(&at.key, bounds.file)
         .map_err(|e| read_err(at, e))?
     else {
         return Ok(None);
@@ -289,6 +318,7 @@ pub(crate) fn read<K: Kind>(
     let path = at.path.as_path();
     let bad = |e: String| corrupt(path, e);
     let (footer, len) = Footer::read(&mut *file).map_err(bad)?;
+    footer.check_batches(bounds.batch).map_err(bad)?;
     if let Some(why) = footer.outdated() {
         return Err(CacheError::Outdated {
             path: path.to_path_buf(),
@@ -345,13 +375,14 @@ pub(crate) fn read<K: Kind>(
 }
 
 /// The row count from the footer, without decoding the data (None for unreadable files).
-pub(crate) fn footer_rows(at: &At) -> Option<u64> {
-    footer_value(at, ROWS_KEY)?.parse().ok()
+pub(crate) fn footer_rows(at: &At, kind: DataKind) -> Option<u64> {
+    footer_value(at, kind, ROWS_KEY)?.parse().ok()
 }
 
-/// One value of the footer's metadata, not verified (None for unreadable files).
-pub(crate) fn footer_value(at: &At, key: &str) -> Option<String> {
-    let mut file = at.storage.open(&at.key, MAX_FILE_BYTES).ok()??;
+/// One value of the footer's metadata of a file of `kind`, not verified (None for
+/// unreadable files).
+pub(crate) fn footer_value(at: &At, kind: DataKind, key: &str) -> Option<String> {
+    let mut file = at.storage.open(&at.key, Bounds::of(kind).file).ok()??;
     Footer::read(&mut *file).ok()?.0.metadata.remove(key)
 }
 

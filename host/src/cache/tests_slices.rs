@@ -18,16 +18,16 @@ on_every_backend!(
     a_damaged_slice_of_a_trade_day_is_never_served,
 );
 
-fn day(y: i64, m: u32, d: u32) -> i64 {
+pub(super) fn day(y: i64, m: u32, d: u32) -> i64 {
     days_from_civil(y, m, d) * DAY
 }
 
-fn trades_key() -> SeriesKey {
+pub(super) fn trades_key() -> SeriesKey {
     SeriesKey::of(DataKind::AGG_TRADES, "binance", "spot", "BTCUSDT", "").unwrap()
 }
 
 /// `n` aggregated trades spread over the day at `start`, several to a millisecond.
-fn trade_day(start: i64, n: usize) -> Vec<Trade> {
+pub(super) fn trade_day(start: i64, n: usize) -> Vec<Trade> {
     (0..n as i64)
         .map(|i| Trade {
             id: 1_000 + i,
@@ -52,7 +52,7 @@ fn batches_in(bytes: &[u8]) -> usize {
 }
 
 /// More rows than two slices: three record batches.
-const ROWS: usize = 2 * SLICE_ROWS + 1_234;
+pub(super) const ROWS: usize = 2 * SLICE_ROWS + 1_234;
 
 fn a_trade_day_written_in_slices_reads_back_identical(b: Backend) {
     let cache = &temp_cache(b);

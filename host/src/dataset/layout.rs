@@ -16,7 +16,8 @@ use parquet::file::properties::WriterProperties;
 
 use crate::cache::{Period, SeriesKey};
 use crate::interval::DAY;
-use crate::kinds::schema_of;
+use crate::kinds::{batch_slices, schema_of};
+use crate::output_arrow::ROW_GROUP_ROWS;
 use crate::timeparse::format_date;
 
 /// The one data file of a partition.
@@ -95,15 +96,20 @@ pub fn to_dataset(batch: &RecordBatch, schema: SchemaRef) -> Result<RecordBatch,
     RecordBatch::try_new(schema, columns).map_err(|e| e.to_string())
 }
 
-/// The bytes of one Parquet file (snappy, one row group: a period is at most 86,400 rows
-/// of 1s candles; column statistics on, so engines skip by time too).
+/// The bytes of one Parquet file (snappy; column statistics on, so engines skip by time
+/// too). Row groups of at most the fetch outputs' `ROW_GROUP_ROWS`, written a slice at a
+/// time as they are: a period of candles is one group (at most 86,400 rows of 1s), a day
+/// of trades several, so the writer never buffers a whole day.
 pub fn encode_parquet(batch: &RecordBatch) -> Result<Vec<u8>, String> {
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_created_by(format!("dsm {}", env!("CARGO_PKG_VERSION")))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .build();
     let mut w =
         ArrowWriter::try_new(Vec::new(), batch.schema(), Some(props)).map_err(|e| e.to_string())?;
-    w.write(batch).map_err(|e| e.to_string())?;
+    for slice in batch_slices(batch) {
+        w.write(&slice).map_err(|e| e.to_string())?;
+    }
     w.into_inner().map_err(|e| e.to_string())
 }

@@ -391,3 +391,5 @@ fn describe(f: &Filter) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_trades;

@@ -6,7 +6,7 @@
 mod candles;
 mod funding;
 mod metrics;
-mod trades;
+pub(crate) mod trades;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -36,6 +36,15 @@ pub fn slices<'a, K: Kind>(
 ) -> impl Iterator<Item = RecordBatch> + 'a {
     rows.chunks(SLICE_ROWS)
         .map(move |slice| kind.to_batch(schema.clone(), slice))
+}
+
+/// `batch` as record batches of at most [`SLICE_ROWS`] rows (views of it, not copies):
+/// how a period already in one batch is written, a slice at a time.
+pub fn batch_slices(batch: &RecordBatch) -> impl Iterator<Item = RecordBatch> + '_ {
+    let n = batch.num_rows();
+    (0..n)
+        .step_by(SLICE_ROWS)
+        .map(move |at| batch.slice(at, SLICE_ROWS.min(n - at)))
 }
 
 /// What a plugin handed over, checked for shape only: rows, their source, and the range
@@ -182,6 +191,18 @@ pub fn period_of(kind: DataKind, interval: Option<Interval>) -> Period {
         (dsm_sdk::kind::Shape::Trades, _) => trades::PERIOD,
         (dsm_sdk::kind::Shape::Metrics, _) => metrics::PERIOD,
         _ => funding::PERIOD,
+    }
+}
+
+/// The largest cache file of every kind but trades: a day of 1s candles is ~8 MB, a
+/// month of 1m ~4 MB.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// The largest cache file of `kind` read: sized from its largest plausible period.
+pub fn max_file_bytes(kind: DataKind) -> u64 {
+    match kind.shape() {
+        dsm_sdk::kind::Shape::Trades => trades::MAX_FILE_BYTES,
+        _ => MAX_FILE_BYTES,
     }
 }
 

@@ -19,6 +19,19 @@ use crate::timeparse::format_time;
 /// A day per file and per call.
 pub const PERIOD: Period = Period::Day;
 
+/// The most rows a day's file is expected to hold: several times the busiest days of
+/// BTCUSDT spot raw trades Binance has published (tens of millions).
+pub const MAX_ROWS_PER_DAY: u64 = 100_000_000;
+
+/// Bytes a row takes in a cache file, at most: an aggregated trade is seven 8-byte columns
+/// and two bits, a trade five and two bits (the test measures it).
+pub const MAX_BYTES_PER_ROW: u64 = 64;
+
+/// The largest day file read (~6.4 GB): far over the 256 MiB of other kinds, which holds
+/// only about 4.6 million trades (a busy day). Memory is bounded per record batch, not by
+/// this, on disk; object storage hands a file over whole.
+pub const MAX_FILE_BYTES: u64 = MAX_ROWS_PER_DAY * MAX_BYTES_PER_ROW;
+
 /// Trades (`TRADES`) or aggregated trades (`AGG_TRADES`) of one symbol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trades {
