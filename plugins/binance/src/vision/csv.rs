@@ -10,6 +10,7 @@
 use std::io::BufRead;
 
 use dsm_plugin_kit::csv::{for_each_line, is_header, leading_fields};
+use dsm_plugin_kit::number;
 use dsm_plugin_kit::parse::{context, decimal, epoch_to_ms, integer, unsigned};
 use dsm_sdk::{Kline, ProviderError};
 
@@ -20,13 +21,18 @@ const COLUMNS: usize = 11;
 pub fn parse_row(line: &str, ohlc_only: bool) -> Result<Kline, ProviderError> {
     let f = leading_fields::<COLUMNS>(line)?;
     // Column names are formatted only on error: this runs for every row of every file.
-    let dec = |i: usize, name: &str| match f[i].trim().parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(v),
-        _ => decimal(f[i], &format!("column {i} ({name})")),
+    // The fast paths give what `str::parse` gives; anything they do not take goes there.
+    let dec = |i: usize, name: &str| match number::decimal(f[i].as_bytes()) {
+        Some(v) => Ok(v),
+        None => decimal(f[i], &format!("column {i} ({name})")),
     };
-    let time = |i: usize, name: &str| match f[i].trim().parse::<i64>() {
-        Ok(v) => Ok(epoch_to_ms(v)),
-        Err(_) => integer(f[i], &format!("column {i} ({name})")).map(epoch_to_ms),
+    let time = |i: usize, name: &str| match number::integer(f[i].as_bytes()) {
+        Some(v) => Ok(epoch_to_ms(v)),
+        None => integer(f[i], &format!("column {i} ({name})")).map(epoch_to_ms),
+    };
+    let count = |name: &str| match number::unsigned(f[8].as_bytes()) {
+        Some(v) => Ok(v),
+        None => unsigned(f[8], name),
     };
     if ohlc_only {
         return Ok(Kline {
@@ -36,7 +42,7 @@ pub fn parse_row(line: &str, ohlc_only: bool) -> Result<Kline, ProviderError> {
             low: dec(3, "low")?,
             close: dec(4, "close")?,
             close_time: time(6, "close time")?,
-            trades: unsigned(f[8], "column 8 (number of basic data)")?,
+            trades: count("column 8 (number of basic data)")?,
             ..Kline::default()
         });
     }
@@ -49,7 +55,7 @@ pub fn parse_row(line: &str, ohlc_only: bool) -> Result<Kline, ProviderError> {
         volume: dec(5, "volume")?,
         close_time: time(6, "close time")?,
         quote_volume: dec(7, "quote volume")?,
-        trades: unsigned(f[8], "column 8 (number of trades)")?,
+        trades: count("column 8 (number of trades)")?,
         taker_buy_base_volume: dec(9, "taker buy base volume")?,
         taker_buy_quote_volume: dec(10, "taker buy quote volume")?,
     })
