@@ -5,7 +5,8 @@
 //! year of 1m candles is 5 million decimals: `str::parse::<f64>` is general (any length,
 //! exponents, infinities) and costs several times a loop over 10-15 digits.
 
-/// Decimal digits exactly representable in an f64's 53-bit mantissa, with room to spare.
+/// Decimal digits exactly representable in an f64's 53-bit mantissa, with room to spare
+/// (a longer cell may wrap while its digits are counted; it is then refused).
 const MAX_DIGITS: usize = 15;
 
 /// Powers of ten exactly representable as f64 (10^0 ..= 10^22).
@@ -20,64 +21,93 @@ const POW10: [f64; 23] = [
 /// exact in f64, so the one division is correctly rounded, which is what `str::parse`
 /// guarantees too: the same bits.
 pub fn decimal(text: &[u8]) -> Option<f64> {
-    let (negative, body) = match text {
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, text),
-    };
-    let mut mantissa: u64 = 0;
-    let (mut digits, mut fraction) = (0usize, None::<usize>);
-    for (i, &b) in body.iter().enumerate() {
-        match b {
-            b'0'..=b'9' => {
-                mantissa = mantissa * 10 + u64::from(b - b'0');
-                digits += 1;
-            }
-            b'.' if fraction.is_none() => fraction = Some(body.len() - i - 1),
-            _ => return None,
-        }
-        if digits > MAX_DIGITS {
-            return None;
-        }
-    }
-    if digits == 0 {
-        return None;
-    }
-    let value = mantissa as f64 / POW10[fraction.unwrap_or(0)];
-    Some(if negative { -value } else { value })
+    whole(decimal_field(text)?, text)
 }
 
 /// `[-]digits` with at most 18 digits (no overflow of i64), as `str::parse::<i64>` returns.
 pub fn integer(text: &[u8]) -> Option<i64> {
-    let (negative, body) = match text {
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, text),
-    };
-    if body.is_empty() || body.len() > 18 {
-        return None;
-    }
-    let mut value: i64 = 0;
-    for &b in body {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        value = value * 10 + i64::from(b - b'0');
-    }
-    Some(if negative { -value } else { value })
+    whole(integer_field(text)?, text)
 }
 
 /// `digits` with at most 19 digits (no overflow of u64), as `str::parse::<u64>` returns.
 pub fn unsigned(text: &[u8]) -> Option<u64> {
-    if text.is_empty() || text.len() > 19 {
+    whole(unsigned_field(text)?, text)
+}
+
+/// The value when it used all of `text` (no comma in it).
+fn whole<T>((value, used): (T, usize), text: &[u8]) -> Option<T> {
+    (used == text.len()).then_some(value)
+}
+
+/// [`decimal`] of the cell at the start of `text`, which ends at the first comma or at the
+/// end: the value and the cell's length (the comma not included). A CSV row is then parsed
+/// in one pass, without splitting it into fields first.
+pub fn decimal_field(text: &[u8]) -> Option<(f64, usize)> {
+    let (negative, start) = sign(text);
+    let mut mantissa: u64 = 0;
+    let (mut digits, mut point) = (0usize, None::<usize>);
+    let mut end = text.len();
+    for (i, &b) in text.iter().enumerate().skip(start) {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+                digits += 1;
+            }
+            b'.' if point.is_none() => point = Some(i),
+            b',' => {
+                end = i;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    if digits == 0 || digits > MAX_DIGITS {
         return None;
     }
-    let mut value: u64 = 0;
-    for &b in text {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        value = value * 10 + u64::from(b - b'0');
+    let fraction = point.map_or(0, |p| end - p - 1);
+    let value = mantissa as f64 / POW10[fraction];
+    Some((if negative { -value } else { value }, end))
+}
+
+/// [`integer`] of the cell at the start of `text` (see [`decimal_field`]).
+pub fn integer_field(text: &[u8]) -> Option<(i64, usize)> {
+    let (negative, start) = sign(text);
+    let (value, end) = digits_field(text, start, 18)?;
+    let value = value as i64;
+    Some((if negative { -value } else { value }, end))
+}
+
+/// [`unsigned`] of the cell at the start of `text` (see [`decimal_field`]).
+pub fn unsigned_field(text: &[u8]) -> Option<(u64, usize)> {
+    digits_field(text, 0, 19)
+}
+
+fn sign(text: &[u8]) -> (bool, usize) {
+    match text.first() {
+        Some(b'-') => (true, 1),
+        _ => (false, 0),
     }
-    Some(value)
+}
+
+/// 1 to `max` digits from `start` up to a comma or the end (19 digits always fit in u64).
+fn digits_field(text: &[u8], start: usize, max: usize) -> Option<(u64, usize)> {
+    let mut value: u64 = 0;
+    let mut end = text.len();
+    for (i, &b) in text.iter().enumerate().skip(start) {
+        match b {
+            b'0'..=b'9' => value = value.wrapping_mul(10).wrapping_add(u64::from(b - b'0')),
+            b',' => {
+                end = i;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    let digits = end - start;
+    if digits == 0 || digits > max {
+        return None;
+    }
+    Some((value, end))
 }
 
 #[cfg(test)]
@@ -150,6 +180,24 @@ mod tests {
     }
 
     #[test]
+    fn fields_end_at_a_comma() {
+        assert_eq!(decimal_field(b"16541.77,1"), Some((16541.77, 8)));
+        assert_eq!(decimal_field(b"-0.5"), Some((-0.5, 4)));
+        assert_eq!(decimal_field(b",1"), None);
+        assert_eq!(decimal_field(b"1 ,2"), None);
+        assert_eq!(
+            integer_field(b"1672531200000,x"),
+            Some((1_672_531_200_000, 13))
+        );
+        assert_eq!(integer_field(b"-7"), Some((-7, 2)));
+        assert_eq!(unsigned_field(b"4521,0"), Some((4521, 4)));
+        assert_eq!(unsigned_field(b"-1,0"), None);
+        // A comma inside is not a whole number.
+        assert_eq!(decimal(b"1,5"), None);
+        assert_eq!(integer(b"1,5"), None);
+    }
+
+    #[test]
     fn integers_match_str_parse() {
         for s in [
             "0",
@@ -164,6 +212,7 @@ mod tests {
             assert_eq!(integer(s.as_bytes()), None, "{s:?}");
         }
         assert_eq!(unsigned(b"4521"), Some(4521));
+        assert_eq!(unsigned(b"18446744073709551614"), None);
         assert_eq!(unsigned(b"18446744073709551615"), None);
         for s in ["", "-1", "1x"] {
             assert_eq!(unsigned(s.as_bytes()), None, "{s:?}");
