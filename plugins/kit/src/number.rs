@@ -44,29 +44,65 @@ fn whole<T>((value, used): (T, usize), text: &[u8]) -> Option<T> {
 /// in one pass, without splitting it into fields first.
 pub fn decimal_field(text: &[u8]) -> Option<(f64, usize)> {
     let (negative, start) = sign(text);
-    let mut mantissa: u64 = 0;
-    let (mut digits, mut point) = (0usize, None::<usize>);
-    let mut end = text.len();
-    for (i, &b) in text.iter().enumerate().skip(start) {
-        match b {
-            b'0'..=b'9' => {
-                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
-                digits += 1;
-            }
-            b'.' if point.is_none() => point = Some(i),
-            b',' => {
-                end = i;
-                break;
-            }
-            _ => return None,
+    let (mut mantissa, mut at) = digits_from(text, start, 0);
+    let whole_digits = at - start;
+    let mut fraction = 0;
+    if text.get(at) == Some(&b'.') {
+        at += 1;
+        // Binance writes 8 decimals: taken together when they are there.
+        if let Some(eight) = text.get(at..at + 8).and_then(eight_digits) {
+            mantissa = mantissa.wrapping_mul(100_000_000).wrapping_add(eight);
+            at += 8;
         }
+        (mantissa, at) = digits_from(text, at, mantissa);
+        fraction = at - start - whole_digits - 1;
     }
-    if digits == 0 || digits > MAX_DIGITS {
+    let digits = whole_digits + fraction;
+    if digits == 0 || digits > MAX_DIGITS || !ends_cell(text, at) {
         return None;
     }
-    let fraction = point.map_or(0, |p| end - p - 1);
     let value = mantissa as f64 / POW10[fraction];
-    Some((if negative { -value } else { value }, end))
+    Some((if negative { -value } else { value }, at))
+}
+
+/// The digits from `at` on, appended to `value` (wrapping: the caller counts them); the
+/// value and where they end.
+#[inline]
+fn digits_from(text: &[u8], mut at: usize, mut value: u64) -> (u64, usize) {
+    while let Some(&b) = text.get(at) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+        at += 1;
+    }
+    (value, at)
+}
+
+/// Whether a cell ends at `at`: the end of the text or a comma.
+#[inline]
+fn ends_cell(text: &[u8], at: usize) -> bool {
+    matches!(text.get(at), None | Some(b','))
+}
+
+/// Eight ASCII digits as their value, in a few word operations (the digits read as one
+/// little-endian u64, pairs, then fours, then the eight combined); None if any is not a
+/// digit.
+#[inline]
+fn eight_digits(bytes: &[u8]) -> Option<u64> {
+    let v = u64::from_le_bytes(bytes.try_into().ok()?);
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    // Every byte 0x30..=0x3F, and adding 6 keeps it there: 0x30..=0x39.
+    if v & HIGH != ZEROS || v.wrapping_add(0x0606_0606_0606_0606) & HIGH != ZEROS {
+        return None;
+    }
+    let v = v - ZEROS;
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    const LOW: u64 = 0x0000_00FF_0000_00FF;
+    let a = (v & LOW).wrapping_mul(100 + (1_000_000 << 32));
+    let b = ((v >> 16) & LOW).wrapping_mul(1 + (10_000 << 32));
+    Some(a.wrapping_add(b) >> 32)
 }
 
 /// [`integer`] of the cell at the start of `text` (see [`decimal_field`]).
@@ -176,6 +212,28 @@ mod tests {
             "0.1234567890123456",
         ] {
             assert_eq!(decimal(s.as_bytes()), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn eight_digits_at_once() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = x % 100_000_000;
+            let s = format!("{n:08}");
+            assert_eq!(eight_digits(s.as_bytes()), Some(n), "{s}");
+        }
+        for bad in [
+            "1234567/",
+            "1234567:",
+            "a2345678",
+            "1234 678",
+            "\u{0}2345678",
+        ] {
+            assert_eq!(eight_digits(bad.as_bytes()), None, "{bad:?}");
         }
     }
 
