@@ -8,7 +8,8 @@
 //!   exchange host per process, shared by every provider instance;
 //! - [`window`] and [`ordered`]: split a range into one-page windows, fetch them
 //!   concurrently and deliver in order;
-//! - [`parse`], [`interval`]: payload parsing and dsm interval names;
+//! - [`parse`], [`number`], [`interval`]: payload parsing (with fast paths for CSV numbers)
+//!   and dsm interval names;
 //! - archives: [`unzip`] (one entry, bounded against zip bombs), [`checksum`] (sha256sum
 //!   files), [`csv`] (streaming lines, header detection), [`calendar`] (UTC days, months);
 //! - [`cancel`]: waits that end when the host cancels; [`testing`]: a host for tests;
@@ -41,6 +42,7 @@ pub mod interval;
 pub mod kinds;
 pub mod limit;
 pub mod manifest;
+pub mod number;
 pub mod ordered;
 pub mod pager;
 pub mod parse;

@@ -10,6 +10,7 @@
 use std::io::BufRead;
 
 use dsm_plugin_kit::csv::{for_each_line, is_header, leading_fields};
+use dsm_plugin_kit::number;
 use dsm_plugin_kit::parse::{context, decimal, epoch_to_ms, integer, unsigned};
 use dsm_sdk::{Kline, ProviderError};
 
@@ -18,15 +19,105 @@ const COLUMNS: usize = 11;
 
 /// One CSV row as a candle; `ohlc_only`: the volume cells are not read (set to 0).
 pub fn parse_row(line: &str, ohlc_only: bool) -> Result<Kline, ProviderError> {
+    match plain_row(line.as_bytes(), ohlc_only) {
+        Some(k) => Ok(k),
+        None => careful_row(line, ohlc_only),
+    }
+}
+
+/// The row in one pass over its bytes when every cell read has the plain form Binance
+/// writes (see `dsm_plugin_kit::number`: the same values `str::parse` gives); None for
+/// anything else (a header, spaces, an exponent, too few cells), which [`careful_row`]
+/// parses or explains.
+fn plain_row(line: &[u8], ohlc_only: bool) -> Option<Kline> {
+    let mut cells = Cells { line, at: 0 };
+    let open_time = epoch_to_ms(cells.integer()?);
+    let open = cells.decimal()?;
+    let high = cells.decimal()?;
+    let low = cells.decimal()?;
+    let close = cells.decimal()?;
+    let volume = cells.volume(ohlc_only)?;
+    let close_time = epoch_to_ms(cells.integer()?);
+    let quote_volume = cells.volume(ohlc_only)?;
+    let trades = cells.unsigned()?;
+    let taker_buy_base_volume = cells.volume(ohlc_only)?;
+    let taker_buy_quote_volume = cells.volume(ohlc_only)?;
+    // Column 10 was the last read: what follows it (column 11, "ignore") is not.
+    Some(Kline {
+        open_time,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        close_time,
+        quote_volume,
+        trades,
+        taker_buy_base_volume,
+        taker_buy_quote_volume,
+    })
+}
+
+/// The cells of a row read left to right, each ending at a comma or the end of the line.
+struct Cells<'a> {
+    line: &'a [u8],
+    at: usize,
+}
+
+impl Cells<'_> {
+    /// Move past a cell of `len` bytes and its comma; a cell that ends the line is the last.
+    fn advance<T>(&mut self, (value, len): (T, usize)) -> Option<T> {
+        self.at += len + 1;
+        Some(value)
+    }
+
+    /// The line from the next cell on; None when the last cell ended the line.
+    fn rest(&self) -> Option<&[u8]> {
+        self.line.get(self.at..)
+    }
+
+    fn decimal(&mut self) -> Option<f64> {
+        let cell = number::decimal_field(self.rest()?)?;
+        self.advance(cell)
+    }
+
+    fn integer(&mut self) -> Option<i64> {
+        let cell = number::integer_field(self.rest()?)?;
+        self.advance(cell)
+    }
+
+    fn unsigned(&mut self) -> Option<u64> {
+        let cell = number::unsigned_field(self.rest()?)?;
+        self.advance(cell)
+    }
+
+    /// A volume cell: read, or for `ohlc_only` files passed over unread (0).
+    fn volume(&mut self, ohlc_only: bool) -> Option<f64> {
+        if !ohlc_only {
+            return self.decimal();
+        }
+        let rest = self.rest()?;
+        let len = rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
+        self.advance((0.0, len))
+    }
+}
+
+/// [`parse_row`] cell by cell with `str::parse`, naming the column of a bad cell.
+fn careful_row(line: &str, ohlc_only: bool) -> Result<Kline, ProviderError> {
     let f = leading_fields::<COLUMNS>(line)?;
     // Column names are formatted only on error: this runs for every row of every file.
-    let dec = |i: usize, name: &str| match f[i].trim().parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(v),
-        _ => decimal(f[i], &format!("column {i} ({name})")),
+    // The fast paths give what `str::parse` gives; anything they do not take goes there.
+    let dec = |i: usize, name: &str| match number::decimal(f[i].as_bytes()) {
+        Some(v) => Ok(v),
+        None => decimal(f[i], &format!("column {i} ({name})")),
     };
-    let time = |i: usize, name: &str| match f[i].trim().parse::<i64>() {
-        Ok(v) => Ok(epoch_to_ms(v)),
-        Err(_) => integer(f[i], &format!("column {i} ({name})")).map(epoch_to_ms),
+    let time = |i: usize, name: &str| match number::integer(f[i].as_bytes()) {
+        Some(v) => Ok(epoch_to_ms(v)),
+        None => integer(f[i], &format!("column {i} ({name})")).map(epoch_to_ms),
+    };
+    let count = |name: &str| match number::unsigned(f[8].as_bytes()) {
+        Some(v) => Ok(v),
+        None => unsigned(f[8], name),
     };
     if ohlc_only {
         return Ok(Kline {
@@ -36,7 +127,7 @@ pub fn parse_row(line: &str, ohlc_only: bool) -> Result<Kline, ProviderError> {
             low: dec(3, "low")?,
             close: dec(4, "close")?,
             close_time: time(6, "close time")?,
-            trades: unsigned(f[8], "column 8 (number of basic data)")?,
+            trades: count("column 8 (number of basic data)")?,
             ..Kline::default()
         });
     }
@@ -49,7 +140,7 @@ pub fn parse_row(line: &str, ohlc_only: bool) -> Result<Kline, ProviderError> {
         volume: dec(5, "volume")?,
         close_time: time(6, "close time")?,
         quote_volume: dec(7, "quote volume")?,
-        trades: unsigned(f[8], "column 8 (number of trades)")?,
+        trades: count("column 8 (number of trades)")?,
         taker_buy_base_volume: dec(9, "taker buy base volume")?,
         taker_buy_quote_volume: dec(10, "taker buy quote volume")?,
     })
@@ -151,6 +242,46 @@ mod tests {
         );
         assert!(parse("").unwrap().is_empty());
         assert!(parse(HEADER).unwrap().is_empty());
+    }
+
+    /// The one-pass path and the careful one agree on every row the first takes.
+    #[test]
+    fn plain_rows_parse_as_the_careful_path_does() {
+        let rows = [
+            DOGE_US.to_string(),
+            "1672531200000,16541.77000000,16545.70000000,16508.39000000,16529.67000000,\
+             175.48228000,1672531259999,2900641.32581640,4623,83.50348000,1380134.17498430,0"
+                .to_string(),
+            // 11 cells only, and one more than 12.
+            "1672531200000,1.5,2,1,1.5,0,1672531259999,0,0,0,0".to_string(),
+            format!("{DOGE_US},extra"),
+            "1591256460000,-0.00042931,0.0001,-0.0005,-0.0004,x,1591256519999,x,12,x,x,x"
+                .to_string(),
+        ];
+        for row in &rows {
+            for ohlc_only in [false, true] {
+                let Some(fast) = plain_row(row.as_bytes(), ohlc_only) else {
+                    assert!(
+                        row.contains('x') && !ohlc_only,
+                        "{row} takes the plain path"
+                    );
+                    continue;
+                };
+                assert_eq!(Ok(fast), careful_row(row, ohlc_only), "{row}");
+            }
+        }
+        // Not plain: left to the careful path, which names what is wrong.
+        for row in [
+            "1,2,3",
+            "1672531200000,1.5,2,1,1.5,0,1672531259999,0,0,0",
+            "1672531200000, 1.5,2,1,1.5,0,1672531259999,0,0,0,0",
+            "1672531200000,1e3,2,1,1.5,0,1672531259999,0,0,0,0",
+            "1672531200000,1.5,2,1,1.5,0,1672531259999,0,-4,0,0",
+            "1672531200000,1.5,2,1,1.5,0,1672531259999,0,4,0,",
+            HEADER,
+        ] {
+            assert_eq!(plain_row(row.as_bytes(), false), None, "{row}");
+        }
     }
 
     #[test]
