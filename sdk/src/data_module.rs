@@ -4,7 +4,7 @@
 //! Why not a method appended to `Provider`: abi_stable's load-time check accepts a plugin
 //! whose prefix types have *more* fields than the host's (an older host, a newer plugin),
 //! but refuses one with fewer, so a host with an appended method could no longer load any
-//! plugin built before it (tests/tests/old_sdk_plugin.rs shows both). A new entry point is
+//! plugin built before it (tests/tests/e2e/old_sdk_plugin.rs shows both). A new entry point is
 //! instead a new versioned symbol: a plugin without it serves klines only, and the host
 //! checks the module's layout itself before using it. A later change to this module is a
 //! `DSM_DATA_MODULE_V2` beside this one, never an edit of it.
