@@ -55,4 +55,5 @@ mod symbols;
 mod sync_budget;
 mod sync_outcomes;
 mod sync_resume;
+mod trades_rest_budget;
 mod unusable_archive_files;

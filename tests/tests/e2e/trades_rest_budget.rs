@@ -8,7 +8,7 @@
 //! before sending it, so a window's count at the server is at most its budget (90% of the
 //! limit) plus what was in flight when the window began.
 
-mod common;
+use crate::common;
 
 use common::*;
 use dsm_tests::fake::{expected_trades, FakeExchange, Market};
