@@ -64,19 +64,47 @@ impl CachedBatches {
 }
 
 /// The memory cache files are read into. A walk over many periods gives each file's bytes
-/// back once nothing points into them any more, so the next file is read into the same
-/// memory (fresh memory for every file costs a page fault per 4 KiB: glibc returns freed
-/// blocks of this size to the system).
+/// back, and the next file is read into memory nothing points into any more (fresh memory
+/// for every file costs a page fault per 4 KiB: glibc maps blocks of this size anew and
+/// returns them to the system when freed). Bytes still in use (a stream a few periods
+/// ahead of its reader) are looked at again on later reads, a few at a time.
 #[derive(Debug, Default)]
-pub struct ReadBuf(Vec<u8>);
+pub struct ReadBuf {
+    free: Vec<u8>,
+    lent: std::collections::VecDeque<Buffer>,
+}
+
+/// Bytes still in use that are kept to be reused: a stream holds at most a few periods.
+const LENT: usize = 4;
 
 impl ReadBuf {
-    /// Keep `bytes` for the next read if nothing else holds them (the batches read into
-    /// them were dropped); otherwise the next read takes fresh memory.
+    /// Keep `bytes` for a later read: at once if nothing else holds them (the batches read
+    /// into them were dropped), else once their holder drops them.
     pub fn give_back(&mut self, bytes: Buffer) {
-        if let Ok(v) = bytes.into_vec::<u8>() {
-            self.0 = v;
+        match bytes.into_vec::<u8>() {
+            Ok(v) => self.free = v,
+            Err(bytes) => {
+                self.lent.push_back(bytes);
+                if self.lent.len() > LENT {
+                    self.lent.pop_front();
+                }
+            }
         }
+    }
+
+    /// Memory to read the next file into: given back and free, or fresh.
+    fn take(&mut self) -> Vec<u8> {
+        if self.free.capacity() > 0 {
+            return std::mem::take(&mut self.free);
+        }
+        for _ in 0..self.lent.len() {
+            let bytes = self.lent.pop_front().expect("counted");
+            match bytes.into_vec::<u8>() {
+                Ok(v) => return v,
+                Err(bytes) => self.lent.push_back(bytes),
+            }
+        }
+        Vec::new()
     }
 }
 
@@ -443,7 +471,7 @@ pub(crate) fn read_batches<K: Kind>(
     };
     let path = at.path.as_path();
     let bad = |e: String| corrupt(path, e);
-    let mut bytes = std::mem::take(&mut buf.0);
+    let mut bytes = buf.take();
     read_whole(&mut *file, &mut bytes).map_err(|e| bad(format!("reading the file: {e}")))?;
     let footer = Footer::of_bytes(&bytes).map_err(bad)?;
     let claims = check_footer(path, expect, &footer, || footer.check_checksum_in(&bytes))?;

@@ -75,12 +75,27 @@ fn read_memory_is_reused_once_the_batches_are_dropped(b: Backend) {
     // Kept batches (an output holding them): the next read takes other memory, and the
     // kept rows stay as they were.
     let kept: Vec<RecordBatch> = second.batches.clone();
+    drop(second.batches);
     buf.give_back(second.bytes);
     let third = read(&mut buf, 3);
     assert_ne!(third.bytes.as_ptr(), at);
     let start = day(2024, 3, 2);
     let rows = columnar::from_record_batch(&kept[0]).unwrap();
     assert_eq!(rows, sample(start, HOUR, 24));
+    // Once the holder drops them (a stream's reader is done with the period), a later
+    // read reuses them.
+    drop(kept);
+    let CachedBatches { batches, bytes, .. } = third;
+    let third_at = bytes.as_ptr();
+    buf.give_back(bytes);
+    let again = read(&mut buf, 1);
+    assert!(again.bytes.as_ptr() == at || again.bytes.as_ptr() == third_at);
+    drop(batches);
+    let fourth = read(&mut buf, 2);
+    let reused = [at, third_at];
+    assert!(
+        reused.contains(&fourth.bytes.as_ptr()) && fourth.bytes.as_ptr() != again.bytes.as_ptr()
+    );
 }
 
 #[test]
