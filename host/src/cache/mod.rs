@@ -8,6 +8,7 @@
 //! exchange did not have. Every read checks all of it and validates every candle as the
 //! network's are: a bad file is an error naming it, never data.
 
+mod batches;
 mod checksum;
 mod format;
 mod inspect;
@@ -20,11 +21,12 @@ use std::sync::Arc;
 
 use dsm_sdk::Kline;
 
+pub use batches::{CachedBatches, ReadBuf};
 pub use format::FORMAT_VERSION;
 pub use inspect::{ClearReport, Filter, Leftover, SeriesSummary, VerifyReport};
 pub use layout::{Period, SeriesKey, EXTENSION, KLINES_DIR, TEMP_PREFIX};
 pub use storage::TempState;
-pub use store::{CachedBatches, CachedPeriod, ReadBuf};
+pub use store::CachedPeriod;
 
 use crate::error::DsmError;
 use crate::kinds::{Candles, Kind};
