@@ -103,6 +103,26 @@ impl Columns {
         });
     }
 
+    /// Append the candles of a record batch of the kline schema (column by column, each a
+    /// copy of a slice); the schema is checked first.
+    pub fn extend_batch(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        let c = KlineColumns::of(batch)?;
+        self.open_time.extend_from_slice(c.open_time);
+        self.open.extend_from_slice(c.open);
+        self.high.extend_from_slice(c.high);
+        self.low.extend_from_slice(c.low);
+        self.close.extend_from_slice(c.close);
+        self.volume.extend_from_slice(c.volume);
+        self.close_time.extend_from_slice(c.close_time);
+        self.quote_volume.extend_from_slice(c.quote_volume);
+        self.trades.extend_from_slice(c.trades);
+        self.taker_buy_base_volume
+            .extend_from_slice(c.taker_buy_base_volume);
+        self.taker_buy_quote_volume
+            .extend_from_slice(c.taker_buy_quote_volume);
+        Ok(())
+    }
+
     /// The candles so far.
     pub fn len(&self) -> usize {
         self.open_time.len()
@@ -187,37 +207,85 @@ fn column<T: 'static>(batch: &RecordBatch, i: usize) -> Result<&T, String> {
         .ok_or_else(|| format!("column {:?} has an unexpected type", COLUMNS[i]))
 }
 
+/// The kline columns of a record batch as slices, each cut to the row count (so that
+/// indexing them needs no bounds checks): the rows read where they lie, never copied first.
+pub struct KlineColumns<'a> {
+    open_time: &'a [i64],
+    open: &'a [f64],
+    high: &'a [f64],
+    low: &'a [f64],
+    close: &'a [f64],
+    volume: &'a [f64],
+    close_time: &'a [i64],
+    quote_volume: &'a [f64],
+    trades: &'a [u64],
+    taker_buy_base_volume: &'a [f64],
+    taker_buy_quote_volume: &'a [f64],
+}
+
+impl<'a> KlineColumns<'a> {
+    /// The columns of `batch`; its schema is checked first.
+    pub fn of(batch: &'a RecordBatch) -> Result<KlineColumns<'a>, String> {
+        check_schema(&batch.schema())?;
+        let n = batch.num_rows();
+        let t = |i| column::<TimestampMillisecondArray>(batch, i).map(|a| &a.values()[..n]);
+        let f = |i| column::<Float64Array>(batch, i).map(|a| &a.values()[..n]);
+        Ok(KlineColumns {
+            open_time: t(0)?,
+            open: f(1)?,
+            high: f(2)?,
+            low: f(3)?,
+            close: f(4)?,
+            volume: f(5)?,
+            close_time: t(6)?,
+            quote_volume: f(7)?,
+            trades: &column::<UInt64Array>(batch, 8)?.values()[..n],
+            taker_buy_base_volume: f(9)?,
+            taker_buy_quote_volume: f(10)?,
+        })
+    }
+
+    /// The open times.
+    pub fn open_times(&self) -> &'a [i64] {
+        self.open_time
+    }
+
+    /// The rows, one at a time, built from the columns where they lie.
+    pub fn rows(&self) -> impl Iterator<Item = Kline> + '_ {
+        (0..self.open_time.len()).map(|i| self.row(i))
+    }
+
+    #[inline]
+    fn row(&self, i: usize) -> Kline {
+        Kline {
+            open_time: self.open_time[i],
+            open: self.open[i],
+            high: self.high[i],
+            low: self.low[i],
+            close: self.close[i],
+            volume: self.volume[i],
+            close_time: self.close_time[i],
+            quote_volume: self.quote_volume[i],
+            trades: self.trades[i],
+            taker_buy_base_volume: self.taker_buy_base_volume[i],
+            taker_buy_quote_volume: self.taker_buy_quote_volume[i],
+        }
+    }
+}
+
 /// Klines from a record batch; the schema is checked first.
 pub fn from_record_batch(batch: &RecordBatch) -> Result<Vec<Kline>, String> {
-    check_schema(&batch.schema())?;
-    let t = |i| column::<TimestampMillisecondArray>(batch, i).map(|a| a.values());
-    let f = |i| column::<Float64Array>(batch, i).map(|a| a.values());
-    let (open_time, close_time) = (t(0)?, t(6)?);
-    let (open, high, low, close, volume) = (f(1)?, f(2)?, f(3)?, f(4)?, f(5)?);
-    let (quote, taker_base, taker_quote) = (f(7)?, f(9)?, f(10)?);
-    let trades = column::<UInt64Array>(batch, 8)?.values();
-    // Every column cut to the row count, so the loop indexes without bounds checks.
-    let n = batch.num_rows();
-    let (open_time, close_time, trades) = (&open_time[..n], &close_time[..n], &trades[..n]);
-    let (open, high, low, close) = (&open[..n], &high[..n], &low[..n], &close[..n]);
-    let (volume, quote) = (&volume[..n], &quote[..n]);
-    let (taker_base, taker_quote) = (&taker_base[..n], &taker_quote[..n]);
-    let rows = (0..n)
-        .map(|i| Kline {
-            open_time: open_time[i],
-            open: open[i],
-            high: high[i],
-            low: low[i],
-            close: close[i],
-            volume: volume[i],
-            close_time: close_time[i],
-            quote_volume: quote[i],
-            trades: trades[i],
-            taker_buy_base_volume: taker_base[i],
-            taker_buy_quote_volume: taker_quote[i],
-        })
-        .collect();
+    let mut rows = Vec::with_capacity(batch.num_rows());
+    extend_rows(batch, &mut rows)?;
     Ok(rows)
+}
+
+/// Append the klines of a record batch to `rows` (one copy, straight from the columns);
+/// the schema is checked first.
+pub fn extend_rows(batch: &RecordBatch, rows: &mut Vec<Kline>) -> Result<(), String> {
+    let columns = KlineColumns::of(batch)?;
+    rows.extend(columns.rows());
+    Ok(())
 }
 
 #[cfg(test)]
@@ -264,6 +332,19 @@ pub(crate) mod tests {
         columns.extend(&rows[7..]);
         assert_eq!(columns.len(), 50);
         assert_eq!(from_record_batch(&columns.finish(schema())).unwrap(), rows);
+    }
+
+    #[test]
+    fn columns_extended_from_batches_and_slices_make_the_same_rows() {
+        let rows = sample(1_700_000_000_000, 60_000, 50);
+        let batch = to_record_batch(&rows);
+        let mut columns = Columns::with_capacity(0);
+        columns.extend_batch(&batch.slice(0, 20)).unwrap();
+        columns.extend_batch(&batch.slice(20, 30)).unwrap();
+        assert_eq!(from_record_batch(&columns.finish(schema())).unwrap(), rows);
+        let mut out = rows[..3].to_vec();
+        extend_rows(&batch.slice(3, 47), &mut out).unwrap();
+        assert_eq!(out, rows);
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::host_services::Services;
 use crate::kinds::{Candles, Kind};
 use crate::klines::Klines;
 use crate::loader;
-use crate::report::{FetchSummary, PeriodBatch};
+use crate::report::{FetchSummary, PeriodBatch, ServedPeriod};
 use crate::request::{self, IntoMillis, KlineRequest, SeriesRequest};
 
 /// A data source manager for one provider and market. Cheap to clone (shared inside).
@@ -163,16 +163,28 @@ impl Dsm {
         progress: &mut dyn FnMut(i64, i64),
     ) -> Result<Klines> {
         let req = self.request(symbol, interval, start, end)?;
-        let mut rows = Vec::new();
-        let summary = self.run(
-            &req,
-            &mut |batch| {
-                rows.extend(batch.rows);
-                Ok(())
-            },
+        let (rows, summary) = self.collect_klines(&req, progress)?;
+        Ok(self.klines(&req, rows, summary))
+    }
+
+    /// Every candle of `req` in one vector, reserved for the range: a period served from
+    /// the cache is made rows once, straight from the file's columns.
+    fn collect_klines(
+        &self,
+        req: &KlineRequest,
+        progress: &mut dyn FnMut(i64, i64),
+    ) -> Result<(Vec<dsm_sdk::Kline>, FetchSummary)> {
+        let kind = Candles::klines(req.interval);
+        let offer = self.offer(DataKind::KLINES)?;
+        let mut rows = Vec::with_capacity(expected_rows(req));
+        let summary = self.run_kind(
+            &kind,
+            &offer,
+            &req.series(),
+            &mut |p| p.extend_into(&kind, &mut rows),
             progress,
         )?;
-        Ok(self.klines(&req, rows, summary))
+        Ok((rows, summary))
     }
 
     /// The fetch of [`Dsm::fetch_market_data`], handing each period's candles to `emit` in
@@ -236,17 +248,9 @@ impl Dsm {
         std::thread::Builder::new()
             .name("dsm-fetch".into())
             .spawn(move || {
-                let mut rows = Vec::new();
                 let result = this
-                    .run(
-                        &req,
-                        &mut |b| {
-                            rows.extend(b.rows);
-                            Ok(())
-                        },
-                        &mut |_, _| {},
-                    )
-                    .map(|summary| this.klines(&req, rows, summary));
+                    .collect_klines(&req, &mut |_, _| {})
+                    .map(|(rows, summary)| this.klines(&req, rows, summary));
                 let _ = tx.send(result);
             })
             .map_err(|e| DsmError::io("cannot start a fetch thread", e))?;
@@ -289,11 +293,12 @@ impl Dsm {
         progress: &mut dyn FnMut(i64, i64),
     ) -> Result<FetchSummary> {
         let offer = self.offer(DataKind::KLINES)?;
+        let kind = Candles::klines(req.interval);
         self.run_kind(
-            &Candles::klines(req.interval),
+            &kind,
             &offer,
             &req.series(),
-            emit,
+            &mut |p| emit(p.into_batch(&kind)?),
             progress,
         )
     }
@@ -304,7 +309,7 @@ impl Dsm {
         kind: &K,
         offer: &KindOffer,
         req: &SeriesRequest,
-        emit: &mut dyn FnMut(PeriodBatch<K::Row>) -> Result<()>,
+        emit: &mut dyn FnMut(ServedPeriod<K::Row>) -> Result<()>,
         progress: &mut dyn FnMut(i64, i64),
     ) -> Result<FetchSummary> {
         let provider = || self.provider_instance();
@@ -516,4 +521,11 @@ impl<T> Iterator for FetchStream<T> {
             StreamMsg::Done(Err(e)) => Some(Err(e)),
         }
     }
+}
+
+/// The candles a request can have (reserved up front; at most ~8 million).
+fn expected_rows(req: &KlineRequest) -> usize {
+    let step = req.interval.min_step_ms().max(1);
+    let n = (req.end_ms.saturating_sub(req.start_ms) / step).max(0) as usize + 1;
+    n.min(8 << 20)
 }

@@ -10,8 +10,8 @@ use crate::error::{DsmError, Result};
 use crate::kinds::{slices, Candles, Funding, Kind, Metrics, Trades, SLICE_ROWS};
 use crate::klines::{FundingRates, Klines};
 use crate::manager::{spawn_stream, Dsm, FetchStream};
-use crate::report::{FetchSummary, Source};
-use crate::request::{self, IntoMillis, SeriesRequest};
+use crate::report::{FetchSummary, PeriodData, ServedPeriod, Source};
+use crate::request::{self, IntoMillis, KlineRequest, SeriesRequest};
 
 /// A validated request of any kind: the kind, its interval (candle kinds) and the range.
 #[derive(Debug, Clone, PartialEq)]
@@ -166,57 +166,80 @@ impl Dsm {
         emit: &mut dyn FnMut(PeriodRecords) -> Result<()>,
         progress: &mut dyn FnMut(i64, i64),
     ) -> Result<FetchSummary> {
+        let (offer, series) = (&req.offer, &req.series);
         match req.kind.shape() {
-            Shape::Candles => self.records_of(&candles_of(req)?, req, emit, progress),
-            Shape::Funding => self.records_of(&Funding, req, emit, progress),
-            Shape::Trades => self.records_of(&Trades::new(req.kind), req, emit, progress),
-            Shape::Metrics => self.records_of(&Metrics, req, emit, progress),
+            Shape::Candles => self.records_of(&candles_of(req)?, offer, series, emit, progress),
+            Shape::Funding => self.records_of(&Funding, offer, series, emit, progress),
+            Shape::Trades => self.records_of(&Trades::new(req.kind), offer, series, emit, progress),
+            Shape::Metrics => self.records_of(&Metrics, offer, series, emit, progress),
         }
+    }
+
+    /// Klines of a checked [`Dsm::request`] as record batches, as [`Dsm::fetch_records`]
+    /// hands them (for an embedder that builds its own columns: Python).
+    pub fn fetch_kline_records(
+        &self,
+        req: &KlineRequest,
+        emit: &mut dyn FnMut(PeriodRecords) -> Result<()>,
+        progress: &mut dyn FnMut(i64, i64),
+    ) -> Result<FetchSummary> {
+        let offer = self.offer(DataKind::KLINES)?;
+        let kind = Candles::klines(req.interval);
+        self.records_of(&kind, &offer, &req.series(), emit, progress)
     }
 
     /// Every row of `req`, in order.
     fn collect<K: Kind>(&self, kind: &K, req: &KindRequest) -> Result<(Vec<K::Row>, FetchSummary)> {
         let mut rows = Vec::new();
-        let mut keep = |b: crate::report::PeriodBatch<K::Row>| {
-            rows.extend(b.rows);
-            Ok(())
-        };
+        let mut keep = |p: ServedPeriod<K::Row>| p.extend_into(kind, &mut rows);
         let summary = self.run_kind(kind, &req.offer, &req.series, &mut keep, &mut |_, _| {})?;
         Ok((rows, summary))
     }
 
+    /// The failover's periods as record batches: rows made into batches of at most
+    /// [`SLICE_ROWS`]; a period served from the cache (a kind with a column form) as the
+    /// file's own batches, never made rows.
     fn records_of<K: Kind>(
         &self,
         kind: &K,
-        req: &KindRequest,
+        offer: &KindOffer,
+        series: &SeriesRequest,
         emit: &mut dyn FnMut(PeriodRecords) -> Result<()>,
         progress: &mut dyn FnMut(i64, i64),
     ) -> Result<FetchSummary> {
         let schema = kind.schema();
-        self.run_kind(
-            kind,
-            &req.offer,
-            &req.series,
-            &mut |b| {
-                // A period without rows is still one record (empty), as before.
-                let n = b.rows.len().div_ceil(SLICE_ROWS).max(1);
-                let mut batches = slices(kind, Arc::clone(&schema), &b.rows);
-                for i in 0..n {
-                    let batch = batches
-                        .next()
-                        .unwrap_or_else(|| kind.to_batch(Arc::clone(&schema), &[]));
-                    emit(PeriodRecords {
-                        period_start: b.period_start,
-                        source: b.source,
-                        batch,
-                        cached: b.cached,
-                        last: i + 1 == n,
-                    })?;
+        let mut each = |p: ServedPeriod<K::Row>| {
+            let mut send = |batch, last| {
+                emit(PeriodRecords {
+                    period_start: p.period_start,
+                    source: p.source,
+                    batch,
+                    cached: p.cached,
+                    last,
+                })
+            };
+            let rows = match p.data {
+                PeriodData::Batches(batches) => {
+                    let n = batches.len();
+                    for (i, batch) in batches.into_iter().enumerate() {
+                        send(batch, i + 1 == n)?;
+                    }
+                    return Ok(());
                 }
-                Ok(())
-            },
-            progress,
-        )
+                PeriodData::Rows(rows) => rows,
+            };
+            // Made one slice at a time; a period without rows is still one record (empty).
+            let n = rows.len().div_ceil(SLICE_ROWS).max(1);
+            let mut batches = slices(kind, Arc::clone(&schema), &rows);
+            for i in 0..n {
+                let batch = batches
+                    .next()
+                    .unwrap_or_else(|| kind.to_batch(Arc::clone(&schema), &[]));
+                send(batch, i + 1 == n)?;
+            }
+            Ok(())
+        };
+        self.run_kind(kind, offer, series, &mut each, progress)
     }
 }
 

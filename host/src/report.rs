@@ -131,3 +131,66 @@ impl FetchSummary {
         }
     }
 }
+
+/// One period as the failover hands it on (inside the library): its rows, or, for a period
+/// served from the cache of a kind with a column form, the cache file's checked record
+/// batches (trimmed to the request), which become rows only where an output wants rows.
+#[derive(Debug)]
+pub(crate) struct ServedPeriod<R> {
+    pub period_start: i64,
+    pub source: Source,
+    pub cached: bool,
+    pub data: PeriodData<R>,
+}
+
+/// The rows of a [`ServedPeriod`].
+#[derive(Debug)]
+pub(crate) enum PeriodData<R> {
+    Rows(Vec<R>),
+    /// In the kind's schema, ascending, none empty.
+    Batches(Vec<arrow_array::RecordBatch>),
+}
+
+impl<R> ServedPeriod<R> {
+    /// The period's rows appended to `out` (one copy from the columns of a cached period).
+    pub fn extend_into<K: crate::kinds::Kind<Row = R>>(
+        self,
+        kind: &K,
+        out: &mut Vec<R>,
+    ) -> crate::error::Result<()> {
+        match self.data {
+            PeriodData::Rows(rows) if out.capacity() == 0 => *out = rows,
+            PeriodData::Rows(mut rows) => out.append(&mut rows),
+            PeriodData::Batches(batches) => {
+                for b in &batches {
+                    kind.extend_rows(b, out).map_err(cache_data)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The period as the public [`PeriodBatch`] of rows.
+    pub fn into_batch<K: crate::kinds::Kind<Row = R>>(
+        self,
+        kind: &K,
+    ) -> crate::error::Result<PeriodBatch<R>> {
+        let (period_start, source, cached) = (self.period_start, self.source, self.cached);
+        let mut rows = Vec::new();
+        self.extend_into(kind, &mut rows)?;
+        Ok(PeriodBatch {
+            period_start,
+            source,
+            rows,
+            cached,
+        })
+    }
+}
+
+/// Batches checked by the cache read that no longer read as the kind's (cannot happen).
+pub(crate) fn cache_data(message: String) -> crate::error::DsmError {
+    crate::error::DsmError::InvalidData {
+        provider: "cache".into(),
+        message,
+    }
+}

@@ -80,27 +80,36 @@ pub fn check_klines(
     range: (i64, i64),
     signed: bool,
 ) -> Result<(), String> {
+    check_kline_iter(rows.iter().copied(), iv, range, signed)
+}
+
+/// [`check_klines`] over candles read one at a time (from the columns of a cache file's
+/// record batch, where they are never rows): the same loop, the same verdicts and words.
+pub fn check_kline_iter(
+    mut rows: impl Iterator<Item = Kline>,
+    iv: Interval,
+    range: (i64, i64),
+    signed: bool,
+) -> Result<(), String> {
     let Interval::Fixed(ms) = iv else {
         // Calendar months: few candles, each its own length.
-        return rows
-            .iter()
-            .try_for_each(|k| check_kline(k, iv, range, signed));
+        return rows.try_for_each(|k| check_kline(&k, iv, range, signed));
     };
-    let Some((first, rest)) = rows.split_first() else {
+    let Some(first) = rows.next() else {
         return Ok(());
     };
-    check_kline(first, iv, range, signed)?;
+    check_kline(&first, iv, range, signed)?;
     // Any aligned time: the grid is every `ms` from it (weeks from a Monday).
     let origin = iv.floor(0);
     let mut prev = first.open_time;
-    for k in rest {
+    for k in rows {
         let t = k.open_time;
         // `prev` passed, so `prev + ms` is aligned; anything else is reduced by `ms`.
         let aligned = t.wrapping_sub(prev) == ms || t.wrapping_sub(origin).rem_euclid(ms) == 0;
         // Wrapping: a time outside the range fails anyway, and must not overflow first.
         let closes = k.close_time == t.wrapping_add(ms - 1);
-        if !(aligned && closes && t >= range.0 && t < range.1 && sane(k, signed)) {
-            return explain(k, iv, range, signed);
+        if !(aligned && closes && t >= range.0 && t < range.1 && sane(&k, signed)) {
+            return explain(&k, iv, range, signed);
         }
         prev = t;
     }

@@ -155,11 +155,18 @@ impl Manager {
             py,
             move || -> Result<Table, DsmError> {
                 let mut gathered = Gather::for_request(&req);
-                let (req, summary) =
-                    worker.fetch_each(&symbol, &interval, start, end, &mut |batch| {
-                        gathered.add(&batch.rows);
-                        Ok(())
-                    })?;
+                let summary = worker.fetch_kline_records(
+                    &req,
+                    &mut |p| {
+                        gathered
+                            .add_batch(&p.batch)
+                            .map_err(|message| DsmError::InvalidData {
+                                provider: "dsm".into(),
+                                message,
+                            })
+                    },
+                    &mut |_, _| {},
+                )?;
                 Ok(Table::new(names, &req, gathered, summary))
             },
             || self.cancel_and_renew(&dsm),

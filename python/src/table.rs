@@ -76,8 +76,10 @@ impl Gather {
         }
     }
 
-    pub fn add(&mut self, rows: &[Kline]) {
-        self.columns.extend(rows);
+    /// One period's record batch, column by column (a period from the cache is the cache
+    /// file's columns, copied once, never made rows).
+    pub fn add_batch(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        self.columns.extend_batch(batch)
     }
 }
 

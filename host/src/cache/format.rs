@@ -15,9 +15,14 @@ use std::hash::Hasher;
 use std::io::{self, SeekFrom, Write};
 use std::ops::Range;
 
+use std::sync::Arc;
+
 use arrow_array::RecordBatch;
+use arrow_buffer::Buffer;
+use arrow_ipc::convert::try_fb_to_schema;
+use arrow_ipc::reader::{read_footer_length, FileDecoder};
 use arrow_ipc::writer::FileWriter;
-use arrow_schema::Schema;
+use arrow_schema::{Schema, SchemaRef};
 use twox_hash::XxHash3_64;
 
 use super::storage::{ObjectWriter, ReadSeek};
@@ -168,6 +173,36 @@ impl Footer {
         Ok((Footer::parse_end(&tail, start)?, len))
     }
 
+    /// The footer of a file held in memory (see [`Footer::read`]).
+    pub fn of_bytes(bytes: &[u8]) -> Result<Footer, String> {
+        let len = bytes.len();
+        if len < 8 + 10 || !bytes.starts_with(MAGIC) {
+            return Err(not_ipc());
+        }
+        let footer_len = i32::from_le_bytes(bytes[len - 10..len - 6].try_into().expect("4 bytes"));
+        let start = usize::try_from(footer_len)
+            .ok()
+            .and_then(|l| (len - 10).checked_sub(l))
+            .filter(|s| *s >= 8)
+            .ok_or_else(not_ipc)?;
+        Footer::parse_end(&bytes[start..], start as u64)
+    }
+
+    /// Check the checksum of a file held in memory: the same sum as
+    /// [`Footer::check_checksum_of`], hashed around the digits instead of over a copy.
+    pub fn check_checksum_in(&self, bytes: &[u8]) -> Result<(), String> {
+        let span = self.span()?;
+        let stored = bytes
+            .get(span.clone())
+            .ok_or("the checksum lies outside the file")?;
+        let stored = parse_sum(stored)?;
+        let mut hasher = XxHash3_64::new();
+        hasher.write(&bytes[..span.start]);
+        hasher.write(PLACEHOLDER);
+        hasher.write(&bytes[span.end..]);
+        compare(stored, hasher.finish())
+    }
+
     /// The footer in `end`, the last bytes of a file that start at `offset` in it.
     fn parse_end(end: &[u8], offset: u64) -> Result<Footer, String> {
         if end.len() < 10 || !end.ends_with(MAGIC) {
@@ -309,6 +344,52 @@ fn compare(stored: u64, actual: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// The schema and record batches of an Arrow IPC file held in `bytes` (its footer already
+/// read and its checksum checked), decoded where they lie: the batches' columns point into
+/// `bytes`, nothing is copied. Every offset the footer gives is checked against the file.
+pub fn decode_batches(bytes: &Buffer) -> Result<(SchemaRef, Vec<RecordBatch>), String> {
+    let ipc = |e: String| format!("not a readable Arrow IPC file: {e}");
+    let len = bytes.len();
+    let trailer: [u8; 10] = bytes
+        .get(len.saturating_sub(10)..)
+        .and_then(|t| t.try_into().ok())
+        .ok_or_else(not_ipc)?;
+    let footer_len = read_footer_length(trailer).map_err(|e| ipc(e.to_string()))?;
+    let start = (len - 10).checked_sub(footer_len).ok_or_else(not_ipc)?;
+    let footer = arrow_ipc::root_as_footer(&bytes[start..len - 10])
+        .map_err(|e| ipc(format!("unreadable footer: {e}")))?;
+    let fb_schema = footer.schema().ok_or_else(|| ipc("no schema".into()))?;
+    let schema = try_fb_to_schema(fb_schema).map_err(|e| ipc(format!("its schema: {e}")))?;
+    let schema = Arc::new(schema);
+    if footer.dictionaries().is_some_and(|d| !d.is_empty()) {
+        return Err(ipc("dictionary batches, which no dsm file has".into()));
+    }
+    let decoder = FileDecoder::new(schema.clone(), footer.version());
+    let mut batches = Vec::new();
+    for block in footer.recordBatches().into_iter().flatten() {
+        let (offset, meta, body) = (block.offset(), block.metaDataLength(), block.bodyLength());
+        // The message's header needs 8 bytes at least (its marker and length).
+        let span = usize::try_from(offset).ok().zip(
+            usize::try_from(meta)
+                .ok()
+                .filter(|m| *m >= 8)
+                .zip(usize::try_from(body).ok()),
+        );
+        let Some((at, n)) = span.and_then(|(at, (m, b))| Some((at, m.checked_add(b)?))) else {
+            return Err("unreadable record batch: a block with a negative length".into());
+        };
+        if at.checked_add(n).is_none_or(|end| end > start) {
+            return Err("unreadable record batch: a block past the end of the data".into());
+        }
+        let batch = decoder
+            .read_record_batch(block, &bytes.slice_with_length(at, n))
+            .map_err(|e| format!("unreadable record batch: {e}"))?
+            .ok_or("unreadable record batch: an empty message")?;
+        batches.push(batch);
+    }
+    Ok((schema, batches))
+}
+
 /// `start-end,start-end` of hole ranges.
 pub fn encode_holes(holes: &[(i64, i64)]) -> String {
     let parts: Vec<String> = holes.iter().map(|(s, e)| format!("{s}-{e}")).collect();
@@ -337,7 +418,6 @@ pub fn decode_holes(s: &str) -> Result<Vec<(i64, i64)>, String> {
 #[cfg(test)]
 mod tests {
     use std::io::Cursor;
-    use std::sync::Arc;
 
     use arrow_array::Int64Array;
     use arrow_schema::{DataType, Field};
@@ -394,6 +474,43 @@ mod tests {
                     "{at}/{size}"
                 );
             }
+            // Held in memory: the same verdict.
+            let bad = f.into_inner();
+            if let Ok(found) = Footer::of_bytes(&bad) {
+                assert!(found.check_checksum_in(&bad).is_err(), "{at}");
+            }
+        }
+        let whole = Footer::of_bytes(&bytes).unwrap();
+        assert_eq!(whole.metadata, footer.metadata);
+        assert_eq!(whole.checksum_span, footer.checksum_span);
+        whole.check_checksum_in(&bytes).unwrap();
+    }
+
+    #[test]
+    fn batches_decoded_in_place_are_the_files_batches() {
+        for n in [1, 4] {
+            let bytes = file(n);
+            let want: Vec<RecordBatch> =
+                arrow_ipc::reader::FileReader::try_new(Cursor::new(bytes.clone()), None)
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+            let buffer = Buffer::from_vec(bytes.clone());
+            let (schema, got) = decode_batches(&buffer).unwrap();
+            assert_eq!(got, want);
+            assert_eq!(schema.fields(), want[0].schema().fields());
+            // The columns point into the file's bytes.
+            let at = got[0].column(0).to_data().buffers()[0].as_ptr() as usize;
+            let range = buffer.as_ptr() as usize..buffer.as_ptr() as usize + buffer.len();
+            assert!(range.contains(&at));
+        }
+        // Cut short or not a file at all: an error, never a panic.
+        let bytes = file(2);
+        for cut in [0, 9, 64, bytes.len() / 2, bytes.len() - 11] {
+            assert!(
+                decode_batches(&Buffer::from_vec(bytes[..cut].to_vec())).is_err(),
+                "{cut}"
+            );
         }
     }
 

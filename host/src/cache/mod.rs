@@ -8,6 +8,7 @@
 //! exchange did not have. Every read checks all of it and validates every candle as the
 //! network's are: a bad file is an error naming it, never data.
 
+mod batches;
 mod checksum;
 mod format;
 mod inspect;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 
 use dsm_sdk::Kline;
 
+pub use batches::{CachedBatches, ReadBuf};
 pub use format::FORMAT_VERSION;
 pub use inspect::{ClearReport, Filter, Leftover, SeriesSummary, VerifyReport};
 pub use layout::{Period, SeriesKey, EXTENSION, KLINES_DIR, TEMP_PREFIX};
@@ -236,6 +238,19 @@ impl Cache {
         store::read(&self.file_at(&expect), &expect)
     }
 
+    /// [`Cache::read_period_of`] for a kind with a column form ([`Kind::has_columns`]): the
+    /// file's record batches as decoded, checked as its rows would be, read into `buf`.
+    pub fn read_batches_of<K: Kind>(
+        &self,
+        kind: &K,
+        key: &SeriesKey,
+        period_start: i64,
+        buf: &mut ReadBuf,
+    ) -> Result<Option<CachedBatches>, CacheError> {
+        let expect = self.expect(kind, key, period_start)?;
+        store::read_batches(&self.file_at(&expect), &expect, buf)
+    }
+
     /// Store a complete period atomically, replacing any file there, with the open times
     /// without a row recorded as missing at the exchange now. Refuses an empty slice and
     /// candles that are invalid, unaligned, unsorted, duplicated or outside the period.
@@ -391,6 +406,8 @@ fn candles_of(key: &SeriesKey) -> Result<Candles, CacheError> {
 mod test_backends;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_batches;
 #[cfg(test)]
 mod tests_bounds;
 #[cfg(test)]

@@ -4,18 +4,21 @@
 //! every backend.
 
 use std::collections::HashMap;
-use std::io::{self, BufReader, Seek, SeekFrom};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
+use arrow_array::RecordBatch;
+use arrow_buffer::Buffer;
 use arrow_ipc::reader::FileReader;
 use arrow_schema::SchemaRef;
 use dsm_sdk::{DataKind, Kline};
 
+use super::batches::{CachedBatches, ReadBuf};
 use super::format::{self, Footer, HOLES_KEY, HOLES_SEEN_KEY, IDENTITY, ROWS_KEY};
 use super::layout::{Period, SeriesKey};
-use super::storage::{ObjectWriter, Storage};
+use super::storage::{ObjectWriter, ReadSeek, Storage};
 use super::CacheError;
 use crate::kinds::{self, check_schema, Kind};
 use crate::timeparse::format_time;
@@ -78,15 +81,45 @@ impl<K: Kind> Expect<'_, K> {
         Ok(())
     }
 
+    /// [`Expect::check_rows`] of the rows of `batches` (a kind with a column form), read
+    /// from their columns: the same verdict; where a row fails the sorting or the period,
+    /// the rows are made to say why in the same words.
+    pub fn check_batches(&self, batches: &[RecordBatch]) -> Result<(), String> {
+        let end = self.end();
+        let (mut inside, mut ascending, mut prev) = (true, true, None::<i64>);
+        for b in batches {
+            let times = self.kind.times_of(b)?;
+            inside &= times.iter().all(|t| (self.start..end).contains(t));
+            ascending &= times.windows(2).all(|w| w[0] < w[1])
+                && prev.zip(times.first()).is_none_or(|(p, f)| p < *f);
+            prev = times.last().copied().or(prev);
+        }
+        if !(inside && ascending) {
+            let mut rows = Vec::new();
+            for b in batches {
+                self.kind.extend_rows(b, &mut rows)?;
+            }
+            return self.check_rows(&rows);
+        }
+        batches
+            .iter()
+            .try_for_each(|b| self.kind.check_batch(b, self.start, end))
+    }
+
     /// The grid times of the period without a row, as ranges (`rows` checked and sorted);
     /// none for kinds without a grid.
     pub fn holes_of(&self, rows: &[K::Row]) -> Vec<(i64, i64)> {
+        self.holes_at(rows.iter().map(K::time))
+    }
+
+    /// [`Expect::holes_of`] of the rows at `times` (ascending).
+    fn holes_at(&self, times: impl Iterator<Item = i64>) -> Vec<(i64, i64)> {
         let Some(iv) = self.kind.grid() else {
             return Vec::new();
         };
         let end = self.end();
         let mut holes: Vec<(i64, i64)> = Vec::new();
-        let mut next_row = rows.iter().map(K::time).peekable();
+        let mut next_row = times.peekable();
         let mut t = iv.ceil(self.start);
         while t < end {
             if next_row.next_if_eq(&t).is_none() {
@@ -292,9 +325,11 @@ fn read_err(at: &At, e: io::Error) -> CacheError {
 /// Rows reserved up front from the footer's count (which is checked only after decoding).
 const MAX_ROWS_RESERVED: usize = 8 << 20;
 
-/// Read and check one file; `Ok(None)` when it does not exist. The file is read twice
-/// through one open handle, a chunk at a time: hashed against its checksum, then decoded a
-/// record batch at a time; it is never held whole (a day of trades is ~90 MB).
+/// Read and check one file; `Ok(None)` when it does not exist. Kinds with a column form
+/// (small files: a day of 1s candles is ~8 MB) are read whole ([`read_batches`]); the
+/// others are read twice through one open handle, a chunk at a time: hashed against the
+/// checksum, then decoded a record batch at a time; never held whole (a day of trades is
+/// ~90 MB).
 pub(crate) fn read<K: Kind>(
     at: &At,
     expect: &Expect<K>,
@@ -304,6 +339,167 @@ pub(crate) fn read<K: Kind>(
 
 /// [`read`] within `bounds` (tests scale them down rather than write gigabytes).
 pub(crate) fn read_bounded<K: Kind>(
+    at: &At,
+    expect: &Expect<K>,
+    bounds: Bounds,
+) -> Result<Option<CachedPeriod<K::Row>>, CacheError> {
+    if expect.kind.has_columns() {
+        let Some(cached) = read_batches_bounded(at, expect, &mut ReadBuf::default(), bounds)?
+        else {
+            return Ok(None);
+        };
+        let rows = cached.into_rows(expect.kind);
+        return rows.map(Some).map_err(|e| corrupt(&at.path, e));
+    }
+    read_streamed(at, expect, bounds)
+}
+
+/// What the footer says besides the identity, checked against the file's rows.
+struct Claims {
+    rows: String,
+    holes: Vec<(i64, i64)>,
+    holes_seen_ms: i64,
+}
+
+/// The checks of a footer, in order: the format, the checksum (`checksum` checks it;
+/// nothing of the file is trusted before), the identity, and what it claims.
+fn check_footer<K: Kind>(
+    path: &Path,
+    expect: &Expect<K>,
+    footer: &Footer,
+    bounds: Bounds,
+    checksum: impl FnOnce() -> Result<(), String>,
+) -> Result<Claims, CacheError> {
+    let bad = |e: String| corrupt(path, e);
+    footer.check_batches(bounds.batch).map_err(bad)?;
+    if let Some(why) = footer.outdated() {
+        return Err(CacheError::Outdated {
+            path: path.to_path_buf(),
+            message: why,
+        });
+    }
+    checksum().map_err(bad)?;
+    expect.check_identity(&footer.metadata).map_err(bad)?;
+    let meta = |key: &str| {
+        footer
+            .metadata
+            .get(key)
+            .ok_or_else(|| bad(format!("the file has no {key}")))
+    };
+    Ok(Claims {
+        rows: meta(ROWS_KEY)?.clone(),
+        holes: format::decode_holes(meta(HOLES_KEY)?).map_err(bad)?,
+        holes_seen_ms: meta(HOLES_SEEN_KEY)?
+            .parse()
+            .map_err(|_| bad(format!("{HOLES_SEEN_KEY} is not a time")))?,
+    })
+}
+
+/// The last check: the rows leave the holes recorded (`times`: the rows' times, ascending,
+/// once checked).
+fn check_holes<K: Kind>(
+    expect: &Expect<K>,
+    claims: &Claims,
+    times: impl Iterator<Item = i64>,
+) -> Result<(), String> {
+    if expect.holes_at(times) != claims.holes {
+        return Err(
+            "its rows and its record of what the exchange lacked disagree (the file lost or \
+             gained rows)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Read one file of a kind with a column form whole into `buf`, check it (the checks of
+/// [`read`], in the same order and words), and keep its record batches as decoded, where
+/// the bytes lie: one read of the file, no copy of its rows. `Ok(None)` when there is no
+/// file.
+pub(crate) fn read_batches<K: Kind>(
+    at: &At,
+    expect: &Expect<K>,
+    buf: &mut ReadBuf,
+) -> Result<Option<CachedBatches>, CacheError> {
+    read_batches_bounded(at, expect, buf, Bounds::of(expect.kind.id()))
+}
+
+/// [`read_batches`] within `bounds`.
+fn read_batches_bounded<K: Kind>(
+    at: &At,
+    expect: &Expect<K>,
+    buf: &mut ReadBuf,
+    bounds: Bounds,
+) -> Result<Option<CachedBatches>, CacheError> {
+    let Some(mut file) = at
+        .storage
+        .open(&at.key, bounds.file)
+        .map_err(|e| read_err(at, e))?
+    else {
+        return Ok(None);
+    };
+    let path = at.path.as_path();
+    let bad = |e: String| corrupt(path, e);
+    let mut bytes = buf.take();
+    read_whole(&mut *file, &mut bytes).map_err(|e| bad(format!("reading the file: {e}")))?;
+    let footer = Footer::of_bytes(&bytes).map_err(bad)?;
+    let claims = check_footer(path, expect, &footer, bounds, || {
+        footer.check_checksum_in(&bytes)
+    })?;
+    let bytes = Buffer::from_vec(bytes);
+    let (schema, batches) = format::decode_batches(&bytes).map_err(bad)?;
+    check_schema(&expect.kind.schema(), &schema).map_err(bad)?;
+    // In the kind's own schema, as every batch of the kind is handed on.
+    let own = expect.kind.schema();
+    let batches = batches
+        .into_iter()
+        .map(|b| RecordBatch::try_new(own.clone(), b.columns().to_vec()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(format!("unreadable record batch: {e}")))?;
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    if rows == 0 {
+        return Err(bad(format!("the file holds no {}s", expect.kind.noun())));
+    }
+    if claims.rows != rows.to_string() {
+        return Err(bad(format!(
+            "footer says {} rows, found {rows}",
+            claims.rows
+        )));
+    }
+    expect.check_batches(&batches).map_err(bad)?;
+    let mut times = Vec::with_capacity(batches.len());
+    for b in &batches {
+        times.push(expect.kind.times_of(b).map_err(bad)?);
+    }
+    let times = times.into_iter().flat_map(|t| t.iter().copied());
+    check_holes(expect, &claims, times).map_err(bad)?;
+    Ok(Some(CachedBatches {
+        holes: claims.holes,
+        holes_seen_ms: claims.holes_seen_ms,
+        batches,
+        bytes,
+    }))
+}
+
+/// The whole file into `bytes` (emptied first; its memory kept).
+fn read_whole(file: &mut dyn ReadSeek, bytes: &mut Vec<u8>) -> io::Result<()> {
+    let len = file.seek(SeekFrom::End(0))?;
+    file.seek(SeekFrom::Start(0))?;
+    bytes.clear();
+    bytes.reserve_exact(len as usize);
+    // `take`: a file that grows while read is read as long as it was.
+    file.take(len).read_to_end(bytes)?;
+    if bytes.len() as u64 != len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the file ended early",
+        ));
+    }
+    Ok(())
+}
+
+/// [`read`] of a kind without a column form, a chunk at a time.
+fn read_streamed<K: Kind>(
     at: &At,
     expect: &Expect<K>,
     bounds: Bounds,
@@ -318,28 +514,14 @@ pub(crate) fn read_bounded<K: Kind>(
     let path = at.path.as_path();
     let bad = |e: String| corrupt(path, e);
     let (footer, len) = Footer::read(&mut *file).map_err(bad)?;
-    footer.check_batches(bounds.batch).map_err(bad)?;
-    if let Some(why) = footer.outdated() {
-        return Err(CacheError::Outdated {
-            path: path.to_path_buf(),
-            message: why,
-        });
-    }
-    // Nothing of the file is trusted before this.
-    footer.check_checksum_of(&mut *file, len).map_err(bad)?;
-    expect.check_identity(&footer.metadata).map_err(bad)?;
-    let meta = |key: &str| {
-        footer
-            .metadata
-            .get(key)
-            .ok_or_else(|| bad(format!("the file has no {key}")))
-    };
-    let claimed = meta(ROWS_KEY)?.clone();
-    let holes = format::decode_holes(meta(HOLES_KEY)?).map_err(bad)?;
-    let holes_seen_ms: i64 = meta(HOLES_SEEN_KEY)?
-        .parse()
-        .map_err(|_| bad(format!("{HOLES_SEEN_KEY} is not a time")))?;
-    let capacity = claimed.parse::<usize>().unwrap_or(0).min(MAX_ROWS_RESERVED);
+    let claims = check_footer(path, expect, &footer, bounds, || {
+        footer.check_checksum_of(&mut *file, len)
+    })?;
+    let capacity = claims
+        .rows
+        .parse::<usize>()
+        .unwrap_or(0)
+        .min(MAX_ROWS_RESERVED);
     file.seek(SeekFrom::Start(0))
         .map_err(|e| bad(format!("reading the file: {e}")))?;
     let reader = FileReader::try_new(BufReader::new(file), None)
@@ -353,24 +535,19 @@ pub(crate) fn read_bounded<K: Kind>(
     if rows.is_empty() {
         return Err(bad(format!("the file holds no {}s", expect.kind.noun())));
     }
-    if claimed != rows.len().to_string() {
+    if claims.rows != rows.len().to_string() {
         return Err(bad(format!(
-            "footer says {claimed} rows, found {}",
+            "footer says {} rows, found {}",
+            claims.rows,
             rows.len()
         )));
     }
     expect.check_rows(&rows).map_err(bad)?;
-    if expect.holes_of(&rows) != holes {
-        return Err(bad(
-            "its rows and its record of what the exchange lacked disagree (the file lost or \
-             gained rows)"
-                .into(),
-        ));
-    }
+    check_holes(expect, &claims, rows.iter().map(K::time)).map_err(bad)?;
     Ok(Some(CachedPeriod {
         rows,
-        holes,
-        holes_seen_ms,
+        holes: claims.holes,
+        holes_seen_ms: claims.holes_seen_ms,
     }))
 }
 

@@ -10,7 +10,7 @@ use super::{Emit, Failover, Progress};
 use crate::cache::{Period, SeriesKey};
 use crate::error::Result;
 use crate::kinds::Kind;
-use crate::report::{FetchSummary, PeriodBatch, Source, SourceMode};
+use crate::report::{FetchSummary, PeriodData, ServedPeriod, Source, SourceMode};
 
 impl<K: Kind> Failover<'_, K> {
     /// Fetch a chunk on this thread and finish it.
@@ -113,6 +113,30 @@ impl<K: Kind> Failover<'_, K> {
         }
         let (lo, hi) = (p.max(self.req.start_ms), next.min(self.req.end_ms));
         buf.rows.retain(|r| (lo..hi).contains(&K::time(r)));
+        let times = buf.rows.iter().map(K::time);
+        self.add_gaps((lo, hi), &buf, times, reasons, unpublished, summary);
+        if buf.rows.is_empty() {
+            return Ok(());
+        }
+        summary.sources.push((p, source));
+        emit(ServedPeriod {
+            period_start: p,
+            source,
+            cached,
+            data: PeriodData::Rows(buf.rows),
+        })
+    }
+
+    /// The gaps of `[lo, hi)` of a period whose rows are at `times`.
+    pub(super) fn add_gaps(
+        &self,
+        (lo, hi): (i64, i64),
+        buf: &PeriodBuf<K::Row>,
+        times: impl Iterator<Item = i64>,
+        reasons: &Reasons,
+        unpublished: bool,
+        summary: &mut FetchSummary,
+    ) {
         let ctx = GapContext {
             now: self.now,
             reasons,
@@ -120,18 +144,7 @@ impl<K: Kind> Failover<'_, K> {
             unpublished,
             noun: self.kind.noun(),
         };
-        let times = buf.rows.iter().map(K::time);
-        let gaps = expected_gaps(self.kind.grid(), lo, hi, &buf, times, &ctx);
+        let gaps = expected_gaps(self.kind.grid(), lo, hi, buf, times, &ctx);
         summary.add_gaps(gaps);
-        if buf.rows.is_empty() {
-            return Ok(());
-        }
-        summary.sources.push((p, source));
-        emit(PeriodBatch {
-            period_start: p,
-            source,
-            rows: buf.rows,
-            cached,
-        })
     }
 }

@@ -17,14 +17,15 @@ mod sink;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use arrow_array::RecordBatch;
 use dsm_sdk::{
     data_module::DataProviderBox, manifest::KindOffer, ErrorKind, ProviderBox, ProviderError,
 };
 
-use crate::cache::{Cache, CacheError, CachedPeriod, Period, SeriesKey};
+use crate::cache::{Cache, CacheError, CachedBatches, CachedPeriod, Period, ReadBuf, SeriesKey};
 use crate::error::{DsmError, Result};
 use crate::kinds::Kind;
-use crate::report::{FetchSummary, PeriodBatch, Source, SourceMode};
+use crate::report::{cache_data, FetchSummary, PeriodData, ServedPeriod, Source, SourceMode};
 use crate::request::SeriesRequest;
 use crate::timeparse::format_time;
 use ahead::Ahead;
@@ -59,8 +60,28 @@ pub struct Failover<'a, K: Kind> {
     pub cancel: Arc<AtomicBool>,
 }
 
-type Emit<'e, R> = dyn FnMut(PeriodBatch<R>) -> Result<()> + 'e;
+type Emit<'e, R> = dyn FnMut(ServedPeriod<R>) -> Result<()> + 'e;
 type Progress<'p> = dyn FnMut(i64, i64) + 'p;
+/// Where a served period goes: the summary, the output, and the memory cache files are
+/// read into (given back once the output is done with a file).
+type Out<'o, 'e, R> = (&'o mut FetchSummary, &'o mut Emit<'e, R>, &'o mut ReadBuf);
+
+/// A period read from the cache: as rows, or as the file's record batches (kinds with a
+/// column form).
+enum Cached<R> {
+    Rows(CachedPeriod<R>),
+    Batches(CachedBatches),
+}
+
+impl<R> Cached<R> {
+    /// The holes and when they were seen.
+    fn holes(&self) -> (&[(i64, i64)], i64) {
+        match self {
+            Cached::Rows(c) => (&c.holes, c.holes_seen_ms),
+            Cached::Batches(c) => (&c.holes, c.holes_seen_ms),
+        }
+    }
+}
 
 impl<K: Kind> Failover<'_, K> {
     pub fn run(
@@ -110,16 +131,20 @@ impl<K: Kind> Failover<'_, K> {
         progress: &mut Progress<'_>,
     ) -> Result<FetchSummary> {
         let mut summary = FetchSummary::default();
+        // Every cache file of the walk is read into this memory, given back after each.
+        let mut read_buf = ReadBuf::default();
         let mut i = 0;
         while i < starts.len() {
             self.check_cancelled()?;
-            match self.read_cached(key, starts[i], &mut summary) {
+            match self.read_cached(key, starts[i], &mut summary, &mut read_buf) {
                 Some(c) if self.recheck(period, starts[i], &c) => {
-                    self.recheck_period(key, period, starts[i], c, &mut summary, emit, progress)?;
+                    let out = (&mut summary, &mut *emit, &mut read_buf);
+                    self.recheck_period(key, period, starts[i], c, out, progress)?;
                     i += 1;
                 }
                 Some(c) => {
-                    self.serve_cached(period, starts[i], c, &mut summary, emit)?;
+                    let out = (&mut summary, &mut *emit, &mut read_buf);
+                    self.serve_cached(period, starts[i], c, out)?;
                     i += 1;
                 }
                 None => {
@@ -172,15 +197,25 @@ impl<K: Kind> Failover<'_, K> {
     }
 
     /// The cached period, or None (absent, cache off or not read in this mode, or a bad or
-    /// old-format file, which is noted and fetched again).
+    /// old-format file, which is noted and fetched again). A kind with a column form keeps
+    /// the file's record batches (read into `buf`): the warm read's fast path.
     fn read_cached(
         &self,
         key: &SeriesKey,
         start: i64,
         summary: &mut FetchSummary,
-    ) -> Option<CachedPeriod<K::Row>> {
+        buf: &mut ReadBuf,
+    ) -> Option<Cached<K::Row>> {
         let cache = self.cache.filter(|_| self.reads_cache())?;
-        match cache.read_period_of(self.kind, key, start) {
+        let read = match self.kind.has_columns() {
+            true => cache
+                .read_batches_of(self.kind, key, start, buf)
+                .map(|c| c.map(Cached::Batches)),
+            false => cache
+                .read_period_of(self.kind, key, start)
+                .map(|c| c.map(Cached::Rows)),
+        };
+        match read {
             Ok(cached) => cached,
             Err(e @ CacheError::Outdated { .. }) => {
                 tracing::info!("{e}; fetching that period again");
@@ -198,14 +233,80 @@ impl<K: Kind> Failover<'_, K> {
         &self,
         period: Period,
         p: i64,
-        cached: CachedPeriod<K::Row>,
-        summary: &mut FetchSummary,
-        emit: &mut Emit<'_, K::Row>,
+        cached: Cached<K::Row>,
+        out: Out<'_, '_, K::Row>,
     ) -> Result<()> {
+        let (summary, emit, read_buf) = out;
         // No `settle`: a cache file is read only after its rows were checked sorted, unique
         // and inside its period, and only closed periods are written, so every row is final.
-        let (buf, reasons) = from_cache(period, p, cached, self.kind.noun());
-        self.finish_period(period, p, buf, &reasons, false, None, summary, emit)
+        let batches = match cached {
+            Cached::Rows(c) => {
+                let (buf, reasons) = from_cache(
+                    period,
+                    p,
+                    c.rows,
+                    (&c.holes, c.holes_seen_ms),
+                    self.kind.noun(),
+                );
+                return self.finish_period(period, p, buf, &reasons, false, None, summary, emit);
+            }
+            Cached::Batches(c) => c,
+        };
+        let CachedBatches {
+            batches,
+            holes,
+            holes_seen_ms,
+            bytes,
+        } = batches;
+        let (buf, reasons) = from_cache(
+            period,
+            p,
+            Vec::new(),
+            (&holes, holes_seen_ms),
+            self.kind.noun(),
+        );
+        let (lo, hi) = (
+            p.max(self.req.start_ms),
+            period.next(p).min(self.req.end_ms),
+        );
+        let kept = self.trim(batches, lo, hi)?;
+        let mut times = Vec::with_capacity(kept.len());
+        for b in &kept {
+            times.push(self.kind.times_of(b).map_err(cache_data)?);
+        }
+        let times = times.into_iter().flat_map(|t| t.iter().copied());
+        self.add_gaps((lo, hi), &buf, times, &reasons, false, summary);
+        if !kept.is_empty() {
+            summary.sources.push((p, Source::Cache));
+            emit(ServedPeriod {
+                period_start: p,
+                source: Source::Cache,
+                cached: false,
+                data: PeriodData::Batches(kept),
+            })?;
+        }
+        // The file's memory for the next read, unless the output kept the batches.
+        read_buf.give_back(bytes);
+        Ok(())
+    }
+
+    /// The rows of `batches` (ascending) inside `[lo, hi)`, as slices of them (no copy);
+    /// no empty batch.
+    fn trim(&self, batches: Vec<RecordBatch>, lo: i64, hi: i64) -> Result<Vec<RecordBatch>> {
+        let mut kept = Vec::with_capacity(batches.len());
+        for b in batches {
+            let times = self.kind.times_of(&b).map_err(cache_data)?;
+            let (a, z) = (
+                times.partition_point(|t| *t < lo),
+                times.partition_point(|t| *t < hi),
+            );
+            match (a, z) {
+                _ if a >= z => {}
+                (0, z) if z == times.len() => kept.push(b),
+                _ => kept.push(b.slice(a, z - a)),
+            }
+        }
+        Ok(kept)
     }
 
     /// Fetch a cached period with holes again, alone; when the sources fail, what is
@@ -216,13 +317,12 @@ impl<K: Kind> Failover<'_, K> {
         key: &SeriesKey,
         period: Period,
         p: i64,
-        cached: CachedPeriod<K::Row>,
-        summary: &mut FetchSummary,
-        emit: &mut Emit<'_, K::Row>,
+        cached: Cached<K::Row>,
+        (summary, emit, read_buf): Out<'_, '_, K::Row>,
         progress: &mut Progress<'_>,
     ) -> Result<()> {
         let stem = period.stem(p);
-        let seen = format_time(cached.holes_seen_ms);
+        let seen = format_time(cached.holes().1);
         let noun = self.kind.noun();
         tracing::info!("{key} {stem}: asking again for {noun}s the exchange lacked at {seen}");
         match self.fetch_chunk(key, period, &[p], summary, emit, progress) {
@@ -236,7 +336,7 @@ impl<K: Kind> Failover<'_, K> {
                 );
                 tracing::warn!("{why}");
                 summary.notes.push(why);
-                self.serve_cached(period, p, cached, summary, emit)
+                self.serve_cached(period, p, cached, (summary, emit, read_buf))
             }
             other => other,
         }
@@ -244,15 +344,16 @@ impl<K: Kind> Failover<'_, K> {
 
     /// Whether the cached period's holes inside the request are to be asked for again:
     /// always with `recheck_holes`, else while they were seen soon after the period ended.
-    fn recheck(&self, period: Period, start: i64, c: &CachedPeriod<K::Row>) -> bool {
+    fn recheck(&self, period: Period, start: i64, c: &Cached<K::Row>) -> bool {
+        let (holes, holes_seen_ms) = c.holes();
         // Only where REST can fill in what the archive (published once) lacks.
         let network = self.mode.uses_rest() && self.reads_cache();
         let (lo, hi) = (
             start.max(self.req.start_ms),
             period.next(start).min(self.req.end_ms),
         );
-        let wanted = c.holes.iter().any(|&(s, e)| s < hi && lo < e);
-        let recent = c.holes_seen_ms
+        let wanted = holes.iter().any(|&(s, e)| s < hi && lo < e);
+        let recent = holes_seen_ms
             < period
                 .next(start)
                 .saturating_add(self.hole_recheck_window_ms);
@@ -338,14 +439,15 @@ fn period_starts(period: Period, start: i64, end: i64) -> Vec<i64> {
 fn from_cache<R>(
     period: Period,
     p: i64,
-    cached: CachedPeriod<R>,
+    rows: Vec<R>,
+    (holes, holes_seen_ms): (&[(i64, i64)], i64),
     noun: &str,
 ) -> (PeriodBuf<R>, Reasons) {
     let mut covered = ranges::RangeSet::default();
     let mut reasons = Reasons::default();
     let mut at = p;
-    let seen = format_time(cached.holes_seen_ms);
-    for &(s, e) in &cached.holes {
+    let seen = format_time(holes_seen_ms);
+    for &(s, e) in holes {
         covered.add(at, s);
         reasons.add(
             s,
@@ -356,7 +458,7 @@ fn from_cache<R>(
     }
     covered.add(at, period.next(p));
     let buf = PeriodBuf {
-        rows: cached.rows,
+        rows,
         covered,
         source: Some(Source::Cache),
     };

@@ -7,9 +7,9 @@ use dsm_sdk::{DataKind, Kline, KlineBatch};
 
 use super::{Batch, Kind};
 use crate::cache::Period;
-use crate::columnar;
+use crate::columnar::{self, KlineColumns};
 use crate::interval::Interval;
-use crate::validate::{check_kline, check_klines};
+use crate::validate::{check_kline, check_kline_iter, check_klines};
 
 /// Candles of one kind at one interval.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,6 +117,24 @@ impl Kind for Candles {
 
     fn rows_of(&self, batch: &RecordBatch) -> Result<Vec<Kline>, String> {
         columnar::from_record_batch(batch)
+    }
+
+    fn has_columns(&self) -> bool {
+        true
+    }
+
+    fn times_of<'b>(&self, batch: &'b RecordBatch) -> Result<&'b [i64], String> {
+        Ok(KlineColumns::of(batch)?.open_times())
+    }
+
+    fn check_batch(&self, batch: &RecordBatch, start: i64, end: i64) -> Result<(), String> {
+        let signed = self.kind == DataKind::PREMIUM;
+        let columns = KlineColumns::of(batch)?;
+        check_kline_iter(columns.rows(), self.interval, (start, end), signed)
+    }
+
+    fn extend_rows(&self, batch: &RecordBatch, out: &mut Vec<Kline>) -> Result<(), String> {
+        columnar::extend_rows(batch, out)
     }
 
     fn take_klines(&self, batch: KlineBatch) -> Result<Batch<Kline>, String> {

@@ -111,6 +111,28 @@ pub trait Kind: Sync {
     fn to_batch(&self, schema: SchemaRef, rows: &[Self::Row]) -> RecordBatch;
     /// Rows from a record batch, its schema checked first.
     fn rows_of(&self, batch: &RecordBatch) -> Result<Vec<Self::Row>, String>;
+    /// Whether a period of this kind read from the cache can stay the file's record batches
+    /// until an output needs rows (the warm read's fast path). Such a kind's rows are
+    /// sorted and unique by their time (`key` is `time`), and it answers
+    /// [`Kind::times_of`] and [`Kind::check_batch`]; other kinds are read as rows.
+    fn has_columns(&self) -> bool {
+        false
+    }
+    /// The rows' times ([`Kind::time`]) of a batch of this kind, read from its column.
+    fn times_of<'b>(&self, batch: &'b RecordBatch) -> Result<&'b [i64], String> {
+        let _ = batch;
+        Err(format!("{}s have no column form", self.noun()))
+    }
+    /// [`Kind::check_all`] of a batch's rows, read from its columns (the same verdicts and
+    /// words).
+    fn check_batch(&self, batch: &RecordBatch, start: i64, end: i64) -> Result<(), String> {
+        self.check_all(&self.rows_of(batch)?, start, end)
+    }
+    /// Append a batch's rows to `out`.
+    fn extend_rows(&self, batch: &RecordBatch, out: &mut Vec<Self::Row>) -> Result<(), String> {
+        out.extend(self.rows_of(batch)?);
+        Ok(())
+    }
     /// Rows of this kind from a candle batch, or why a plugin may not push one here.
     fn take_klines(&self, batch: KlineBatch) -> Result<Batch<Self::Row>, String> {
         let _ = batch;

@@ -57,3 +57,4 @@ mod sync_outcomes;
 mod sync_resume;
 mod trades_rest_budget;
 mod unusable_archive_files;
+mod warm_fast_path;
