@@ -75,7 +75,9 @@ pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
         dirs.push(h.join(".local/lib/dsm/plugins"));
     }
     dirs.push(PathBuf::from("/usr/local/lib/dsm/plugins"));
-    dedup_by(dirs, PathBuf::clone)
+    // Compared as bytes: `Path`'s equality walks components, and that was most of a
+    // manager's search.
+    dedup_by(dirs, |d| d.as_os_str().to_owned())
 }
 
 /// `dirs` without the ones that are the same directory by another path: the same device

@@ -23,7 +23,9 @@ const SETTLE: Duration = Duration::from_secs(2);
 /// ns).
 type Stamp = (u64, u64, u64, u32, u32, u32, i128, i128);
 
-static CACHE: Mutex<Option<HashMap<PathBuf, (Stamp, Arc<Manifest>)>>> = Mutex::new(None);
+type Entries = HashMap<PathBuf, (Stamp, Arc<Manifest>)>;
+
+static CACHE: Mutex<Option<Entries>> = Mutex::new(None);
 
 fn stamp(meta: &std::fs::Metadata) -> Stamp {
     let ns = |s: i64, n: i64| s as i128 * 1_000_000_000 + n as i128;
