@@ -273,7 +273,7 @@ fn manifest(cli: &Cli, file: &Path, report: &mut Report) -> Option<Manifest> {
                 p.manifest.sdk_version,
                 p.manifest.plugin.markets.len()
             ));
-            Some(p.manifest)
+            Some(std::sync::Arc::unwrap_or_clone(p.manifest))
         }
         Ok(p) => {
             report.fail(format!(

@@ -128,7 +128,7 @@ impl DsmConfig {
     /// Defaults ([`DsmConfig::new`]) overridden by every `DSM_*` environment variable,
     /// tuning included (see README.md); what `Dsm::create` and the `dsm` command use.
     pub fn from_env(provider: &str, market: &str) -> Result<Self> {
-        Self::new(provider, market).with_env(|k| std::env::var(k).ok(), std::env::vars())
+        Self::new(provider, market).with_env(|k| std::env::var(k).ok(), Self::env_vars())
     }
 
     /// Apply environment overrides to this config. `get` reads one variable; `all` lists
@@ -204,6 +204,16 @@ impl DsmConfig {
         // DSM_PLUGIN_PATH is read by the search itself (`discovery::search_dirs`).
         self.add_env_endpoints(all);
         Ok(self)
+    }
+
+    /// The environment's `DSM_*` variables, the only ones a config reads: the others are
+    /// skipped before being converted (every manager created reads the environment twice),
+    /// and one that is not UTF-8 is skipped where `std::env::vars` would panic.
+    pub fn env_vars() -> impl Iterator<Item = (String, String)> {
+        std::env::vars_os().filter_map(|(name, value)| {
+            let name = name.into_string().ok().filter(|n| n.starts_with("DSM_"))?;
+            Some((name, value.into_string().ok()?))
+        })
     }
 
     /// Fill in endpoints not set yet from `DSM_<PROVIDER>_<KEY>_URL` and `DSM_<PROVIDER>_URL`.
@@ -319,7 +329,7 @@ impl DsmConfig {
     /// At manager creation: add the `DSM_*_URL` endpoints of the process environment (any
     /// preset), then resolve `MAIN_ENDPOINT` to the manifest's first endpoint key.
     pub(crate) fn resolve_endpoints(&mut self, endpoint_keys: &[String]) {
-        self.resolve_endpoints_with(endpoint_keys, std::env::vars());
+        self.resolve_endpoints_with(endpoint_keys, Self::env_vars());
     }
 
     fn resolve_endpoints_with(

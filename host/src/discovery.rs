@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use dsm_sdk::Manifest;
 
@@ -17,8 +18,9 @@ pub use permissions::check_permissions;
 pub struct PluginFile {
     /// Where the file is.
     pub path: PathBuf,
-    /// Its manifest (read from the file, not loaded).
-    pub manifest: Manifest,
+    /// Its manifest (read from the file, not loaded); shared with the process's manifest
+    /// cache, so that finding a plugin again copies nothing.
+    pub manifest: Arc<Manifest>,
 }
 
 /// The directories of `DSM_PLUGIN_PATH` (colon-separated), in order; empty entries skipped.
@@ -73,17 +75,30 @@ pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
         dirs.push(h.join(".local/lib/dsm/plugins"));
     }
     dirs.push(PathBuf::from("/usr/local/lib/dsm/plugins"));
-    dedup_by(dirs, |d| d.clone())
+    // Compared as bytes: `Path`'s equality walks components, and that was most of a
+    // manager's search.
+    dedup_by(dirs, |d| d.as_os_str().to_owned())
 }
 
-/// `dirs` without the ones that are the same directory by another path.
+/// `dirs` without the ones that are the same directory by another path: the same device
+/// and inode (one stat each, where resolving the path would readlink every component).
 pub fn distinct_dirs(dirs: &[PathBuf]) -> Vec<PathBuf> {
-    dedup_by(dirs.to_vec(), |d| {
-        d.canonicalize().unwrap_or_else(|_| d.clone())
+    use std::os::unix::fs::MetadataExt;
+    dedup_by(dirs.to_vec(), |d| match std::fs::metadata(d) {
+        Ok(m) => DirKey::Inode(m.dev(), m.ino()),
+        Err(_) => DirKey::Path(d.clone()),
     })
 }
 
-fn dedup_by(mut dirs: Vec<PathBuf>, key: impl Fn(&PathBuf) -> PathBuf) -> Vec<PathBuf> {
+/// What makes two search directories the same: the directory itself, or for one that does
+/// not exist, its path.
+#[derive(PartialEq)]
+enum DirKey {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+fn dedup_by<K: PartialEq>(mut dirs: Vec<PathBuf>, key: impl Fn(&PathBuf) -> K) -> Vec<PathBuf> {
     let mut seen = Vec::new();
     dirs.retain(|d| {
         let k = key(d);

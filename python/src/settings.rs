@@ -50,7 +50,7 @@ pub fn build(
         }
     };
     let mut c = base
-        .with_env(|k| std::env::var(k).ok(), std::env::vars())
+        .with_env(|k| std::env::var(k).ok(), DsmConfig::env_vars())
         .map_err(|e| to_py(py, e))?;
     let mut user_dirs: Vec<PathBuf> = Vec::new();
     let mut package_dir: Option<PathBuf> = None;

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use dsm_sdk::Manifest;
@@ -23,7 +23,9 @@ const SETTLE: Duration = Duration::from_secs(2);
 /// ns).
 type Stamp = (u64, u64, u64, u32, u32, u32, i128, i128);
 
-static CACHE: Mutex<Option<HashMap<PathBuf, (Stamp, Manifest)>>> = Mutex::new(None);
+type Entries = HashMap<PathBuf, (Stamp, Arc<Manifest>)>;
+
+static CACHE: Mutex<Option<Entries>> = Mutex::new(None);
 
 fn stamp(meta: &std::fs::Metadata) -> Stamp {
     let ns = |s: i64, n: i64| s as i128 * 1_000_000_000 + n as i128;
@@ -50,7 +52,7 @@ fn racy(meta: &std::fs::Metadata, settle: Duration) -> bool {
 
 /// The manifest of the plugin file at `path`: from the cache while the file is unchanged,
 /// else read (see [`read_manifest`]); errors are never cached.
-pub fn manifest(path: &Path) -> Result<Manifest, String> {
+pub fn manifest(path: &Path) -> Result<Arc<Manifest>, String> {
     cached(path, SETTLE, &read_manifest)
 }
 
@@ -58,23 +60,23 @@ fn cached(
     path: &Path,
     settle: Duration,
     read: &dyn Fn(&Path) -> Result<Manifest, String>,
-) -> Result<Manifest, String> {
+) -> Result<Arc<Manifest>, String> {
     // Stamped before reading: a change during the read shows as a new stamp next time.
     let Ok(meta) = std::fs::metadata(path) else {
-        return read(path);
+        return read(path).map(Arc::new);
     };
     let key = stamp(&meta);
     let lock = || CACHE.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((stamp, manifest)) = lock().get_or_insert_with(HashMap::new).get(path) {
         if *stamp == key {
-            return Ok(manifest.clone());
+            return Ok(Arc::clone(manifest));
         }
     }
-    let manifest = read(path)?;
+    let manifest = Arc::new(read(path)?);
     if !racy(&meta, settle) {
         lock()
             .get_or_insert_with(HashMap::new)
-            .insert(path.to_path_buf(), (key, manifest.clone()));
+            .insert(path.to_path_buf(), (key, Arc::clone(&manifest)));
     }
     Ok(manifest)
 }
@@ -97,7 +99,7 @@ mod tests {
             reads.set(reads.get() + 1);
             Manifest::parse(&std::fs::read(p).map_err(|e| e.to_string())?)
         };
-        cached(path, settle, &read).map(|m| m.plugin.name)
+        cached(path, settle, &read).map(|m| m.plugin.name.clone())
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! checks authorized_keys: the file and every directory above it, after resolving symlinks,
 //! and the directories above the link too when the path goes through one.
 
+use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -13,6 +14,18 @@ const STICKY: u32 = 0o1000;
 /// written or replaced: one writable by group or others, owned by another user, or below a
 /// directory that is (a directory writable by others is fine with the sticky bit, as /tmp).
 pub fn check_permissions(path: &Path) -> Result<(), String> {
+    if let Some(chain) = plain_chain(path) {
+        // No symlink on the way: the path is its own canonical form, and one lstat per
+        // component is the whole check (realpath would readlink each one, then stat it).
+        let mut chain = chain.iter();
+        if let Some((_, meta)) = chain.next() {
+            check_file_meta(path, meta, "")?;
+        }
+        for (dir, meta) in chain {
+            check_dir_meta(dir, meta, "")?;
+        }
+        return Ok(());
+    }
     let real = path
         .canonicalize()
         .map_err(|e| format!("cannot be resolved: {e}"))?;
@@ -43,8 +56,32 @@ pub fn check_permissions(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// `path` and every directory above it (nearest first) with their lstat, when `path` is
+/// absolute, has no `..` and nothing on it is a symlink; None otherwise (or when any of them
+/// cannot be inspected), for the general check to resolve and report.
+fn plain_chain(path: &Path) -> Option<Vec<(&Path, Metadata)>> {
+    use std::path::Component;
+    let plain = path.is_absolute()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
+    if !plain {
+        return None;
+    }
+    path.ancestors()
+        .map(|p| {
+            let meta = std::fs::symlink_metadata(p).ok()?;
+            (!meta.file_type().is_symlink()).then_some((p, meta))
+        })
+        .collect()
+}
+
 fn check_file(real: &Path, via: &str) -> Result<(), String> {
     let meta = std::fs::metadata(real).map_err(|e| format!("cannot be inspected: {e}"))?;
+    check_file_meta(real, &meta, via)
+}
+
+fn check_file_meta(real: &Path, meta: &Metadata, via: &str) -> Result<(), String> {
     let mode = meta.mode();
     if mode & 0o022 != 0 {
         return Err(format!(
@@ -71,6 +108,10 @@ fn check_dir(dir: &Path, via: &str) -> Result<(), String> {
             dir.display()
         )
     })?;
+    check_dir_meta(dir, &meta, via)
+}
+
+fn check_dir_meta(dir: &Path, meta: &Metadata, via: &str) -> Result<(), String> {
     let mode = meta.mode();
     if mode & 0o002 != 0 && mode & STICKY == 0 {
         return Err(format!(
@@ -150,6 +191,46 @@ mod tests {
         set_mode(dir.path(), 0o1777);
         assert!(check_permissions(&f).is_ok());
         set_mode(dir.path(), 0o700);
+    }
+
+    #[test]
+    fn a_path_through_a_symlink_is_checked_where_it_leads_and_where_the_link_is() {
+        let top = tempfile::tempdir().unwrap();
+        let real_dir = top.path().join("real");
+        let link_dir = top.path().join("links");
+        std::fs::create_dir(&real_dir).unwrap();
+        std::fs::create_dir(&link_dir).unwrap();
+        let f = plugin_in(&real_dir);
+        let link = link_dir.join("libdsm_x.so");
+        std::os::unix::fs::symlink(&f, &link).unwrap();
+        assert!(check_permissions(&link).is_ok());
+        // Where the link points: the file itself.
+        set_mode(&f, 0o777);
+        let err = check_permissions(&link).unwrap_err();
+        assert!(
+            err.contains("resolves to") && err.contains("writable by other users"),
+            "{err}"
+        );
+        set_mode(&f, 0o755);
+        // Where the link is: whoever writes there can repoint it.
+        set_mode(&link_dir, 0o775);
+        let err = check_permissions(&link).unwrap_err();
+        assert!(
+            err.contains("its group may write") && err.contains("/links,"),
+            "{err}"
+        );
+        // A directory on the way that is a symlink counts the same.
+        set_mode(&link_dir, 0o755);
+        let dir_link = top.path().join("dirlink");
+        std::os::unix::fs::symlink(&real_dir, &dir_link).unwrap();
+        assert!(check_permissions(&dir_link.join("libdsm_x.so")).is_ok());
+        set_mode(&real_dir, 0o777);
+        let err = check_permissions(&dir_link.join("libdsm_x.so")).unwrap_err();
+        assert!(
+            err.contains("no sticky bit") && err.contains("/real,"),
+            "{err}"
+        );
+        set_mode(&real_dir, 0o755);
     }
 
     #[test]
