@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use dsm_core::DataKind;
 
 /// The heading global options are listed under in every command's help.
 const GLOBAL: &str = "Global options";
@@ -109,6 +110,27 @@ pub enum Command {
     Export(ExportArgs),
     /// Write a new plugin from the template, or check a plugin file.
     Plugin(crate::plugin_cmd::PluginArgs),
+}
+
+impl Command {
+    /// Whether the command may move periods of millions of rows (trades), for which the CLI
+    /// fixes the allocator's threshold (`dsm_core::memory`); candles keep glibc's own
+    /// (fixing it for them cost a fifth more wall time on a cold year of 1m, measured).
+    pub fn may_move_trades(&self) -> bool {
+        let trades = |name: &str| {
+            DataKind::parse(name)
+                .is_some_and(|k| k == DataKind::TRADES || k == DataKind::AGG_TRADES)
+        };
+        match self {
+            Command::Fetch(a) => trades(&a.kind),
+            // A spec file names its kinds inside it; an export takes whatever is cached.
+            Command::Sync(a) => {
+                a.spec.is_some() || a.kind.iter().flat_map(|k| k.split(',')).any(trades)
+            }
+            Command::Export(_) => true,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Args, Debug)]

@@ -19,8 +19,10 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    dsm_core::memory::return_large_blocks();
     let cli = parse_args();
+    if cli.command.may_move_trades() {
+        dsm_core::memory::return_large_blocks();
+    }
     init_logging(cli.verbose, cli.quiet);
     let result = match &cli.command {
         cli::Command::Providers(args) => providers::run(&cli, args),
