@@ -65,18 +65,19 @@ pub struct Columns {
 impl Columns {
     /// Empty columns with room for `rows` candles.
     pub fn with_capacity(rows: usize) -> Columns {
+        use crate::memory::huge_vec;
         Columns {
-            open_time: Vec::with_capacity(rows),
-            open: Vec::with_capacity(rows),
-            high: Vec::with_capacity(rows),
-            low: Vec::with_capacity(rows),
-            close: Vec::with_capacity(rows),
-            volume: Vec::with_capacity(rows),
-            close_time: Vec::with_capacity(rows),
-            quote_volume: Vec::with_capacity(rows),
-            trades: Vec::with_capacity(rows),
-            taker_buy_base_volume: Vec::with_capacity(rows),
-            taker_buy_quote_volume: Vec::with_capacity(rows),
+            open_time: huge_vec(rows),
+            open: huge_vec(rows),
+            high: huge_vec(rows),
+            low: huge_vec(rows),
+            close: huge_vec(rows),
+            volume: huge_vec(rows),
+            close_time: huge_vec(rows),
+            quote_volume: huge_vec(rows),
+            trades: huge_vec(rows),
+            taker_buy_base_volume: huge_vec(rows),
+            taker_buy_quote_volume: huge_vec(rows),
         }
     }
 

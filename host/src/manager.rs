@@ -176,7 +176,7 @@ impl Dsm {
     ) -> Result<(Vec<dsm_sdk::Kline>, FetchSummary)> {
         let kind = Candles::klines(req.interval);
         let offer = self.offer(DataKind::KLINES)?;
-        let mut rows = Vec::with_capacity(expected_rows(req));
+        let mut rows = crate::memory::huge_vec(expected_rows(req));
         let summary = self.run_kind(
             &kind,
             &offer,

@@ -18,3 +18,41 @@ pub fn return_large_blocks() {
         }
     }
 }
+
+/// A vector of room for `n` values, its memory backed by huge pages where the kernel allows
+/// (transparent huge pages in `madvise` mode, the common default). A warm year of 1m is a
+/// 46 MB result: its ~11,000 first-touch page faults were a third of the read's wall time
+/// on the bench machine (a VM, where a fault is dear), against ~25 with 2 MiB pages. Advice
+/// only: the contents and the allocator's ownership are untouched; small vectors skip it.
+pub fn huge_vec<T>(n: usize) -> Vec<T> {
+    let mut v = Vec::with_capacity(n);
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = v.as_mut_ptr() as usize;
+        let bytes = v.capacity() * std::mem::size_of::<T>();
+        // Only the whole huge pages inside the allocation.
+        let (from, to) = (start.next_multiple_of(HUGE), (start + bytes) & !(HUGE - 1));
+        if to > from {
+            // SAFETY: advice on pages of an allocation this vector owns; it reads and
+            // writes nothing, and a refusal (no THP) leaves normal pages.
+            unsafe {
+                libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_huge_vec_has_its_room_and_holds_what_is_put_in() {
+        for n in [0, 1, 1000, 3 << 20] {
+            let mut v: Vec<u64> = super::huge_vec(n);
+            assert!(v.capacity() >= n);
+            v.extend(0..n as u64);
+            assert!(v.iter().enumerate().all(|(i, x)| *x == i as u64));
+        }
+    }
+}
