@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = parse_args();
-    if cli.command.may_move_trades() {
+    if cli.command.moves_large_periods() {
         dsm_core::memory::return_large_blocks();
     }
     init_logging(cli.verbose, cli.quiet);
