@@ -431,11 +431,7 @@ fn read_batches_bounded<K: Kind>(
     buf: &mut ReadBuf,
     bounds: Bounds,
 ) -> Result<Option<CachedBatches>, CacheError> {
-    let Some(mut file) = at
-        .storage
-        .open(&at.key, bounds.file)
-        .map_err(|e| read_err(at, e))?
-    else {
+    let Some(mut file) = open(at, bounds)? else {
         return Ok(None);
     };
     let path = at.path.as_path();
@@ -498,17 +494,20 @@ fn read_whole(file: &mut dyn ReadSeek, bytes: &mut Vec<u8>) -> io::Result<()> {
     Ok(())
 }
 
+/// The file of `at` opened for reading, if there is one (over `bounds.file`: corrupt).
+fn open(at: &At, bounds: Bounds) -> Result<Option<Box<dyn ReadSeek>>, CacheError> {
+    at.storage
+        .open(&at.key, bounds.file)
+        .map_err(|e| read_err(at, e))
+}
+
 /// [`read`] of a kind without a column form, a chunk at a time.
 fn read_streamed<K: Kind>(
     at: &At,
     expect: &Expect<K>,
     bounds: Bounds,
 ) -> Result<Option<CachedPeriod<K::Row>>, CacheError> {
-    let Some(mut file) = at
-        .storage
-        .open(&at.key, bounds.file)
-        .map_err(|e| read_err(at, e))?
-    else {
+    let Some(mut file) = open(at, bounds)? else {
         return Ok(None);
     };
     let path = at.path.as_path();
