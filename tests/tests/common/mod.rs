@@ -204,6 +204,22 @@ pub fn plugin_dir_with(ids: &[&str]) -> tempfile::TempDir {
     dir
 }
 
+/// A manager of the network-free test plugin's spot market, caching in `cache`.
+pub fn testplug_manager(cache: &Path, source: dsm_core::SourceMode) -> dsm_core::Dsm {
+    dsm_core::Dsm::create_with_config(
+        dsm_core::DsmConfig::new("testplug", "spot")
+            .plugin_dir(target_dir())
+            .cache_dir(cache)
+            .source(source),
+    )
+    .unwrap()
+}
+
+/// The cache file of the test plugin's TEST 1h series for `date` (YYYY-MM-DD).
+pub fn testplug_day_file(cache: &Path, date: &str) -> PathBuf {
+    cache.join(format!("testplug/spot/klines/TEST/1h/{date}.arrow"))
+}
+
 /// The candles testplug computes, for checking its output.
 pub fn testplug_klines(step: i64, start: i64, end: i64) -> Vec<dsm_core::Kline> {
     let first = (start + step - 1).div_euclid(step) * step;

@@ -3,28 +3,13 @@
 
 use crate::common;
 
-use std::path::Path;
-
 use common::*;
-use dsm_core::{Dsm, DsmConfig, Source, SourceMode};
+use common::{testplug_day_file as day_file, testplug_manager as manager};
+use dsm_core::{Source, SourceMode};
 
 const H: i64 = 3_600_000;
 const DAY: i64 = 24 * H;
 const JAN1: i64 = 1_704_067_200_000;
-
-fn manager(cache: &Path, source: SourceMode) -> Dsm {
-    Dsm::create_with_config(
-        DsmConfig::new("testplug", "spot")
-            .plugin_dir(target_dir())
-            .cache_dir(cache)
-            .source(source),
-    )
-    .unwrap()
-}
-
-fn day_file(cache: &Path, date: &str) -> std::path::PathBuf {
-    cache.join(format!("testplug/spot/klines/TEST/1h/{date}.arrow"))
-}
 
 #[test]
 fn complete_days_are_cached_and_served_back_identically() {

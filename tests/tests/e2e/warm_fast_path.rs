@@ -4,30 +4,17 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
+use common::{testplug_day_file as day_file, testplug_manager as manager};
 use dsm_core::arrow_array::{Array, RecordBatch};
-use dsm_core::{columnar, DataKind, Dsm, DsmConfig, FetchSummary, PeriodRecords, Source};
+use dsm_core::{columnar, DataKind, Dsm, FetchSummary, PeriodRecords, Source};
 use dsm_core::{Kline, SourceMode};
 
 const H: i64 = 3_600_000;
 const DAY: i64 = 24 * H;
 const JAN1: i64 = 1_704_067_200_000;
-
-fn manager(cache: &Path, source: SourceMode) -> Dsm {
-    Dsm::create_with_config(
-        DsmConfig::new("testplug", "spot")
-            .plugin_dir(target_dir())
-            .cache_dir(cache)
-            .source(source),
-    )
-    .unwrap()
-}
-
-fn day_file(cache: &Path, date: &str) -> PathBuf {
-    cache.join(format!("testplug/spot/klines/TEST/1h/{date}.arrow"))
-}
 
 fn records(dsm: &Dsm, start: i64, end: i64) -> (Vec<PeriodRecords>, FetchSummary) {
     let req = dsm
