@@ -41,6 +41,7 @@ mod klines;
 mod loader;
 mod manager;
 mod manager_kinds;
+mod manager_stream;
 mod manifest_file;
 pub mod memory;
 pub mod output;
@@ -63,8 +64,9 @@ pub use dsm_sdk::{
 pub use error::{DsmError, Result};
 pub use klines::{FundingRates, Klines};
 pub use loader::{loaded_plugins, LoadedPlugin};
-pub use manager::{Dsm, FetchStream};
+pub use manager::Dsm;
 pub use manager_kinds::{KindRequest, PeriodRecords};
+pub use manager_stream::FetchStream;
 #[doc(hidden)] // for the fuzz tests
 pub use manifest_file::manifest_from_bytes;
 pub use manifest_file::read_manifest;

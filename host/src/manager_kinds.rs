@@ -9,7 +9,8 @@ use dsm_sdk::{kind::Shape, manifest::KindOffer, DataKind, ErrorKind, ProviderErr
 use crate::error::{DsmError, Result};
 use crate::kinds::{slices, Candles, Funding, Kind, Metrics, Trades, SLICE_ROWS};
 use crate::klines::{FundingRates, Klines};
-use crate::manager::{spawn_stream, Dsm, FetchStream};
+use crate::manager::Dsm;
+use crate::manager_stream::{spawn_stream, FetchStream};
 use crate::report::{FetchSummary, PeriodData, ServedPeriod, Source};
 use crate::request::{self, IntoMillis, KlineRequest, SeriesRequest};
 
