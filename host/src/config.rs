@@ -7,6 +7,7 @@
 //! tuning variables only by [`DsmConfig::from_env`].
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -128,7 +129,30 @@ impl DsmConfig {
     /// Defaults ([`DsmConfig::new`]) overridden by every `DSM_*` environment variable,
     /// tuning included (see README.md); what `Dsm::create` and the `dsm` command use.
     pub fn from_env(provider: &str, market: &str) -> Result<Self> {
+        Self::check_env()?;
         Self::new(provider, market).with_env(|k| std::env::var(k).ok(), Self::env_vars())
+    }
+
+    /// Refuse a `DSM_*` variable whose value is not UTF-8: read as unset, it would leave a
+    /// setting (a cache directory, a timeout) at its default without a word.
+    pub fn check_env() -> Result<()> {
+        Self::check_vars(std::env::vars_os())
+    }
+
+    fn check_vars(vars: impl Iterator<Item = (OsString, OsString)>) -> Result<()> {
+        for (name, value) in vars {
+            if name.as_encoded_bytes().starts_with(b"DSM_")
+                && (name.to_str().is_none() || value.to_str().is_none())
+            {
+                return Err(DsmError::InvalidInput(format!(
+                    "environment variable {} is set to {:?}, which is not UTF-8 text: \
+                     dsm reads its DSM_* settings as UTF-8; set it to a UTF-8 value or unset it",
+                    name.to_string_lossy(),
+                    value.to_string_lossy()
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Apply environment overrides to this config. `get` reads one variable; `all` lists
@@ -208,11 +232,18 @@ impl DsmConfig {
 
     /// The environment's `DSM_*` variables, the only ones a config reads: the others are
     /// skipped before being converted (every manager created reads the environment twice),
-    /// and one that is not UTF-8 is skipped where `std::env::vars` would panic.
+    /// and one that is not UTF-8 is skipped with a warning where `std::env::vars` would
+    /// panic ([`DsmConfig::from_env`] refuses it first: [`DsmConfig::check_env`]).
     pub fn env_vars() -> impl Iterator<Item = (String, String)> {
         std::env::vars_os().filter_map(|(name, value)| {
             let name = name.into_string().ok().filter(|n| n.starts_with("DSM_"))?;
-            Some((name, value.into_string().ok()?))
+            match value.into_string() {
+                Ok(value) => Some((name, value)),
+                Err(_) => {
+                    tracing::warn!("{name} is not UTF-8 text: ignored");
+                    None
+                }
+            }
         })
     }
 
@@ -435,6 +466,29 @@ pub fn parse_level(value: &str) -> Result<LogLevel> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dsm_variable_that_is_not_utf8_is_refused_by_name() {
+        use std::os::unix::ffi::OsStringExt;
+        let bad = || OsString::from_vec(b"/data/\xff".to_vec());
+        let var = |n: &str, v: OsString| (OsString::from(n), v);
+        let err = DsmConfig::check_vars(
+            [var("HOME", "/root".into()), var("DSM_CACHE_DIR", bad())].into_iter(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("DSM_CACHE_DIR") && err.contains("not UTF-8"),
+            "{err}"
+        );
+        let name = OsString::from_vec(b"DSM_\xffX".to_vec());
+        assert!(DsmConfig::check_vars([(name, "1".into())].into_iter()).is_err());
+        // Others are not dsm's to judge; UTF-8 DSM_* values pass.
+        DsmConfig::check_vars(
+            [var("LANG_OTHER", bad()), var("DSM_RETRIES", "3".into())].into_iter(),
+        )
+        .unwrap();
+    }
 
     #[test]
     fn defaults_are_the_sdks() {

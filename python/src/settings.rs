@@ -49,6 +49,7 @@ pub fn build(
             ))
         }
     };
+    DsmConfig::check_env().map_err(|e| to_py(py, e))?;
     let mut c = base
         .with_env(|k| std::env::var(k).ok(), DsmConfig::env_vars())
         .map_err(|e| to_py(py, e))?;
