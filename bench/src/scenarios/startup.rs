@@ -39,6 +39,34 @@ pub(super) fn startup(env: &Env, o: &Options, rep: &mut Report) -> Result<(), St
         "<= 8 MiB",
         |m| m <= 8.0 * 1024.0,
     );
+    // Where the time goes: the same harness running what is not dsm's to cut (process
+    // creation, exec, the dynamic loader of a small C program) and dsm without discovery.
+    let wall_of = |make: &dyn Fn() -> Command| -> Result<Vec<Duration>, String> {
+        for _ in 0..3 {
+            env.run_ok(&mut make())?;
+        }
+        (0..o.reps(30, 10))
+            .map(|_| env.run_ok(&mut make()).map(|p| p.wall))
+            .collect()
+    };
+    let floor = wall_of(&|| env.cmd(Path::new("/bin/true")))?;
+    rep.add(
+        "start-up",
+        "floor: `/bin/true` (fork + exec + glibc's loader), same harness",
+        secs(&floor),
+        Unit::Secs,
+    );
+    let version = wall_of(&|| {
+        let mut c = env.dsm();
+        c.arg("--version");
+        c
+    })?;
+    rep.add(
+        "start-up",
+        "`dsm --version` wall (the binary's own start, no plugin search)",
+        secs(&version),
+        Unit::Secs,
+    );
     // Proof that no plugin is opened: the dynamic loader's own trace.
     let p = env.run_ok(providers().env("LD_DEBUG", "files"))?;
     let opened = p
