@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 use dsm_core::DataKind;
 
 /// The heading global options are listed under in every command's help.
@@ -93,23 +93,63 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// List the providers found, their markets and intervals (loads no plugin).
-    Providers(ProvidersArgs),
+    Providers(Lazy<ProvidersArgs>),
     /// Fetch klines for one symbol and interval over [start, end).
     #[command(after_help = FETCH_AFTER_HELP)]
-    Fetch(FetchArgs),
+    Fetch(Lazy<FetchArgs>),
     /// Fetch many series (symbols x intervals x kinds) into the cache under one rate budget,
     /// writing a lockfile.
     #[command(after_help = SYNC_AFTER_HELP)]
-    Sync(SyncArgs),
+    Sync(Lazy<SyncArgs>),
     /// List a market's symbols: the exchange's instruments and the archive's (delisted too).
-    Symbols(crate::symbols::SymbolsArgs),
+    Symbols(Lazy<crate::symbols::SymbolsArgs>),
     /// Inspect or clear the local cache.
-    Cache(CacheArgs),
+    Cache(Lazy<CacheArgs>),
     /// Write what the cache holds as a Hive-partitioned Parquet dataset (fetches nothing).
     #[command(after_help = EXPORT_AFTER_HELP)]
-    Export(ExportArgs),
+    Export(Lazy<ExportArgs>),
     /// Write a new plugin from the template, or check a plugin file.
-    Plugin(crate::plugin_cmd::PluginArgs),
+    Plugin(Lazy<crate::plugin_cmd::PluginArgs>),
+}
+
+/// A subcommand's arguments, added to clap's tree only when that subcommand is the one
+/// given (`clap::Command::defer`): `dsm providers` does not build the dozens of arguments
+/// of fetch, sync and export just to parse one word.
+#[derive(Debug)]
+pub struct Lazy<A>(pub A);
+
+impl<A> std::ops::Deref for Lazy<A> {
+    type Target = A;
+    fn deref(&self) -> &A {
+        &self.0
+    }
+}
+
+impl<A: Args> Args for Lazy<A> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(A::augment_args)
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(A::augment_args_for_update)
+    }
+    fn group_id() -> Option<clap::Id> {
+        A::group_id()
+    }
+}
+
+impl<A: FromArgMatches> FromArgMatches for Lazy<A> {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        A::from_arg_matches(m).map(Lazy)
+    }
+    fn from_arg_matches_mut(m: &mut ArgMatches) -> Result<Self, clap::Error> {
+        A::from_arg_matches_mut(m).map(Lazy)
+    }
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(m)
+    }
+    fn update_from_arg_matches_mut(&mut self, m: &mut ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(m)
+    }
 }
 
 impl Command {
