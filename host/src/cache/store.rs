@@ -4,13 +4,12 @@
 //! every backend.
 
 use std::collections::HashMap;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_buffer::Buffer;
 use arrow_ipc::reader::FileReader;
 use arrow_schema::SchemaRef;
 use dsm_sdk::{DataKind, Kline};
@@ -436,13 +435,13 @@ fn read_batches_bounded<K: Kind>(
     };
     let path = at.path.as_path();
     let bad = |e: String| corrupt(path, e);
-    let mut bytes = buf.take();
-    read_whole(&mut *file, &mut bytes).map_err(|e| bad(format!("reading the file: {e}")))?;
+    let bytes = buf
+        .read(&mut *file)
+        .map_err(|e| bad(format!("reading the file: {e}")))?;
     let footer = Footer::of_bytes(&bytes).map_err(bad)?;
     let claims = check_footer(path, expect, &footer, bounds, || {
         footer.check_checksum_in(&bytes)
     })?;
-    let bytes = Buffer::from_vec(bytes);
     let (schema, batches) = format::decode_batches(&bytes).map_err(bad)?;
     check_schema(&expect.kind.schema(), &schema).map_err(bad)?;
     // In the kind's own schema, as every batch of the kind is handed on.
@@ -475,23 +474,6 @@ fn read_batches_bounded<K: Kind>(
         batches,
         bytes,
     }))
-}
-
-/// The whole file into `bytes` (emptied first; its memory kept).
-fn read_whole(file: &mut dyn ReadSeek, bytes: &mut Vec<u8>) -> io::Result<()> {
-    let len = file.seek(SeekFrom::End(0))?;
-    file.seek(SeekFrom::Start(0))?;
-    bytes.clear();
-    bytes.reserve_exact(len as usize);
-    // `take`: a file that grows while read is read as long as it was.
-    file.take(len).read_to_end(bytes)?;
-    if bytes.len() as u64 != len {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "the file ended early",
-        ));
-    }
-    Ok(())
 }
 
 /// The file of `at` opened for reading, if there is one (over `bounds.file`: corrupt).
