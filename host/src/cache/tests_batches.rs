@@ -194,6 +194,20 @@ fn the_column_checks_give_the_row_checks_verdicts_and_words() {
     let mut close = good.clone();
     close[23].close_time -= 1;
     cases.push(close);
+    // Each rule of the column pass broken in a later row (and in the first).
+    for (row, bad) in [(17, 0), (20, 1), (1, 2), (22, 3), (0, 4), (12, 5), (0, 0)] {
+        let mut rows = good.clone();
+        let k = &mut rows[row];
+        match bad {
+            0 => k.open = -1.0,
+            1 => k.taker_buy_quote_volume = f64::INFINITY,
+            2 => k.low = k.open + 1.0,
+            3 => k.volume = -0.5,
+            4 => k.close = f64::NAN,
+            _ => k.quote_volume = -1.0,
+        }
+        cases.push(rows);
+    }
     for rows in cases {
         let want = expect.check_rows(&rows);
         let whole = [columnar::to_record_batch(&rows)];
@@ -208,4 +222,34 @@ fn the_column_checks_give_the_row_checks_verdicts_and_words() {
     ];
     let err = expect.check_batches(&order).unwrap_err();
     assert!(err.contains("out of order"), "{err}");
+}
+
+#[test]
+fn the_holes_of_a_complete_period_are_the_walks_holes() {
+    let (k, start) = (key(), day(2024, 3, 1));
+    let kind = candles_of(&k).unwrap();
+    let expect = Expect {
+        key: &k,
+        kind: &kind,
+        period: Period::Day,
+        start,
+    };
+    let all: Vec<i64> = (0..24).map(|h| start + h * HOUR).collect();
+    let mut cases = vec![all.clone(), all[1..].to_vec(), all[..23].to_vec(), vec![]];
+    let mut gap = all.clone();
+    gap.remove(11);
+    cases.push(gap);
+    // Off the grid (never a checked file's, but the verdict must still be the walk's).
+    let mut off = all.clone();
+    off[5] += 1;
+    cases.push(off);
+    for times in cases {
+        let want = expect.holes_at(times.iter().copied());
+        for cut in [0, 1, times.len() / 2, times.len()] {
+            let (a, b) = times.split_at(cut.min(times.len()));
+            assert_eq!(expect.holes_in(&[a, b]), want, "{times:?} at {cut}");
+        }
+        assert_eq!(expect.holes_in(&[&times]), want);
+    }
+    assert!(expect.holes_in(&[&all]).is_empty());
 }

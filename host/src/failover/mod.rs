@@ -273,8 +273,11 @@ impl<K: Kind> Failover<'_, K> {
         for b in &kept {
             times.push(self.kind.times_of(b).map_err(cache_data)?);
         }
-        let times = times.into_iter().flat_map(|t| t.iter().copied());
-        self.add_gaps((lo, hi), &buf, times, &reasons, false, summary);
+        // A complete period leaves no gap: found in a tight pass, the walk only otherwise.
+        if !gaps::grid_complete(self.kind.grid(), (lo, hi), self.now, &times) {
+            let times = times.into_iter().flat_map(|t| t.iter().copied());
+            self.add_gaps((lo, hi), &buf, times, &reasons, false, summary);
+        }
         if !kept.is_empty() {
             summary.sources.push((p, Source::Cache));
             emit(ServedPeriod {
