@@ -158,8 +158,8 @@ mod tests {
     fn a_huge_map_is_zeroed_aligned_and_writable() {
         for n in [1, super::HUGE_PAGE, super::HUGE_PAGE + 1] {
             let m = super::HugeMap::new(n).unwrap();
-            assert!(m.len() >= n && m.len() % super::HUGE_PAGE == 0);
-            assert_eq!(m.as_mut_ptr() as usize % super::HUGE_PAGE, 0);
+            assert!(m.len() >= n && m.len().is_multiple_of(super::HUGE_PAGE));
+            assert!((m.as_mut_ptr() as usize).is_multiple_of(super::HUGE_PAGE));
             // SAFETY: the map's own memory, nothing else refers to it.
             let bytes = unsafe { std::slice::from_raw_parts_mut(m.as_mut_ptr(), m.len()) };
             assert!(bytes.iter().all(|b| *b == 0));
