@@ -251,6 +251,51 @@ impl<'a> KlineColumns<'a> {
         self.open_time
     }
 
+    /// Whether every row after the first passes `validate::check_kline_iter`'s fast
+    /// test as the one after a good row, `ms` after it (a candle file without holes):
+    /// `ms` after the row before, closing `ms - 1` after it, inside `range`, its prices
+    /// and volumes sane. Column by column, without stopping early, so that it runs as
+    /// vector compares; `false` says only "not shown here" (the row loop then decides).
+    pub fn follow_on(&self, ms: i64, range: (i64, i64), signed: bool) -> bool {
+        let n = self.open_time.len();
+        if n < 2 {
+            return true;
+        }
+        let (t, c) = (self.open_time, &self.close_time[..n]);
+        let mut ok = true;
+        for i in 1..n {
+            ok &= t[i].wrapping_sub(t[i - 1]) == ms;
+            ok &= c[i] == t[i].wrapping_add(ms - 1);
+            ok &= (t[i] >= range.0) & (t[i] < range.1);
+        }
+        let price = |p: f64| p.is_finite() & (signed | (p >= 0.0));
+        let volume = |v: f64| v.is_finite() & (v >= 0.0);
+        let (o, h, l, cl) = (
+            &self.open[1..n],
+            &self.high[1..n],
+            &self.low[1..n],
+            &self.close[1..n],
+        );
+        for i in 0..n - 1 {
+            ok &= price(o[i]) & price(h[i]) & price(l[i]) & price(cl[i]);
+            ok &= (l[i] <= o[i]) & (l[i] <= cl[i]) & (h[i] >= o[i]) & (h[i] >= cl[i]);
+        }
+        for v in [
+            self.volume,
+            self.quote_volume,
+            self.taker_buy_base_volume,
+            self.taker_buy_quote_volume,
+        ] {
+            ok &= v[1..n].iter().fold(true, |a, x| a & volume(*x));
+        }
+        ok
+    }
+
+    /// The first row.
+    pub fn first(&self) -> Option<Kline> {
+        (!self.open_time.is_empty()).then(|| self.row(0))
+    }
+
     /// The rows, one at a time, built from the columns where they lie.
     pub fn rows(&self) -> impl Iterator<Item = Kline> + '_ {
         (0..self.open_time.len()).map(|i| self.row(i))

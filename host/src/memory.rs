@@ -44,6 +44,104 @@ pub fn huge_vec<T>(n: usize) -> Vec<T> {
     v
 }
 
+/// Zeroed memory of its own mapping, its start on a huge page and its pages backed by huge
+/// pages where the kernel allows (as [`huge_vec`]); unmapped when dropped. For memory that
+/// is written once and then shared read-only (the cache's read arenas, `cache/batches.rs`).
+pub(crate) struct HugeMap {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+/// A huge page (x86-64 and aarch64 with 4 KiB pages).
+pub(crate) const HUGE_PAGE: usize = 2 << 20;
+
+// SAFETY: the map owns its memory outright; what is shared across threads is only ever
+// read through `&self` (writers go through `as_mut_ptr` under their own rules).
+unsafe impl Send for HugeMap {}
+unsafe impl Sync for HugeMap {}
+
+impl HugeMap {
+    /// `len` bytes (rounded up to whole huge pages), all zero.
+    pub fn new(len: usize) -> std::io::Result<HugeMap> {
+        let len = len.max(1).next_multiple_of(HUGE_PAGE);
+        #[cfg(unix)]
+        {
+            // Mapped one huge page longer, then trimmed at both ends to start on one.
+            let span = len + HUGE_PAGE;
+            // SAFETY: a new private anonymous mapping; nothing else refers to it.
+            let at = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    span,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            if at == libc::MAP_FAILED {
+                return Err(std::io::Error::last_os_error());
+            }
+            let base = at as usize;
+            let start = base.next_multiple_of(HUGE_PAGE);
+            // SAFETY: the head and tail cut lie inside the mapping just made, and neither
+            // overlaps `start..start + len`, which is kept.
+            unsafe {
+                if start > base {
+                    libc::munmap(at, start - base);
+                }
+                let tail = base + span - (start + len);
+                if tail > 0 {
+                    libc::munmap((start + len) as *mut libc::c_void, tail);
+                }
+                #[cfg(target_os = "linux")]
+                libc::madvise(start as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
+            }
+            let ptr = std::ptr::NonNull::new(start as *mut u8).expect("mmap is never null");
+            Ok(HugeMap { ptr, len })
+        }
+        #[cfg(not(unix))]
+        {
+            let bytes: Box<[u8]> = vec![0u8; len].into_boxed_slice();
+            let ptr = std::ptr::NonNull::new(Box::into_raw(bytes) as *mut u8).expect("boxed");
+            Ok(HugeMap { ptr, len })
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The start of the memory, for writes the caller keeps clear of bytes shared out.
+    pub fn as_mut_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+}
+
+impl Drop for HugeMap {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        // SAFETY: the mapping made in `new`, unmapped once, when its last user is gone.
+        unsafe {
+            libc::munmap(self.ptr.as_ptr() as *mut libc::c_void, self.len);
+        }
+        #[cfg(not(unix))]
+        // SAFETY: the box made in `new`, of this length.
+        unsafe {
+            drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+                self.ptr.as_ptr(),
+                self.len,
+            )));
+        }
+    }
+}
+
+impl std::fmt::Debug for HugeMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HugeMap({} bytes)", self.len)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -53,6 +151,20 @@ mod tests {
             assert!(v.capacity() >= n);
             v.extend(0..n as u64);
             assert!(v.iter().enumerate().all(|(i, x)| *x == i as u64));
+        }
+    }
+
+    #[test]
+    fn a_huge_map_is_zeroed_aligned_and_writable() {
+        for n in [1, super::HUGE_PAGE, super::HUGE_PAGE + 1] {
+            let m = super::HugeMap::new(n).unwrap();
+            assert!(m.len() >= n && m.len().is_multiple_of(super::HUGE_PAGE));
+            assert!((m.as_mut_ptr() as usize).is_multiple_of(super::HUGE_PAGE));
+            // SAFETY: the map's own memory, nothing else refers to it.
+            let bytes = unsafe { std::slice::from_raw_parts_mut(m.as_mut_ptr(), m.len()) };
+            assert!(bytes.iter().all(|b| *b == 0));
+            bytes.fill(7);
+            assert!(bytes.iter().all(|b| *b == 7));
         }
     }
 }

@@ -85,6 +85,31 @@ fn grid_gaps<R>(
     gaps
 }
 
+/// Whether [`expected_gaps`] over `times` (the slices in order, ascending) finds no gap
+/// for sure: a fixed grid, and the times every grid time from the first in `[lo, hi)` on,
+/// up to where the walk stops (`hi`, or the last closed candle before `now`). `false`
+/// says only "not shown here".
+pub fn grid_complete(
+    grid: Option<Interval>,
+    (lo, hi): (i64, i64),
+    now: i64,
+    times: &[&[i64]],
+) -> bool {
+    let Some(iv @ Interval::Fixed(ms)) = grid else {
+        return false;
+    };
+    let mut next = iv.ceil(lo);
+    for s in times {
+        let from = next;
+        if !(s.iter().zip(0i64..)).fold(true, |ok, (t, i)| ok & (*t == from + i * ms)) {
+            return false;
+        }
+        next = from + s.len() as i64 * ms;
+    }
+    // The walk's first time without a row: past its end, or not closed by `now`.
+    next >= hi || next + ms > now
+}
+
 /// Append a gap, merging it into the last one when it continues it for the same reason.
 fn push_gap(gaps: &mut Vec<Gap>, start_ms: i64, end_ms: i64, reason: String) {
     match gaps.last_mut() {
@@ -134,6 +159,58 @@ mod tests {
         };
         b.covered.add(covered.0, covered.1);
         b
+    }
+
+    #[test]
+    fn a_complete_grid_is_one_without_gaps() {
+        let m = MINUTE;
+        let ctx = |reasons| GapContext {
+            now: 100 * m,
+            reasons,
+            mode: SourceMode::Cache,
+            unpublished: false,
+            noun: "candle",
+        };
+        let reasons = Reasons::default();
+        let all: Vec<i64> = (0..20).map(|i| i * m).collect();
+        let mut cases = vec![all.clone(), all[1..].to_vec(), all[..19].to_vec(), vec![]];
+        let mut hole = all.clone();
+        hole.remove(7);
+        cases.push(hole);
+        for (lo, hi, now) in [
+            (0, 20 * m, 100 * m),
+            (0, 20 * m, 10 * m),
+            (m / 2, 20 * m, 100 * m),
+        ] {
+            for times in &cases {
+                let b = buf(times, (lo, hi));
+                let c = GapContext {
+                    now,
+                    ..ctx(&reasons)
+                };
+                let want = expected_gaps(
+                    Some(Interval::Fixed(m)),
+                    lo,
+                    hi,
+                    &b,
+                    times.iter().copied(),
+                    &c,
+                );
+                for cut in [0, times.len() / 2, times.len()] {
+                    let (x, y) = times.split_at(cut);
+                    if grid_complete(Some(Interval::Fixed(m)), (lo, hi), now, &[x, y]) {
+                        assert!(want.is_empty(), "{lo} {hi} {now} {times:?}");
+                    }
+                }
+                if want.is_empty() && times.first() == Some(&Interval::Fixed(m).ceil(lo)) {
+                    assert!(
+                        grid_complete(Some(Interval::Fixed(m)), (lo, hi), now, &[times]),
+                        "{times:?}"
+                    );
+                }
+            }
+        }
+        assert!(!grid_complete(None, (0, m), 10 * m, &[&[0]]));
     }
 
     fn times(b: &PeriodBuf<Kline>) -> impl Iterator<Item = i64> + '_ {

@@ -62,9 +62,8 @@ pub struct Failover<'a, K: Kind> {
 
 type Emit<'e, R> = dyn FnMut(ServedPeriod<R>) -> Result<()> + 'e;
 type Progress<'p> = dyn FnMut(i64, i64) + 'p;
-/// Where a served period goes: the summary, the output, and the memory cache files are
-/// read into (given back once the output is done with a file).
-type Out<'o, 'e, R> = (&'o mut FetchSummary, &'o mut Emit<'e, R>, &'o mut ReadBuf);
+/// Where a served period goes: the summary and the output.
+type Out<'o, 'e, R> = (&'o mut FetchSummary, &'o mut Emit<'e, R>);
 
 /// A period read from the cache: as rows, or as the file's record batches (kinds with a
 /// column form).
@@ -131,19 +130,19 @@ impl<K: Kind> Failover<'_, K> {
         progress: &mut Progress<'_>,
     ) -> Result<FetchSummary> {
         let mut summary = FetchSummary::default();
-        // Every cache file of the walk is read into this memory, given back after each.
+        // Every cache file of the walk is read into this memory (arenas, reused once free).
         let mut read_buf = ReadBuf::default();
         let mut i = 0;
         while i < starts.len() {
             self.check_cancelled()?;
             match self.read_cached(key, starts[i], &mut summary, &mut read_buf) {
                 Some(c) if self.recheck(period, starts[i], &c) => {
-                    let out = (&mut summary, &mut *emit, &mut read_buf);
+                    let out = (&mut summary, &mut *emit);
                     self.recheck_period(key, period, starts[i], c, out, progress)?;
                     i += 1;
                 }
                 Some(c) => {
-                    let out = (&mut summary, &mut *emit, &mut read_buf);
+                    let out = (&mut summary, &mut *emit);
                     self.serve_cached(period, starts[i], c, out)?;
                     i += 1;
                 }
@@ -236,7 +235,7 @@ impl<K: Kind> Failover<'_, K> {
         cached: Cached<K::Row>,
         out: Out<'_, '_, K::Row>,
     ) -> Result<()> {
-        let (summary, emit, read_buf) = out;
+        let (summary, emit) = out;
         // No `settle`: a cache file is read only after its rows were checked sorted, unique
         // and inside its period, and only closed periods are written, so every row is final.
         let batches = match cached {
@@ -274,8 +273,11 @@ impl<K: Kind> Failover<'_, K> {
         for b in &kept {
             times.push(self.kind.times_of(b).map_err(cache_data)?);
         }
-        let times = times.into_iter().flat_map(|t| t.iter().copied());
-        self.add_gaps((lo, hi), &buf, times, &reasons, false, summary);
+        // A complete period leaves no gap: found in a tight pass, the walk only otherwise.
+        if !gaps::grid_complete(self.kind.grid(), (lo, hi), self.now, &times) {
+            let times = times.into_iter().flat_map(|t| t.iter().copied());
+            self.add_gaps((lo, hi), &buf, times, &reasons, false, summary);
+        }
         if !kept.is_empty() {
             summary.sources.push((p, Source::Cache));
             emit(ServedPeriod {
@@ -285,8 +287,8 @@ impl<K: Kind> Failover<'_, K> {
                 data: PeriodData::Batches(kept),
             })?;
         }
-        // The file's memory for the next read, unless the output kept the batches.
-        read_buf.give_back(bytes);
+        // The file's bytes (the batches not kept hold them) are free for later reads.
+        drop(bytes);
         Ok(())
     }
 
@@ -318,7 +320,7 @@ impl<K: Kind> Failover<'_, K> {
         period: Period,
         p: i64,
         cached: Cached<K::Row>,
-        (summary, emit, read_buf): Out<'_, '_, K::Row>,
+        (summary, emit): Out<'_, '_, K::Row>,
         progress: &mut Progress<'_>,
     ) -> Result<()> {
         let stem = period.stem(p);
@@ -336,7 +338,7 @@ impl<K: Kind> Failover<'_, K> {
                 );
                 tracing::warn!("{why}");
                 summary.notes.push(why);
-                self.serve_cached(period, p, cached, (summary, emit, read_buf))
+                self.serve_cached(period, p, cached, (summary, emit))
             }
             other => other,
         }
