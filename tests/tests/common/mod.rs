@@ -50,6 +50,39 @@ pub fn cargo() -> Command {
     cmd
 }
 
+/// The workspace's settings of the profile these tests were built with (`[profile.dev]` and
+/// its `package` overrides in the root Cargo.toml) as `--config` arguments, for the cargo
+/// builds of projects outside the workspace into its target directory (tests/testplug, the
+/// outside app and plugins). Such a project has cargo's default profile (full debug info for
+/// every crate), so every dependency the test command compiled would be compiled again, with
+/// other settings; with these, cargo reuses each one the project's own features select alike
+/// (a profile is the project's own choice, not what these builds prove).
+pub fn workspace_profile() -> Vec<String> {
+    let name = if profile_dir().ends_with("release") {
+        "profile.release"
+    } else {
+        "profile.dev"
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let manifest = std::fs::read_to_string(&root).expect("read the workspace's Cargo.toml");
+    let mut args = Vec::new();
+    let mut table: Option<&str> = None;
+    for line in manifest.lines().map(str::trim) {
+        if let Some(header) = line.strip_prefix('[') {
+            let header = header.trim_end_matches(']');
+            let ours = header == name || header.starts_with(&format!("{name}."));
+            table = ours.then_some(header);
+        } else if let (Some(table), false) = (table, line.starts_with('#')) {
+            if let Some((key, value)) = line.split_once('=') {
+                let value = value.split('#').next().unwrap_or_default().trim();
+                args.push("--config".to_string());
+                args.push(format!("{table}.{}={value}", key.trim()));
+            }
+        }
+    }
+    args
+}
+
 /// Build tests/testplug into target/<profile>/, once per test process. It is its own
 /// workspace, so `cargo build --workspace` (and a release build users install) never
 /// contains it; sharing the target directory reuses the compiled SDK.
@@ -62,7 +95,8 @@ fn build_testplug() {
         cmd.args(["build", "--quiet", "--manifest-path"])
             .arg(&manifest)
             .arg("--target-dir")
-            .arg(profile.parent().expect("target/"));
+            .arg(profile.parent().expect("target/"))
+            .args(workspace_profile());
         if profile.ends_with("release") {
             cmd.arg("--release");
         }

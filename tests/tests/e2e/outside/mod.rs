@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::common::{cargo, stderr, target_dir};
+use crate::common::{cargo, stderr, target_dir, workspace_profile};
 
 /// The dsm checkout these tests belong to.
 pub fn workspace_root() -> PathBuf {
@@ -60,8 +60,9 @@ pub fn run(cmd: &mut Command) -> Output {
 }
 
 /// A cargo build of a project outside the workspace that shares the workspace's target
-/// directory (and lock file versions, offline), so the dependencies built by the test
-/// command are reused instead of compiled again. What it adds to target/ is removed by
+/// directory, lock file versions and dev profile (offline), so the dependencies built by the
+/// test command are reused instead of compiled again wherever the project's own features
+/// select them alike. What it adds to target/ is removed by
 /// the returned guard.
 pub fn build_outside(project: &Path, outputs: &[&str]) -> Outputs {
     std::fs::copy(
@@ -80,6 +81,7 @@ pub fn build_outside(project: &Path, outputs: &[&str]) -> Outputs {
         .current_dir(project)
         .args(["build", "--offline", "--quiet", "--target-dir"])
         .arg(profile.parent().expect("target/"))
+        .args(workspace_profile())
         .output()
         .expect("run cargo build");
     assert!(
