@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use dsm_core::DataKind;
 
 /// The heading global options are listed under in every command's help.
 const GLOBAL: &str = "Global options";
