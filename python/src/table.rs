@@ -75,7 +75,7 @@ const HUGE: usize = 2 << 20;
 /// whose start is aligned to a huge page and which is advised as huge pages: 11 vectors of
 /// 4.2 MB each (a year of 1m) could be on huge pages only where a whole aligned 2 MiB page
 /// fell inside each, about half of them, and the rest cost ~5,700 page faults of 4 KiB per
-/// warm year (perf stat); one aligned block costs ~25.
+/// warm year (perf stat); one aligned block costs 31.
 pub struct Gather {
     /// Zeroed by the allocator (fresh pages, not written), `cap` rows a column from `base`.
     bytes: Vec<u8>,
