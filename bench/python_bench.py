@@ -107,25 +107,63 @@ def child(code, env):
     return json.loads(out.strip().splitlines()[-1])
 
 
+WARM = """
+import json, statistics, time
+import dsm, polars, pandas, pyarrow
+from dsm import _convert
+m = dsm.DSMManager.create("BINANCE", "SPOT")
+args = ("BTCUSDT", "1m", "2023-01-01", "2024-01-01")
+def t(**kw):
+    out, cpu = [], []
+    for _ in range(REPEAT):
+        s, c = time.perf_counter(), time.process_time()
+        df = m.fetch_market_data(*args, **kw)
+        out.append(time.perf_counter() - s), cpu.append(time.process_time() - c)
+    assert len(df) == 525600, len(df)
+    return [statistics.median(out), statistics.median(cpu)]
+def split():
+    # The same work in steps: the native fetch (host read + hand-over into a Table), then each
+    # library's construction from that Table.
+    steps = {"fetch_table": [], "polars": [], "pyarrow": [], "pandas": []}
+    for _ in range(REPEAT):
+        s = time.perf_counter(); table = m.fetch_table(*args); steps["fetch_table"].append(time.perf_counter() - s)
+        s = time.perf_counter(); _convert.to_polars(table); steps["polars"].append(time.perf_counter() - s)
+        s = time.perf_counter(); _convert.to_pyarrow(table); steps["pyarrow"].append(time.perf_counter() - s)
+        s = time.perf_counter(); _convert.to_pandas(table); steps["pandas"].append(time.perf_counter() - s)
+    return {k: statistics.median(v) for k, v in steps.items()}
+print(json.dumps([t(return_polars=True), t(), t(return_arrow=True), split()]))"""
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=21)
+    ap.add_argument("--only", default="import,create,warm,cold",
+                    help="comma-separated sections (default all): import, create, warm (with the host "
+                         "alone), cold")
     args = ap.parse_args()
-    fake = subprocess.Popen([os.path.join(ROOT, "target/release/fake-exchange"), "--port", "0"],
-                            stdout=subprocess.PIPE, text=True)
+    only = set(args.only.split(","))
+    fake_bin = os.path.join(ROOT, "target/release/fake-exchange")
+    if "cold" not in only and not os.path.exists(fake_bin):
+        fake_bin = os.path.join(ROOT, "target/debug/fake-exchange")  # it only fills the cache then
+    fake = subprocess.Popen([fake_bin, "--port", "0"], stdout=subprocess.PIPE, text=True)
     url = fake.stdout.readline().strip()
+    rows = []
     with tempfile.TemporaryDirectory() as cache:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DSM_")}
         env.update({k: url for k in ENDPOINTS}, DSM_CACHE_DIR=cache)
         try:
-            base = wall([sys.executable, "-c", "pass"], env, args.repeat)
-            imp = wall([sys.executable, "-c", "import dsm"], env, args.repeat)
-            rss = child("""
+            if "import" in only:
+                base = wall([sys.executable, "-c", "pass"], env, args.repeat)
+                imp = wall([sys.executable, "-c", "import dsm"], env, args.repeat)
+                rss = child("""
 import json
 def rss():
     return int([l for l in open('/proc/self/status') if l.startswith('VmRSS:')][0].split()[1])
 b = rss(); import dsm; print(json.dumps(rss() - b))""", env)
-            create = child("""
+                rows.append(("import dsm, wall over `python -c pass`", f"{(imp - base) * 1e3:.1f} ms"))
+                rows.append(("import dsm, RSS added", f"{rss / 1024:.2f} MiB"))
+            if "create" in only:
+                create = child("""
 import json, time
 import dsm
 t = time.perf_counter(); dsm.DSMManager.create("BINANCE", "SPOT"); first = time.perf_counter() - t
@@ -133,44 +171,37 @@ ts = []
 for _ in range(200):
     t = time.perf_counter(); dsm.DSMManager.create("BINANCE", "SPOT"); ts.append(time.perf_counter() - t)
 ts.sort(); print(json.dumps([first, ts[len(ts) // 2]]))""", env)
-            child("""
+                rows.append(("first DSMManager.create (loads dsm._native)", f"{create[0] * 1e3:.2f} ms"))
+                rows.append(("later DSMManager.create (median of 200)", f"{create[1] * 1e6:.0f} us"))
+            if "warm" in only:
+                child("""
 import dsm, json
 dsm.DSMManager.create("BINANCE", "SPOT").fetch_table("BTCUSDT", "1m", "2023-01-01", "2024-01-01")
 print(json.dumps(0))""", env)
-            warm = child(f"""
-import json, statistics, time
-import dsm, polars, pandas, pyarrow
-m = dsm.DSMManager.create("BINANCE", "SPOT")
-def t(**kw):
-    out, cpu = [], []
-    for _ in range({max(3, args.repeat // 3)}):
-        s, c = time.perf_counter(), time.process_time()
-        df = m.fetch_market_data("BTCUSDT", "1m", "2023-01-01", "2024-01-01", **kw)
-        out.append(time.perf_counter() - s), cpu.append(time.process_time() - c)
-    assert len(df) == 525600, len(df)
-    return [statistics.median(out), statistics.median(cpu)]
-print(json.dumps([t(return_polars=True), t(), t(return_arrow=True)]))""", env)
-            host = host_alone(cache, env, max(3, args.repeat // 3))
-            cold = {iv: cold_year(iv, env, 3) for iv in ("1h", "1m")}
+                *warm, steps = child(WARM.replace("REPEAT", str(max(3, args.repeat // 3))), env)
+                for (name, (w, c)) in zip(("polars", "pandas", "pyarrow"), warm):
+                    rows.append((f"warm year 1m BTCUSDT -> {name}", f"{w * 1e3:.0f} ms (CPU {c * 1e3:.0f} ms)"))
+                rows.append(("warm year 1m, in steps: fetch_table / +polars / +pyarrow / +pandas",
+                             " / ".join(f"{steps[k] * 1e3:.1f} ms" for k in ("fetch_table", "polars", "pyarrow", "pandas"))))
+                host = host_alone(cache, env, max(3, args.repeat // 3))
+                if host is not None:
+                    rows.append(("warm year 1m, the host alone (dsm-bench probe fetch, Vec<Kline>)", f"{host * 1e3:.0f} ms"))
+            if "cold" in only:
+                for iv in ("1h", "1m"):
+                    pw, pc, call, cw, cc = cold_year(iv, env, 3)
+                    rows.append((f"cold year {iv} from the archive: python -c (import + fetch -> pandas)",
+                                 f"{pw * 1e3:.0f} ms (CPU {pc * 1e3:.0f} ms)"))
+                    rows.append((f"cold year {iv} from the archive: the fetch call alone (pandas already imported)",
+                                 f"{call * 1e3:.0f} ms"))
+                    rows.append((f"cold year {iv} from the archive: dsm CLI -> Parquet (whole process)",
+                                 f"{cw * 1e3:.0f} ms (CPU {cc * 1e3:.0f} ms)"))
+                    rows.append((f"cold year {iv}: python process / CLI", f"{pw / cw:.2f}"))
         finally:
             fake.kill()
             fake.wait()
     print("| measure | value |\n|---|---|")
-    print(f"| import dsm, wall over `python -c pass` | {(imp - base) * 1e3:.1f} ms |")
-    print(f"| import dsm, RSS added | {rss / 1024:.2f} MiB |")
-    print(f"| first DSMManager.create (loads dsm._native) | {create[0] * 1e3:.2f} ms |")
-    print(f"| later DSMManager.create (median of 200) | {create[1] * 1e6:.0f} us |")
-    for (name, (w, c)) in zip(("polars", "pandas", "pyarrow"), warm):
-        print(f"| warm year 1m BTCUSDT -> {name} | {w * 1e3:.0f} ms (CPU {c * 1e3:.0f} ms) |")
-    if host is not None:
-        print(f"| warm year 1m, the host alone (dsm-bench probe fetch, Vec<Kline>) | {host * 1e3:.0f} ms |")
-    for iv, (pw, pc, call, cw, cc) in cold.items():
-        print(f"| cold year {iv} from the archive: python -c (import + fetch -> pandas) | "
-              f"{pw * 1e3:.0f} ms (CPU {pc * 1e3:.0f} ms) |")
-        print(f"| cold year {iv} from the archive: the fetch call alone (pandas already imported) | {call * 1e3:.0f} ms |")
-        print(f"| cold year {iv} from the archive: dsm CLI -> Parquet (whole process) | "
-              f"{cw * 1e3:.0f} ms (CPU {cc * 1e3:.0f} ms) |")
-        print(f"| cold year {iv}: python process / CLI | {pw / cw:.2f} |")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
-use dsm_core::DataKind;
 
 /// The heading global options are listed under in every command's help.
 const GLOBAL: &str = "Global options";
@@ -158,19 +157,16 @@ impl Command {
     /// a month of 1s peaked at 53 MiB with it against 86 without. Other candles keep
     /// glibc's own (fixed for them, a cold year of 1m took a fifth longer, measured).
     pub fn moves_large_periods(&self) -> bool {
-        let trades = |name: &str| {
-            DataKind::parse(name)
-                .is_some_and(|k| k == DataKind::TRADES || k == DataKind::AGG_TRADES)
-        };
-        let seconds = |interval: &str| interval.trim() == "1s";
-        let listed = |values: &[String], hit: &dyn Fn(&str) -> bool| {
-            values.iter().flat_map(|v| v.split(',')).any(hit)
-        };
+        use dsm_core::memory::moves_large_periods as large;
         match self {
-            Command::Fetch(a) => trades(&a.kind) || a.interval.as_deref().is_some_and(seconds),
+            Command::Fetch(a) => large([a.kind.as_str()], a.interval.as_deref()),
             // A spec file names its series inside it; an export takes whatever is cached.
             Command::Sync(a) => {
-                a.spec.is_some() || listed(&a.kind, &trades) || listed(&a.interval, &seconds)
+                a.spec.is_some()
+                    || large(
+                        a.kind.iter().map(String::as_str),
+                        a.interval.iter().map(String::as_str),
+                    )
             }
             Command::Export(_) => true,
             _ => false,

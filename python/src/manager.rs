@@ -3,7 +3,7 @@
 //! stays cancelled), so it can fetch again.
 
 use std::sync::mpsc::Receiver;
-use std::sync::Mutex;
+use std::sync::{Mutex, Once};
 
 use dsm_core::{DataKind, Dsm, DsmConfig, DsmError, FetchSummary};
 use pyo3::prelude::*;
@@ -118,6 +118,10 @@ impl Manager {
         lock: Option<std::path::PathBuf>,
         dataset: Option<std::path::PathBuf>,
     ) -> PyResult<crate::sync::Synced> {
+        bound_large_periods(
+            kinds.iter().map(String::as_str),
+            intervals.iter().map(String::as_str),
+        );
         let ask = crate::sync::Ask {
             symbols,
             intervals,
@@ -148,6 +152,7 @@ impl Manager {
             .request(&symbol, &interval, start, end)
             .map_err(|e| to_py(py, e))?;
         let names = names(&dsm, &req);
+        bound_large_periods([""], [interval.as_str()]);
         let worker = dsm.clone();
         // The columns are built on the worker, period by period as the fetch serves them, so
         // the GIL is held only to hand over.
@@ -205,6 +210,7 @@ impl Manager {
             symbol: req.series.symbol.clone(),
             interval: req.interval_name.clone(),
         };
+        bound_large_periods([kind.as_str()], [interval.as_str()]);
         let worker = dsm.clone();
         let result = wait::run(
             py,
@@ -307,6 +313,7 @@ impl Manager {
         let req = dsm
             .request(&symbol, &interval, start, end)
             .map_err(|e| to_py(py, e))?;
+        bound_large_periods([""], [interval.as_str()]);
         let stream = dsm
             .fetch_stream(&symbol, &interval, start, end)
             .map_err(|e| to_py(py, e))?;
@@ -367,6 +374,22 @@ impl Manager {
                 *slot = fresh;
             }
         }
+    }
+}
+
+/// Before a fetch or sync of series that may move periods of millions of rows (trades, days
+/// of 1s: `dsm_core::memory::moves_large_periods`, the CLI's rule), fix glibc's mmap
+/// threshold as the CLI does, so that a day's large buffers go back to the system instead
+/// of growing the heap with each day. Process-wide and for good (glibc cannot undo it), so
+/// once per process, on the first such fetch; a process fetching only other candles keeps
+/// glibc's own threshold.
+fn bound_large_periods<'a>(
+    kinds: impl IntoIterator<Item = &'a str>,
+    intervals: impl IntoIterator<Item = &'a str>,
+) {
+    static FIXED: Once = Once::new();
+    if !FIXED.is_completed() && dsm_core::memory::moves_large_periods(kinds, intervals) {
+        FIXED.call_once(dsm_core::memory::return_large_blocks);
     }
 }
 

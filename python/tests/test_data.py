@@ -112,6 +112,27 @@ def test_iter_market_data_yields_one_arrow_batch_per_day(dsm_env):
     assert (m.last_report.symbol, m.last_report.interval) == ("BTCUSDT", "1m")
 
 
+def test_a_result_on_huge_pages_equals_its_days(dsm_env):
+    # 41 days of 1m (59,040 candles, 5.2 MB of columns): gathered into one block aligned to
+    # a huge page (results of 4 MiB and more), every column at its place in it.
+    import polars as pl
+    import pyarrow as pa
+    m = DSMManager.create("BINANCE", "SPOT")
+    cold = m.fetch_market_data("BTCUSDT", "1m", "2024-01-01", "2024-02-11", return_arrow=True)
+    warm = m.fetch_market_data("BTCUSDT", "1m", "2024-01-01", "2024-02-11", return_arrow=True)
+    assert all(source == "cache" for _, source in m.last_report.sources)
+    days = [b.to_pyarrow() for b in m.iter_market_data("BTCUSDT", "1m", "2024-01-01", "2024-02-11")]
+    assert len(days) == 41 and warm.num_rows == cold.num_rows == 59040
+    assert warm.column("open_time").num_chunks == 1
+    assert pa.Table.from_batches(days).equals(warm.combine_chunks()) and warm.equals(cold)
+    pldf = m.fetch_market_data("BTCUSDT", "1m", "2024-01-01", "2024-02-11", return_polars=True)
+    assert pldf.equals(pl.from_arrow(warm))
+    pdf = m.fetch_market_data("BTCUSDT", "1m", "2024-01-01", "2024-02-11")
+    expected = warm.to_pandas()
+    expected.index = expected.pop("open_time")
+    assert pdf.equals(expected) and str(pdf.index.tz) == "UTC"
+
+
 def test_breaking_out_of_a_stream_ends_it(dsm_env):
     m = DSMManager.create("BINANCE", "SPOT")
     stream = m.iter_market_data("BTCUSDT", "1m", "2024-01-01", "2024-01-10")
