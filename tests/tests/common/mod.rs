@@ -350,3 +350,16 @@ pub fn trade_bits(t: &dsm_sdk::Trade) -> TradeBits {
         t.best_match,
     )
 }
+
+/// Wait for an event another process brings about (a file appears, a request is held):
+/// checked every 10 ms, failing after a minute with what never happened.
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}

@@ -12,7 +12,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use cli_env::*;
-use common::{cache_files, stderr};
+use common::{cache_files, stderr, wait_until};
 use dsm_tests::fake::FakeExchange;
 
 /// OKX (REST only, so nothing but the held REST path can serve the uncached days).
@@ -32,14 +32,6 @@ fn temp_output_with(dir: &Path, lines: usize) -> bool {
             && std::fs::read(e.path())
                 .is_ok_and(|b| b.iter().filter(|c| **c == b'\n').count() >= lines)
     })
-}
-
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond() {
-        assert!(Instant::now() < deadline, "never happened: {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 fn interrupted_by(signal: &str) {

@@ -68,6 +68,12 @@ fn a_sync_stopped_and_run_again_ends_as_one_never_stopped() {
             fake.wait_held(Duration::from_secs(60)),
             "the sync reached the held request"
         );
+        // The answered requests complete January of a series (744 candles, one page), but
+        // its files are written after the answer: signalled before, a loaded machine had
+        // nothing cached yet, and the run was not stopped mid-way.
+        common::wait_until("a period of the answered requests is cached", || {
+            !common::cache_files(&cache).is_empty()
+        });
         let sent = std::process::Command::new("kill")
             .args([&format!("-{signal}"), &child.id().to_string()])
             .status()
