@@ -106,6 +106,23 @@ pub fn read_entry<T>(
     streamed(archive, index, zip_name, entry, zip.len(), max, read)
 }
 
+/// [`read_entry`] as it was before the whole path: always streamed. For benchmarks and
+/// tests that compare the two paths (`examples/inflate.rs`); plugins use [`read_entry`].
+#[doc(hidden)]
+pub fn read_entry_streamed<T>(
+    zip: &[u8],
+    zip_name: &str,
+    entry: &str,
+    limits: &ZipLimits,
+    read: impl FnOnce(&mut dyn BufRead) -> Result<T, ProviderError>,
+) -> Result<T, ProviderError> {
+    let mut archive = ZipArchive::new(Cursor::new(zip))
+        .map_err(|e| integrity(format!("{zip_name} is not a readable zip archive: {e}")))?;
+    let index = find_entry(&mut archive, zip_name, entry)?;
+    let max = limits.max_uncompressed(zip.len() as u64);
+    streamed(archive, index, zip_name, entry, zip.len(), max, read)
+}
+
 /// The deflated bytes and what the central directory says of them, for an entry the whole
 /// path takes: deflated, not encrypted, declaring at most [`WHOLE_MAX`] and `max` bytes,
 /// its data lying inside `zip`. `None` sends the entry down the streamed path (which also
@@ -270,16 +287,12 @@ pub fn build_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    /// `read_entry` forced down the streamed path, for comparing the two.
     fn read_streamed<T>(
         zip: &[u8],
         entry: &str,
         read: impl FnOnce(&mut dyn BufRead) -> Result<T, ProviderError>,
     ) -> Result<T, ProviderError> {
-        let mut archive = ZipArchive::new(Cursor::new(zip)).unwrap();
-        let index = find_entry(&mut archive, "z.zip", entry)?;
-        let max = ZipLimits::DEFAULT.max_uncompressed(zip.len() as u64);
-        streamed(archive, index, "z.zip", entry, zip.len(), max, read)
+        read_entry_streamed(zip, "z.zip", entry, &ZipLimits::DEFAULT, read)
     }
 
     /// `zip` with entry sizes (local header and central directory) replaced by `size`.
