@@ -261,34 +261,44 @@ impl<'a> KlineColumns<'a> {
         if n < 2 {
             return true;
         }
-        let (t, c) = (self.open_time, &self.close_time[..n]);
-        let mut ok = true;
-        for i in 1..n {
-            ok &= t[i].wrapping_sub(t[i - 1]) == ms;
-            ok &= c[i] == t[i].wrapping_add(ms - 1);
-            ok &= (t[i] >= range.0) & (t[i] < range.1);
-        }
-        let price = |p: f64| p.is_finite() & (signed | (p >= 0.0));
-        let volume = |v: f64| v.is_finite() & (v >= 0.0);
-        let (o, h, l, cl) = (
-            &self.open[1..n],
-            &self.high[1..n],
-            &self.low[1..n],
-            &self.close[1..n],
-        );
-        for i in 0..n - 1 {
-            ok &= price(o[i]) & price(h[i]) & price(l[i]) & price(cl[i]);
-            ok &= (l[i] <= o[i]) & (l[i] <= cl[i]) & (h[i] >= o[i]) & (h[i] >= cl[i]);
-        }
-        for v in [
+        // Zipped slices (no bounds checks) and plain integer or compare ops with no early
+        // exit, so that the passes compile to vector code.
+        let t = &self.open_time[..n];
+        let steps = t[1..]
+            .iter()
+            .zip(&t[..n - 1])
+            .zip(&self.close_time[1..n])
+            .fold(0i64, |bad, ((&a, &b), &c)| {
+                bad | (a.wrapping_sub(b) ^ ms) | (c.wrapping_sub(a) ^ (ms - 1))
+            });
+        // Every step is `ms`: the times ascend from t[1] to its last, so the range needs
+        // checking at the two ends only (in i128: a wrap past i64::MAX is out of range).
+        let last = i128::from(t[1]) + (n as i128 - 2) * i128::from(ms);
+        let inside = ms > 0 && t[1] >= range.0 && last < i128::from(range.1);
+        // `low <= open, close <= high` with `low >= floor` and `high <= MAX` says all four
+        // are finite and at least `floor` (NaN fails every compare).
+        let floor = if signed { f64::MIN } else { 0.0 };
+        let prices = self.open[1..n]
+            .iter()
+            .zip(&self.high[1..n])
+            .zip(&self.low[1..n])
+            .zip(&self.close[1..n])
+            .fold(true, |ok, (((&o, &h), &l), &c)| {
+                ok & (l <= o) & (l <= c) & (h >= o) & (h >= c) & (l >= floor) & (h <= f64::MAX)
+            });
+        let volumes = [
             self.volume,
             self.quote_volume,
             self.taker_buy_base_volume,
             self.taker_buy_quote_volume,
-        ] {
-            ok &= v[1..n].iter().fold(true, |a, x| a & volume(*x));
-        }
-        ok
+        ]
+        .iter()
+        .all(|v| {
+            v[1..n]
+                .iter()
+                .fold(true, |ok, &x| ok & (x >= 0.0) & (x <= f64::MAX))
+        });
+        steps == 0 && inside && prices && volumes
     }
 
     /// The first row.

@@ -195,7 +195,19 @@ fn the_column_checks_give_the_row_checks_verdicts_and_words() {
     close[23].close_time -= 1;
     cases.push(close);
     // Each rule of the column pass broken in a later row (and in the first).
-    for (row, bad) in [(17, 0), (20, 1), (1, 2), (22, 3), (0, 4), (12, 5), (0, 0)] {
+    for (row, bad) in [
+        (17, 0),
+        (20, 1),
+        (1, 2),
+        (22, 3),
+        (0, 4),
+        (12, 5),
+        (0, 0),
+        (5, 6),
+        (8, 7),
+        (10, 8),
+        (11, 9),
+    ] {
         let mut rows = good.clone();
         let k = &mut rows[row];
         match bad {
@@ -204,6 +216,10 @@ fn the_column_checks_give_the_row_checks_verdicts_and_words() {
             2 => k.low = k.open + 1.0,
             3 => k.volume = -0.5,
             4 => k.close = f64::NAN,
+            6 => k.high = f64::INFINITY,
+            7 => k.low = f64::NEG_INFINITY,
+            8 => (k.open, k.high) = (f64::INFINITY, f64::INFINITY),
+            9 => k.volume = f64::NAN,
             _ => k.quote_volume = -1.0,
         }
         cases.push(rows);
