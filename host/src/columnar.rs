@@ -296,7 +296,7 @@ impl<'a> KlineColumns<'a> {
         .all(|v| {
             v[1..n]
                 .iter()
-                .fold(true, |ok, &x| ok & (x >= 0.0) & (x <= f64::MAX))
+                .fold(true, |ok, &x| ok & (0.0..=f64::MAX).contains(&x))
         });
         steps == 0 && inside && prices && volumes
     }
