@@ -25,4 +25,8 @@ fi
 [ "$phase" != install ] || exit 0
 # From the tests' directory, so that python/dsm (the source) does not shadow the install.
 cd "$ROOT/python/tests"
-DSM_TARGET_DIR="$TARGET/debug" python -m pytest -q -p no:cacheprovider "$@"
+# pytest's temporary directories in one of our own, removed after (its default base under
+# /tmp is kept between runs).
+BASETEMP="$(mktemp -d)"
+trap 'rm -rf "$BASETEMP"' EXIT
+DSM_TARGET_DIR="$TARGET/debug" python -m pytest -q -p no:cacheprovider --basetemp "$BASETEMP/t" "$@"

@@ -12,7 +12,12 @@ def test_a_dsm_setting_that_is_not_utf8_is_refused_naming_it(dsm_env, tmp_path):
     proc = run_python(
         """
         from dsm import DSMManager, DSMConfig
-        for make in (lambda: DSMManager.create("BINANCE", "SPOT"), DSMConfig.from_env):
+        # The settings are read when a manager is made (a DSMConfig holds only keywords).
+        made = (
+            lambda: DSMManager.create("BINANCE", "SPOT"),
+            lambda: DSMManager.create_with_config(DSMConfig.from_env()),
+        )
+        for make in made:
             try:
                 make()
             except ValueError as e:
