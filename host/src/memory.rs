@@ -56,7 +56,7 @@ pub fn huge_vec<T>(n: usize) -> Vec<T> {
     let mut v = Vec::with_capacity(n);
     #[cfg(target_os = "linux")]
     {
-        const HUGE: usize = 2 << 20;
+        const HUGE: usize = HUGE_PAGE;
         let start = v.as_mut_ptr() as usize;
         let bytes = v.capacity() * std::mem::size_of::<T>();
         // Only the whole huge pages inside the allocation.
@@ -72,16 +72,17 @@ pub fn huge_vec<T>(n: usize) -> Vec<T> {
     v
 }
 
-/// Zeroed memory of its own mapping, its start on a huge page and its pages backed by huge
-/// pages where the kernel allows (as [`huge_vec`]); unmapped when dropped. For memory that
-/// is written once and then shared read-only (the cache's read arenas, `cache/batches.rs`).
-pub(crate) struct HugeMap {
+/// Zeroed memory of its own mapping, its start on a huge page and, when at least one huge
+/// page is asked for, its pages backed by huge pages where the kernel allows (as
+/// [`huge_vec`]); unmapped when dropped. For memory that is written once and then shared
+/// read-only: the cache's read arenas (`cache/batches.rs`), Python's gathered columns.
+pub struct HugeMap {
     ptr: std::ptr::NonNull<u8>,
     len: usize,
 }
 
 /// A huge page (x86-64 and aarch64 with 4 KiB pages).
-pub(crate) const HUGE_PAGE: usize = 2 << 20;
+pub const HUGE_PAGE: usize = 2 << 20;
 
 // SAFETY: the map owns its memory outright; what is shared across threads is only ever
 // read through `&self` (writers go through `as_mut_ptr` under their own rules).
@@ -89,8 +90,10 @@ unsafe impl Send for HugeMap {}
 unsafe impl Sync for HugeMap {}
 
 impl HugeMap {
-    /// `len` bytes (rounded up to whole huge pages), all zero.
+    /// `len` bytes (rounded up to whole huge pages), all zero. Less than a huge page asked
+    /// for stays on normal pages: its first write would otherwise fault in (and zero) 2 MiB.
     pub fn new(len: usize) -> std::io::Result<HugeMap> {
+        let huge = len >= HUGE_PAGE;
         let len = len.max(1).next_multiple_of(HUGE_PAGE);
         #[cfg(unix)]
         {
@@ -123,7 +126,9 @@ impl HugeMap {
                     libc::munmap((start + len) as *mut libc::c_void, tail);
                 }
                 #[cfg(target_os = "linux")]
-                libc::madvise(start as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
+                if huge {
+                    libc::madvise(start as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
+                }
             }
             let ptr = std::ptr::NonNull::new(start as *mut u8).expect("mmap is never null");
             Ok(HugeMap { ptr, len })
@@ -136,13 +141,30 @@ impl HugeMap {
         }
     }
 
+    /// Bytes mapped: whole huge pages, never none.
+    #[allow(clippy::len_without_is_empty)] // never empty
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// The start of the memory, for writes the caller keeps clear of bytes shared out.
-    pub fn as_mut_ptr(&self) -> *mut u8 {
+    pub(crate) fn as_mut_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
+    }
+
+    /// The memory, while nobody else can see it.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: `len` bytes of the map's own memory; `&mut self` excludes other users.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// The whole memory as an Arrow buffer, which keeps the map until its last user drops.
+    pub fn into_buffer(self) -> arrow_buffer::Buffer {
+        let (ptr, len) = (self.ptr, self.len);
+        let owner: std::sync::Arc<dyn arrow_buffer::alloc::Allocation> = std::sync::Arc::new(self);
+        // SAFETY: `len` initialised (zeroed or written) bytes at `ptr`, inside memory `owner`
+        // keeps mapped for as long as the buffer and its slices live.
+        unsafe { arrow_buffer::Buffer::from_custom_allocation(ptr, len, owner) }
     }
 }
 
@@ -209,5 +231,17 @@ mod tests {
             bytes.fill(7);
             assert!(bytes.iter().all(|b| *b == 7));
         }
+    }
+
+    #[test]
+    fn a_huge_map_made_a_buffer_keeps_what_was_written() {
+        let mut m = super::HugeMap::new(100).unwrap();
+        m.as_mut_slice()[..3].copy_from_slice(b"dsm");
+        let len = m.len();
+        let buffer = m.into_buffer();
+        let part = buffer.slice_with_length(1, 2);
+        drop(buffer);
+        assert_eq!(part.as_slice(), b"sm");
+        assert_eq!(part.capacity(), len);
     }
 }

@@ -11,9 +11,10 @@ use arrow_array::{
     Array, ArrayRef, Float64Array, RecordBatch, RecordBatchIterator, StructArray,
     TimestampMillisecondArray, UInt64Array,
 };
-use arrow_buffer::{Buffer, ScalarBuffer};
+use arrow_buffer::ScalarBuffer;
 use arrow_schema::{Field, Schema, SchemaRef};
 use dsm_core::columnar;
+use dsm_core::memory::HugeMap;
 use dsm_core::request::KlineRequest;
 use dsm_core::{DataKind, FetchSummary, KindRequest, Kline, PeriodBatch};
 use pyo3::prelude::*;
@@ -67,9 +68,6 @@ const MAX_RESERVE: usize = 8 << 20;
 /// The kline columns: 11, each of 8-byte values (i64 times, f64, u64 trades).
 const COLUMNS: usize = 11;
 
-/// A transparent huge page.
-const HUGE: usize = 2 << 20;
-
 /// A whole fetch's candles gathered into columns, period by period as the fetch hands them
 /// over (never as one vector of rows first). The 11 columns are regions of one allocation
 /// whose start is aligned to a huge page and which is advised as huge pages: 11 vectors of
@@ -77,9 +75,8 @@ const HUGE: usize = 2 << 20;
 /// fell inside each, about half of them, and the rest cost ~5,700 page faults of 4 KiB per
 /// warm year (perf stat); one aligned block costs 31.
 pub struct Gather {
-    /// Zeroed by the allocator (fresh pages, not written), `cap` rows a column from `base`.
-    bytes: Vec<u8>,
-    base: usize,
+    /// `cap` rows a column, column after column, zero where not written yet.
+    block: HugeMap,
     cap: usize,
     len: usize,
 }
@@ -93,35 +90,15 @@ impl Gather {
     }
 
     fn with_capacity(cap: usize) -> Gather {
-        let total = COLUMNS * cap * 8;
-        // A small result is not worth a huge page (nor the 2 MiB slack to align one).
-        let huge = total >= 2 * HUGE;
-        let slack = if huge { HUGE } else { 8 };
-        // vec![0; n] is calloc: a large block is a fresh mapping, zero and not yet touched.
-        let bytes = vec![0u8; total + slack];
-        let at = bytes.as_ptr() as usize;
-        let base = at.next_multiple_of(if huge { HUGE } else { 8 }) - at;
-        #[cfg(target_os = "linux")]
-        if huge {
-            let whole = (at + bytes.len() - (at + base)) & !(HUGE - 1);
-            // SAFETY: advice on whole pages of an allocation this vector owns; it reads and
-            // writes nothing, and a refusal (no THP) leaves normal pages.
-            unsafe {
-                libc::madvise((at + base) as *mut libc::c_void, whole, libc::MADV_HUGEPAGE);
-            }
-        }
-        Gather {
-            bytes,
-            base,
-            cap,
-            len: 0,
-        }
+        // A fresh mapping: zero and not yet touched, so only the rows written cost pages.
+        let block = HugeMap::new(COLUMNS * cap.max(1) * 8).expect("memory for the columns");
+        Gather { block, cap, len: 0 }
     }
 
     /// Column `i`'s region, `cap` rows of 8 bytes.
     fn column_mut(&mut self, i: usize) -> &mut [u8] {
-        let from = self.base + i * self.cap * 8;
-        &mut self.bytes[from..from + self.cap * 8]
+        let from = i * self.cap * 8;
+        &mut self.block.as_mut_slice()[from..from + self.cap * 8]
     }
 
     /// One period's record batch, column by column (a period from the cache is the cache
@@ -148,8 +125,7 @@ impl Gather {
         let mut bigger = Gather::with_capacity(cap);
         let used = self.len * 8;
         for i in 0..COLUMNS {
-            let from = self.base + i * self.cap * 8;
-            bigger.column_mut(i)[..used].copy_from_slice(&self.bytes[from..from + used]);
+            bigger.column_mut(i)[..used].copy_from_slice(&self.column_mut(i)[..used]);
         }
         bigger.len = self.len;
         *self = bigger;
@@ -158,9 +134,9 @@ impl Gather {
     /// One record batch with `schema` (the kline schema's types, in its order), the columns
     /// sharing the one allocation, not copied.
     fn finish(self, schema: SchemaRef) -> RecordBatch {
-        let buffer = Buffer::from_vec(self.bytes);
-        let (base, cap, len) = (self.base / 8, self.cap, self.len);
-        let column = |i: usize| base + i * cap;
+        let (cap, len) = (self.cap, self.len);
+        let buffer = self.block.into_buffer();
+        let column = |i: usize| i * cap;
         let times = |i: usize| -> ArrayRef {
             let values = ScalarBuffer::<i64>::new(buffer.clone(), column(i), len);
             Arc::new(TimestampMillisecondArray::new(values, None).with_timezone(columnar::TIMEZONE))
