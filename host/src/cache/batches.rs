@@ -95,20 +95,7 @@ impl ReadBuf {
         // buffers are only made over parts taken before, and an arena is only started over
         // when no buffer of it is left.
         let part = unsafe { std::slice::from_raw_parts_mut(arena.as_mut_ptr().add(at), len) };
-        let mut got = 0;
-        while got < len {
-            match file.read(&mut part[got..]) {
-                Ok(0) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the file ended early",
-                    ))
-                }
-                Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        file.read_exact(part)?; // a file cut short since it was opened: UnexpectedEof
         let ptr = NonNull::new(part.as_mut_ptr()).expect("inside a mapping");
         let owner: Arc<dyn Allocation> = arena;
         // SAFETY: `len` bytes at `ptr`, written above, inside memory `owner` keeps mapped

@@ -164,16 +164,21 @@ fn a_bad_file_in_a_walk_fails_alone(b: Backend) {
     }
 }
 
+/// What a day file of `k` starting at `start` must hold.
+fn day_expect<'a, K: Kind>(k: &'a SeriesKey, kind: &'a K, start: i64) -> Expect<'a, K> {
+    Expect {
+        key: k,
+        kind,
+        period: Period::Day,
+        start,
+    }
+}
+
 #[test]
 fn the_column_checks_give_the_row_checks_verdicts_and_words() {
     let (k, start) = (key(), day(2024, 3, 1));
     let kind = candles_of(&k).unwrap();
-    let expect = Expect {
-        key: &k,
-        kind: &kind,
-        period: Period::Day,
-        start,
-    };
+    let expect = day_expect(&k, &kind, start);
     let good = sample(start, HOUR, 24);
     let mut cases: Vec<Vec<Kline>> = vec![good.clone()];
     let mut swapped = good.clone();
@@ -244,12 +249,7 @@ fn the_column_checks_give_the_row_checks_verdicts_and_words() {
 fn the_holes_of_a_complete_period_are_the_walks_holes() {
     let (k, start) = (key(), day(2024, 3, 1));
     let kind = candles_of(&k).unwrap();
-    let expect = Expect {
-        key: &k,
-        kind: &kind,
-        period: Period::Day,
-        start,
-    };
+    let expect = day_expect(&k, &kind, start);
     let all: Vec<i64> = (0..24).map(|h| start + h * HOUR).collect();
     let mut cases = vec![all.clone(), all[1..].to_vec(), all[..23].to_vec(), vec![]];
     let mut gap = all.clone();

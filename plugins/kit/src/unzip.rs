@@ -95,15 +95,7 @@ pub fn read_entry<T>(
     limits: &ZipLimits,
     read: impl FnOnce(&mut dyn BufRead) -> Result<T, ProviderError>,
 ) -> Result<T, ProviderError> {
-    let mut archive = ZipArchive::new(Cursor::new(zip))
-        .map_err(|e| integrity(format!("{zip_name} is not a readable zip archive: {e}")))?;
-    let index = find_entry(&mut archive, zip_name, entry)?;
-    let max = limits.max_uncompressed(zip.len() as u64);
-    if let Some(raw) = whole_candidate(&mut archive, index, zip, max) {
-        let csv = inflate_whole(raw, zip_name, entry, zip.len(), max)?;
-        return read(&mut csv.as_slice());
-    }
-    streamed(archive, index, zip_name, entry, zip.len(), max, read)
+    read_entry_by(zip, zip_name, entry, limits, true, read)
 }
 
 /// [`read_entry`] as it was before the whole path: always streamed. For benchmarks and
@@ -116,10 +108,28 @@ pub fn read_entry_streamed<T>(
     limits: &ZipLimits,
     read: impl FnOnce(&mut dyn BufRead) -> Result<T, ProviderError>,
 ) -> Result<T, ProviderError> {
+    read_entry_by(zip, zip_name, entry, limits, false, read)
+}
+
+/// The two above: inflated whole where the entry allows it and `whole` is set, else streamed.
+fn read_entry_by<T>(
+    zip: &[u8],
+    zip_name: &str,
+    entry: &str,
+    limits: &ZipLimits,
+    whole: bool,
+    read: impl FnOnce(&mut dyn BufRead) -> Result<T, ProviderError>,
+) -> Result<T, ProviderError> {
     let mut archive = ZipArchive::new(Cursor::new(zip))
         .map_err(|e| integrity(format!("{zip_name} is not a readable zip archive: {e}")))?;
     let index = find_entry(&mut archive, zip_name, entry)?;
     let max = limits.max_uncompressed(zip.len() as u64);
+    if whole {
+        if let Some(raw) = whole_candidate(&mut archive, index, zip, max) {
+            let csv = inflate_whole(raw, zip_name, entry, zip.len(), max)?;
+            return read(&mut csv.as_slice());
+        }
+    }
     streamed(archive, index, zip_name, entry, zip.len(), max, read)
 }
 
