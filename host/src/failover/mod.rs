@@ -12,6 +12,7 @@ mod chunk;
 mod fetch;
 mod gaps;
 mod ranges;
+mod reads;
 mod sink;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +31,7 @@ use crate::request::SeriesRequest;
 use crate::timeparse::format_time;
 use ahead::Ahead;
 use gaps::Reasons;
+use reads::Reads;
 use sink::PeriodBuf;
 
 /// Everything one fetch needs; the provider is asked for only when the network is needed,
@@ -64,6 +66,10 @@ type Emit<'e, R> = dyn FnMut(ServedPeriod<R>) -> Result<()> + 'e;
 type Progress<'p> = dyn FnMut(i64, i64) + 'p;
 /// Where a served period goes: the summary and the output.
 type Out<'o, 'e, R> = (&'o mut FetchSummary, &'o mut Emit<'e, R>);
+/// A cache file read: the period, or None (absent, or the cache not read).
+type Read<R> = std::result::Result<Option<Cached<R>>, CacheError>;
+/// The walk's helpers: chunks fetched ahead, cache files read ahead.
+type Helpers<'h, 's, 'env, R> = (&'h mut Ahead<'s, 'env, R>, &'h mut Reads<'s, 'env, Read<R>>);
 
 /// A period read from the cache: as rows, or as the file's record batches (kinds with a
 /// column form).
@@ -112,10 +118,31 @@ impl<K: Kind> Failover<'_, K> {
         let starts = period_starts(period, self.req.start_ms, self.req.end_ms);
         let limit =
             ahead::chunks_ahead(self.kind.rows_per_period(), self.chunk_len(period, &starts));
+        let shared = reads::Shared::new(starts.len(), self.reads_ahead());
         std::thread::scope(|scope| {
             let mut ahead = Ahead::new(scope, limit);
-            self.walk(&key, period, &starts, &mut ahead, emit, progress)
+            let (key, starts) = (&key, &starts);
+            let mut buf = ReadBuf::default(); // the helper's memory, its own
+            let mut reads = Reads::new(scope, &shared, move |i| {
+                self.read_file(key, starts[i], &mut buf)
+            });
+            self.walk(
+                key,
+                period,
+                starts,
+                (&mut ahead, &mut reads),
+                emit,
+                progress,
+            )
         })
+    }
+
+    /// How many cache files may be read ahead of the walk.
+    fn reads_ahead(&self) -> usize {
+        match self.cache.is_some() && self.reads_cache() {
+            true => reads::periods_ahead(self.kind.rows_per_period()),
+            false => 0,
+        }
     }
 
     /// Every period of the request in order: from the cache, asked for again, or in chunks
@@ -125,23 +152,27 @@ impl<K: Kind> Failover<'_, K> {
         key: &'s SeriesKey,
         period: Period,
         starts: &'s [i64],
-        ahead: &mut Ahead<'s, '_, K::Row>,
+        (ahead, reads): Helpers<'_, 's, '_, K::Row>,
         emit: &mut Emit<'_, K::Row>,
         progress: &mut Progress<'_>,
     ) -> Result<FetchSummary> {
         let mut summary = FetchSummary::default();
-        // Every cache file of the walk is read into this memory (arenas, reused once free).
+        // The cache files the walk reads itself go into this memory (arenas, reused once
+        // free).
         let mut read_buf = ReadBuf::default();
         let mut i = 0;
         while i < starts.len() {
             self.check_cancelled()?;
-            match self.read_cached(key, starts[i], &mut summary, &mut read_buf) {
+            let read = reads.take(i, |k| self.read_file(key, starts[k], &mut read_buf));
+            match self.settle_read(read, &mut summary) {
                 Some(c) if self.recheck(period, starts[i], &c) => {
                     let out = (&mut summary, &mut *emit);
                     self.recheck_period(key, period, starts[i], c, out, progress)?;
                     i += 1;
                 }
                 Some(c) => {
+                    // A cached range: the next files are read ahead from now on.
+                    reads.start();
                     let out = (&mut summary, &mut *emit);
                     self.serve_cached(period, starts[i], c, out)?;
                     i += 1;
@@ -195,25 +226,30 @@ impl<K: Kind> Failover<'_, K> {
         }
     }
 
-    /// The cached period, or None (absent, cache off or not read in this mode, or a bad or
-    /// old-format file, which is noted and fetched again). A kind with a column form keeps
-    /// the file's record batches (read into `buf`): the warm read's fast path.
-    fn read_cached(
-        &self,
-        key: &SeriesKey,
-        start: i64,
-        summary: &mut FetchSummary,
-        buf: &mut ReadBuf,
-    ) -> Option<Cached<K::Row>> {
-        let cache = self.cache.filter(|_| self.reads_cache())?;
-        let read = match self.kind.has_columns() {
+    /// The cached period's file, or None (absent, or the cache off or not read in this
+    /// mode). A kind with a column form keeps the file's record batches (read into `buf`):
+    /// the warm read's fast path. Called by the walk and by its helper.
+    fn read_file(&self, key: &SeriesKey, start: i64, buf: &mut ReadBuf) -> Read<K::Row> {
+        let Some(cache) = self.cache.filter(|_| self.reads_cache()) else {
+            return Ok(None);
+        };
+        match self.kind.has_columns() {
             true => cache
                 .read_batches_of(self.kind, key, start, buf)
                 .map(|c| c.map(Cached::Batches)),
             false => cache
                 .read_period_of(self.kind, key, start)
                 .map(|c| c.map(Cached::Rows)),
-        };
+        }
+    }
+
+    /// The cached period read, or None: absent, or a bad or old-format file, which is noted
+    /// and fetched again.
+    fn settle_read(
+        &self,
+        read: Read<K::Row>,
+        summary: &mut FetchSummary,
+    ) -> Option<Cached<K::Row>> {
         match read {
             Ok(cached) => cached,
             Err(e @ CacheError::Outdated { .. }) => {
