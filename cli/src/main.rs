@@ -22,6 +22,8 @@ fn main() -> ExitCode {
     let cli = parse_args();
     if cli.command.moves_large_periods() {
         dsm_core::memory::return_large_blocks();
+    } else if cli.command.moves_data() {
+        dsm_core::memory::reuse_freed_blocks();
     }
     init_logging(cli.verbose, cli.quiet);
     let result = match &cli.command {
