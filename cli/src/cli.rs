@@ -445,4 +445,19 @@ mod tests {
         assert!(large("sync spec.toml"));
         assert!(!large("providers"));
     }
+
+    #[test]
+    fn fetch_and_sync_move_data_listing_and_the_cache_commands_not() {
+        let moves = |args: &str| {
+            let cli = Cli::try_parse_from(format!("dsm {args}").split_whitespace()).unwrap();
+            cli.command.moves_data()
+        };
+        assert!(moves(
+            "fetch -p binance -m spot -s BTCUSDT -i 1m --start 2024-01-01 --end 2024-01-02"
+        ));
+        assert!(moves("sync spec.toml"));
+        assert!(!moves("providers"));
+        assert!(!moves("cache ls"));
+        assert!(!moves("export --dataset d"));
+    }
 }

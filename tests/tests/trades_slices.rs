@@ -107,7 +107,7 @@ fn a_busy_trade_day_comes_in_slices_from_the_archive_and_the_cache() {
         .map(|g| g.num_rows())
         .collect();
     assert!(groups.len() >= 2, "{groups:?}");
-    assert!(groups.iter().all(|n| *n <= 262_144), "{groups:?}");
+    assert!(groups.iter().all(|n| *n <= 131_072), "{groups:?}");
     let got: Vec<Trade> = b
         .build()
         .unwrap()
