@@ -97,6 +97,15 @@ impl Market {
         }
     }
 
+    /// The page sizes worth asking for: the largest `limit` of each request weight (the
+    /// steps of [`Market::request_weight`]), ascending, the last the largest page.
+    pub fn page_sizes(self) -> &'static [u32] {
+        match self {
+            Market::Spot => &[1000],
+            Market::Um | Market::Cm => &[99, 499, 1000, 1500],
+        }
+    }
+
     /// The dsm interval names the manifest lists (spot has `1s` on top of the futures').
     pub fn intervals(self) -> &'static [String] {
         &self.info().intervals

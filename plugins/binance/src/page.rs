@@ -98,10 +98,10 @@ impl Job {
 }
 
 /// Fetch window `w` completely.
-pub async fn fetch_window(job: Arc<Job>, w: Window) -> Result<Fetched, ProviderError> {
-    // Always the full page: one request shape whatever the window (and what the e2e tests
-    // expect); windows are planned to hold at most this many candles.
-    let limit = job.market.max_page();
+pub async fn fetch_window(job: Arc<Job>, w: Window, page: u32) -> Result<Fetched, ProviderError> {
+    // Always the call's page: one request shape (and weight) whatever the window (and what
+    // the e2e tests expect); windows are planned to hold at most this many candles.
+    let limit = page;
     let (mut lo, mut hi) = (w.start_ms, w.end_ms);
     let mut chunks: Vec<Vec<Kline>> = Vec::new();
     let mut requests = 0;

@@ -9,19 +9,61 @@ use dsm_plugin_kit::{window, Interval, Window};
 
 use crate::markets::Market;
 
-pub fn plan(market: Market, interval: Interval, start_ms: i64, end_ms: i64) -> Vec<Window> {
+/// Windows of `page` candles.
+pub fn plan_paged(
+    market: Market,
+    interval: Interval,
+    (start_ms, end_ms): (i64, i64),
+    page: u32,
+) -> Vec<Window> {
     window::plan(
         start_ms,
         end_ms,
         interval.min_step_ms(),
-        market.max_page(),
+        page,
         market.max_span_ms(),
     )
+}
+
+/// The page size for a call, by which limit binds. While the call's weight at the largest
+/// page fits in what the weight window has left (`budget` less `demand`, the gate's), the
+/// round trips bind: the largest page, fewest requests. Once it does not, the budget binds:
+/// the page that carries the most candles a weight (futures: 499 candles for weight 2, 250
+/// a weight, against 200 for 1000 and 150 for 1500), the larger on a tie.
+pub fn page_for(
+    market: Market,
+    interval: Interval,
+    range: (i64, i64),
+    (demand, budget): (u32, u32),
+) -> u32 {
+    let max = market.max_page();
+    let weight = |page: u32| {
+        let requests = plan_paged(market, interval, range, page).len() as u64;
+        requests * u64::from(market.request_weight(page))
+    };
+    if u64::from(demand) + weight(max) <= u64::from(budget) {
+        return max;
+    }
+    let per_weight = |page: u32| (u64::from(page), u64::from(market.request_weight(page)));
+    market
+        .page_sizes()
+        .iter()
+        .copied()
+        .max_by(|&a, &b| {
+            let ((ca, wa), (cb, wb)) = (per_weight(a), per_weight(b));
+            (ca * wb).cmp(&(cb * wa)).then(a.cmp(&b))
+        })
+        .unwrap_or(max)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Windows of the largest page.
+    fn plan(market: Market, interval: Interval, start_ms: i64, end_ms: i64) -> Vec<Window> {
+        plan_paged(market, interval, (start_ms, end_ms), market.max_page())
+    }
 
     use dsm_sdk::time::{DAY_MS as DAY, MINUTE_MS as MIN};
     const JAN_2024: i64 = 1_704_067_200_000;
@@ -54,6 +96,26 @@ mod tests {
         assert_eq!(caps, [1500, 1500, 1320]);
         assert_eq!(w[0].end_ms - w[0].start_ms, 1500 * MIN);
         assert_contiguous(&w, JAN_2024, JAN_2024 + 3 * DAY);
+    }
+
+    #[test]
+    fn the_largest_page_while_the_budget_has_room_the_cheapest_once_it_binds() {
+        let year = (JAN_2024, JAN_2024 + 365 * DAY);
+        let month = (JAN_2024, JAN_2024 + 30 * DAY);
+        // A month of 1m at 1500 is 29 requests of weight 10.
+        assert_eq!(plan_paged(Market::Um, iv("1m"), month, 1500).len(), 29);
+        assert_eq!(page_for(Market::Um, iv("1m"), month, (0, 2160)), 1500);
+        assert_eq!(page_for(Market::Um, iv("1m"), month, (1870, 2160)), 1500);
+        assert_eq!(page_for(Market::Um, iv("1m"), month, (1871, 2160)), 499);
+        assert_eq!(page_for(Market::Cm, iv("1m"), year, (0, 2160)), 499);
+        // Spot weighs 2 whatever the limit: always its largest page.
+        assert_eq!(page_for(Market::Spot, iv("1m"), year, (5400, 5400)), 1000);
+        // A small call fits anywhere there is room for it.
+        let hour = (JAN_2024, JAN_2024 + 60 * MIN);
+        assert_eq!(page_for(Market::Um, iv("1m"), hour, (2150, 2160)), 1500);
+        let w = plan_paged(Market::Um, iv("1m"), month, 499);
+        assert_eq!(w[0].capacity, 499);
+        assert_contiguous(&w, month.0, month.1);
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub struct WeightGate {
 struct Minute {
     index: i64,
     used: u32,
+    /// Weight that calls planned in this window said they will send ([`WeightGate::plan`]).
+    planned: u32,
     /// After a 429/418 every request of the process waits until then (ms UTC).
     paused_until: i64,
 }
@@ -107,6 +109,38 @@ impl WeightGate {
         Ok(())
     }
 
+    /// What this window has used or been promised: the weight its requests used, or the
+    /// weight calls planned in it ([`WeightGate::plan`]), whichever is more. A call planning
+    /// its requests sees the calls planned just before it, whose requests are not sent yet.
+    pub fn demand(&self) -> u32 {
+        self.demand_at(now_ms())
+    }
+
+    /// A call will send requests of `weight` in all (admitted one by one later).
+    pub fn plan(&self, weight: u32) {
+        self.plan_at(weight, now_ms());
+    }
+
+    fn demand_at(&self, now: i64) -> u32 {
+        let mut m = self.state.lock().unwrap();
+        self.roll(&mut m, now);
+        m.used.max(m.planned)
+    }
+
+    fn plan_at(&self, weight: u32, now: i64) {
+        let mut m = self.state.lock().unwrap();
+        self.roll(&mut m, now);
+        m.planned = m.planned.saturating_add(weight);
+    }
+
+    /// A new window starts with nothing used or planned.
+    fn roll(&self, m: &mut Minute, now: i64) {
+        let index = now.div_euclid(self.window_ms);
+        if index > m.index {
+            (m.index, m.used, m.planned) = (index, 0, 0);
+        }
+    }
+
     /// Record the used weight a response reports.
     pub fn observe(&self, headers: &HeaderMap) {
         let used = headers
@@ -126,8 +160,7 @@ impl WeightGate {
         }
         let index = now.div_euclid(self.window_ms);
         if m.index != index {
-            m.index = index;
-            m.used = 0;
+            (m.index, m.used, m.planned) = (index, 0, 0);
         }
         // A request heavier than the whole budget still goes out, alone in its minute.
         if m.used > 0 && m.used.saturating_add(weight) > self.budget {
@@ -142,8 +175,7 @@ impl WeightGate {
         let mut m = self.state.lock().unwrap();
         let index = now.div_euclid(self.window_ms);
         if index > m.index {
-            m.index = index;
-            m.used = used;
+            (m.index, m.used, m.planned) = (index, used, 0);
         } else if index == m.index {
             m.used = m.used.max(used);
         }
@@ -233,6 +265,29 @@ mod tests {
             None,
             "new minute, fresh budget"
         );
+    }
+
+    #[test]
+    fn demand_is_what_was_used_or_planned_this_window_whichever_is_more() {
+        let g = WeightGate::with_window("x-used", 100, 10, 1_000);
+        assert_eq!(g.demand_at(T0), 0);
+        g.plan_at(30, T0);
+        g.plan_at(30, T0 + 1);
+        assert_eq!(
+            g.demand_at(T0 + 2),
+            60,
+            "two calls planned, nothing sent yet"
+        );
+        for _ in 0..7 {
+            assert_eq!(g.reserve(10, T0 + 3), None);
+        }
+        assert_eq!(g.demand_at(T0 + 4), 70, "more sent than planned");
+        g.record(85, T0 + 5);
+        assert_eq!(g.demand_at(T0 + 6), 85, "the exchange's count");
+        assert_eq!(g.demand_at(T0 + 1_000), 0, "a new window");
+        g.plan_at(5, T0 + 1_001);
+        g.record(3, T0 + 2_000);
+        assert_eq!(g.demand_at(T0 + 2_001), 3, "the plan was the last window's");
     }
 
     #[test]

@@ -51,6 +51,7 @@ mod kinds_pipeline;
 mod okx_rest;
 mod old_sdk_plugin;
 mod plugin_outside;
+mod rest_page_size;
 mod symbols;
 mod sync_budget;
 mod sync_outcomes;
