@@ -196,7 +196,9 @@ fn full_page_falls_back_to_the_rest_of_the_window() {
             capacity: 3200,
         };
         let before = hits(&fake);
-        let page = rt.block_on(fetch_window(job, w)).unwrap();
+        let page = rt
+            .block_on(fetch_window(job, w, market.max_page()))
+            .unwrap();
         let got: Vec<i64> = page.klines.iter().map(|k| k.open_time).collect();
         let want: Vec<i64> = (0..3200).map(|i| JAN_2024 + i * 60 * MIN).collect();
         assert!(got == want, "{market:?}: {} rows", got.len());
