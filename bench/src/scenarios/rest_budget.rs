@@ -58,6 +58,16 @@ fn wait_for_window() {
     std::thread::sleep(Duration::from_millis(WINDOW_MS - now % WINDOW_MS));
 }
 
+/// "1500 x 4, 499 x 1000": how many pages of each `limit`, largest first.
+fn page_sizes(limits: &[u64]) -> String {
+    let mut n = std::collections::BTreeMap::new();
+    for &l in limits {
+        *n.entry(std::cmp::Reverse(l)).or_insert(0u32) += 1;
+    }
+    let parts: Vec<String> = n.iter().map(|(l, c)| format!("{} x {c}", l.0)).collect();
+    parts.join(", ")
+}
+
 fn klines(log: &[RequestRecord]) -> Vec<&RequestRecord> {
     log.iter().filter(|r| r.path == "/fapi/v1/klines").collect()
 }
@@ -69,6 +79,7 @@ pub(super) fn rest_budget(env: &Env, o: &Options, rep: &mut Report) -> Result<()
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut floor = 0.0;
     let mut page_weights = Vec::new();
+    let mut page_limits: Vec<u64> = Vec::new();
     for _ in 0..o.reps(3, 1) {
         let fake = FakeExchange::start();
         fake.set_weight_limit("/fapi/", LIMIT);
@@ -107,10 +118,11 @@ pub(super) fn rest_budget(env: &Env, o: &Options, rep: &mut Report) -> Result<()
                 log.len()
             ));
         }
-        page_weights = pages
+        page_limits = pages
             .iter()
-            .map(|r| kline_weight(r.param("limit").and_then(|l| l.parse().ok()).unwrap_or(500)))
+            .map(|r| r.param("limit").and_then(|l| l.parse().ok()).unwrap_or(500))
             .collect();
+        page_weights = page_limits.iter().map(|&l| kline_weight(l)).collect();
         floor = floor_s(&page_weights, BUDGET);
         wall.push(p.wall);
         ratio.push(p.wall.as_secs_f64() / floor);
@@ -146,17 +158,20 @@ pub(super) fn rest_budget(env: &Env, o: &Options, rep: &mut Report) -> Result<()
         counts(&refusals),
         Unit::Count,
     );
-    // What the other page size would need (the issue's note on Freqtrade #12751).
-    let small: Vec<u32> = vec![kline_weight(1000); YEAR_ROWS.div_ceil(1000) as usize];
+    // What one page size throughout would need (the issue's note on Freqtrade #12751).
+    let all = |page: u64| vec![kline_weight(page); YEAR_ROWS.div_ceil(page) as usize];
+    let (large, cheap) = (all(1500), all(499));
+    let sizes = page_sizes(&page_limits);
     rep.note(format!(
         "REST budget: fake and dsm at {LIMIT} weight per {WINDOW_MS} ms window (dsm's budget \
          {BUDGET}, 10% headroom), each run started at a window boundary against a fresh fake; \
-         no 429 in any run. dsm asks for 1500-candle pages on USD-M (weight 10 each; the host \
-         asks the plugin for a month at a time, so each month ends in a short page): {} \
-         pages, {} weight, {} windows at {BUDGET} a window, so the floor is ({} - 1) x \
-         {WINDOW_MS} ms = {} (the start of the last window; at the fake's full {LIMIT}: {}). \
-         1000-candle pages (weight 5, 200 candles per weight against 150) would need about {} \
-         pages (month ends aside), {} weight, {} windows: floor {}. The weight-per-minute rate alone \
+         no 429 in any run. dsm chooses each call's page by which limit binds (the host asks \
+         the plugin for a month at a time, so each month ends in a short page): pages by size \
+         {sizes}, {} pages, {} weight, {} windows at {BUDGET} a window, so the floor is ({} - 1) \
+         x {WINDOW_MS} ms = {} (the start of the last window; at the fake's full {LIMIT}: {}). \
+         1500-candle pages throughout (weight 10, 150 candles a weight): about {} pages, {} \
+         weight, floor {}; 499-candle pages throughout (weight 2, 250 a weight): about {} \
+         pages, {} weight, floor {} (month ends aside). The weight-per-minute rate alone \
          (weight / budget) would say {}",
         page_weights.len(),
         page_weights.iter().sum::<u32>(),
@@ -164,10 +179,12 @@ pub(super) fn rest_budget(env: &Env, o: &Options, rep: &mut Report) -> Result<()
         windows_needed(&page_weights, BUDGET),
         fmt_secs(floor),
         fmt_secs(floor_s(&page_weights, LIMIT)),
-        small.len(),
-        small.iter().sum::<u32>(),
-        windows_needed(&small, BUDGET),
-        fmt_secs(floor_s(&small, BUDGET)),
+        large.len(),
+        large.iter().sum::<u32>(),
+        fmt_secs(floor_s(&large, BUDGET)),
+        cheap.len(),
+        cheap.iter().sum::<u32>(),
+        fmt_secs(floor_s(&cheap, BUDGET)),
         fmt_secs(
             f64::from(page_weights.iter().sum::<u32>()) / f64::from(BUDGET) * WINDOW_MS as f64
                 / 1e3
