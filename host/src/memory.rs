@@ -24,9 +24,8 @@ pub fn return_large_blocks() {
 /// trims the heap's top as soon as a little is free, so work that frees and allocates the
 /// same few MB over and over faults them in afresh each time, and in a threaded process each
 /// unmap also interrupts the other cores to flush their TLBs: a warm year of 1m to Parquet
-/// (whose writer buffers each row group's ~25 MB of pages, then frees them) took 10,300 page
-/// faults and 190 ms of CPU, 6,000 and 165 ms with this (BENCHMARKS.md, "The allocator for
-/// small periods"). For work whose periods are small (candles of a minute and up, funding,
+/// (whose writer buffers each row group's pages, then frees them) took 10,200 page faults,
+/// 6,000 with this, and 5-10% less time (BENCHMARKS.md, seventh round). For work whose periods are small (candles of a minute and up, funding,
 /// metrics); the other rule, [`return_large_blocks`], is for periods of millions of rows.
 /// Process-wide, so programs call it (the CLI does), the library never on its own.
 pub fn reuse_freed_blocks() {

@@ -86,24 +86,27 @@ impl Market {
         }
     }
 
-    /// Weight of one klines request: spot 2; futures by `limit`.
-    pub fn request_weight(self, limit: u32) -> u32 {
-        match (self, limit) {
-            (Market::Spot, _) => 2,
-            (_, 0..=99) => 1,
-            (_, 100..=499) => 2,
-            (_, 500..=1000) => 5,
-            _ => 10,
+    /// The klines request weights: for each step, the largest `limit` it covers and its
+    /// weight, ascending (the last step's limit is the largest page). Spot weighs 2 at any
+    /// limit; futures by `limit`: 1 / 2 / 5 / 10 under 100 / under 500 / up to 1000 / more.
+    fn weight_steps(self) -> &'static [(u32, u32)] {
+        match self {
+            Market::Spot => &[(1000, 2)],
+            Market::Um | Market::Cm => &[(99, 1), (499, 2), (1000, 5), (1500, 10)],
         }
     }
 
-    /// The page sizes worth asking for: the largest `limit` of each request weight (the
-    /// steps of [`Market::request_weight`]), ascending, the last the largest page.
-    pub fn page_sizes(self) -> &'static [u32] {
-        match self {
-            Market::Spot => &[1000],
-            Market::Um | Market::Cm => &[99, 499, 1000, 1500],
-        }
+    /// Weight of one klines request of `limit` candles.
+    pub fn request_weight(self, limit: u32) -> u32 {
+        let steps = self.weight_steps();
+        let step = steps.iter().find(|(max, _)| limit <= *max);
+        step.unwrap_or(&steps[steps.len() - 1]).1
+    }
+
+    /// The page sizes worth asking for: the largest `limit` of each request weight, with
+    /// that weight, ascending, the last the largest page.
+    pub fn page_sizes(self) -> impl Iterator<Item = (u32, u32)> {
+        self.weight_steps().iter().copied()
     }
 
     /// The dsm interval names the manifest lists (spot has `1s` on top of the futures').
@@ -198,5 +201,17 @@ mod tests {
         assert_eq!(Market::Cm.request_weight(1000), 5);
         assert_eq!(Market::Um.request_weight(1500), 10);
         assert_eq!(Market::Spot.request_weight(1000), 2);
+        assert_eq!(
+            [100, 500, 1001].map(|l| Market::Um.request_weight(l)),
+            [2, 5, 10]
+        );
+        for m in Market::ALL {
+            let last = m.page_sizes().last().unwrap();
+            assert_eq!(
+                last.0,
+                m.max_page(),
+                "{m:?}: the last step is the largest page"
+            );
+        }
     }
 }

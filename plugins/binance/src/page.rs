@@ -98,10 +98,9 @@ impl Job {
 }
 
 /// Fetch window `w` completely.
-pub async fn fetch_window(job: Arc<Job>, w: Window, page: u32) -> Result<Fetched, ProviderError> {
-    // Always the call's page: one request shape (and weight) whatever the window (and what
-    // the e2e tests expect); windows are planned to hold at most this many candles.
-    let limit = page;
+/// Each request asks for `limit` candles, the call's page size: one request shape (and
+/// weight) whatever the window; windows are planned to hold at most that many.
+pub async fn fetch_window(job: Arc<Job>, w: Window, limit: u32) -> Result<Fetched, ProviderError> {
     let (mut lo, mut hi) = (w.start_ms, w.end_ms);
     let mut chunks: Vec<Vec<Kline>> = Vec::new();
     let mut requests = 0;

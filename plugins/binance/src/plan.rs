@@ -9,64 +9,79 @@ use dsm_plugin_kit::{window, Interval, Window};
 
 use crate::markets::Market;
 
+/// A call's requests: the page size each asks for, the windows, their weight in all.
+pub struct Paged {
+    pub page: u32,
+    pub windows: Vec<Window>,
+    pub weight: u32,
+}
+
 /// Windows of `page` candles.
 pub fn plan_paged(
     market: Market,
     interval: Interval,
     (start_ms, end_ms): (i64, i64),
     page: u32,
-) -> Vec<Window> {
-    window::plan(
+) -> Paged {
+    let windows = window::plan(
         start_ms,
         end_ms,
         interval.min_step_ms(),
         page,
         market.max_span_ms(),
-    )
+    );
+    let weight = (windows.len() as u64 * u64::from(market.request_weight(page)))
+        .try_into()
+        .unwrap_or(u32::MAX);
+    Paged {
+        page,
+        windows,
+        weight,
+    }
 }
 
-/// The page size for a call, by which limit binds. While the call's weight at the largest
-/// page fits in what the weight window has left (`budget` less `demand`, the gate's), the
-/// round trips bind: the largest page, fewest requests. Once it does not, the budget binds:
-/// the page that carries the most candles a weight (futures: 499 candles for weight 2, 250
-/// a weight, against 200 for 1000 and 150 for 1500), the larger on a tie.
-pub fn page_for(
+/// A call's requests, their page size chosen by which limit binds. While the call's weight
+/// at the largest page fits in what the weight window has left (`budget` less `demand`,
+/// the gate's), the round trips bind: the largest page, fewest requests. Once it does not,
+/// the budget binds: the page that carries the most candles a weight (futures: 499 candles
+/// for weight 2, 250 a weight, against 200 for 1000 and 150 for 1500), the larger on a tie.
+pub fn plan_for_budget(
     market: Market,
     interval: Interval,
     range: (i64, i64),
     (demand, budget): (u32, u32),
-) -> u32 {
-    let max = market.max_page();
-    let weight = |page: u32| {
-        let requests = plan_paged(market, interval, range, page).len() as u64;
-        requests * u64::from(market.request_weight(page))
-    };
-    if u64::from(demand) + weight(max) <= u64::from(budget) {
-        return max;
+) -> Paged {
+    let largest = plan_paged(market, interval, range, market.max_page());
+    if u64::from(demand) + u64::from(largest.weight) <= u64::from(budget) {
+        return largest;
     }
-    let per_weight = |page: u32| (u64::from(page), u64::from(market.request_weight(page)));
-    market
+    // Candles a weight compared across pages: c1 / w1 against c2 / w2, multiplied out.
+    let cheapest = market
         .page_sizes()
-        .iter()
-        .copied()
-        .max_by(|&a, &b| {
-            let ((ca, wa), (cb, wb)) = (per_weight(a), per_weight(b));
-            (ca * wb).cmp(&(cb * wa)).then(a.cmp(&b))
-        })
-        .unwrap_or(max)
+        .max_by(|&(c1, w1), &(c2, w2)| (c1 * w2).cmp(&(c2 * w1)).then(c1.cmp(&c2)))
+        .map_or(largest.page, |(page, _)| page);
+    match cheapest == largest.page {
+        true => largest,
+        false => plan_paged(market, interval, range, cheapest),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Windows of the largest page.
-    fn plan(market: Market, interval: Interval, start_ms: i64, end_ms: i64) -> Vec<Window> {
-        plan_paged(market, interval, (start_ms, end_ms), market.max_page())
-    }
-
     use dsm_sdk::time::{DAY_MS as DAY, MINUTE_MS as MIN};
     const JAN_2024: i64 = 1_704_067_200_000;
+
+    /// Windows of the largest page.
+    fn plan(market: Market, interval: Interval, start_ms: i64, end_ms: i64) -> Vec<Window> {
+        plan_paged(market, interval, (start_ms, end_ms), market.max_page()).windows
+    }
+
+    /// The page size `plan_for_budget` chooses.
+    fn page_for(market: Market, interval: Interval, range: (i64, i64), gate: (u32, u32)) -> u32 {
+        plan_for_budget(market, interval, range, gate).page
+    }
 
     fn iv(name: &str) -> Interval {
         Interval::parse(name).unwrap()
@@ -103,7 +118,8 @@ mod tests {
         let year = (JAN_2024, JAN_2024 + 365 * DAY);
         let month = (JAN_2024, JAN_2024 + 30 * DAY);
         // A month of 1m at 1500 is 29 requests of weight 10.
-        assert_eq!(plan_paged(Market::Um, iv("1m"), month, 1500).len(), 29);
+        let at_1500 = plan_paged(Market::Um, iv("1m"), month, 1500);
+        assert_eq!((at_1500.windows.len(), at_1500.weight), (29, 290));
         assert_eq!(page_for(Market::Um, iv("1m"), month, (0, 2160)), 1500);
         assert_eq!(page_for(Market::Um, iv("1m"), month, (1870, 2160)), 1500);
         assert_eq!(page_for(Market::Um, iv("1m"), month, (1871, 2160)), 499);
@@ -113,9 +129,13 @@ mod tests {
         // A small call fits anywhere there is room for it.
         let hour = (JAN_2024, JAN_2024 + 60 * MIN);
         assert_eq!(page_for(Market::Um, iv("1m"), hour, (2150, 2160)), 1500);
-        let w = plan_paged(Market::Um, iv("1m"), month, 499);
-        assert_eq!(w[0].capacity, 499);
-        assert_contiguous(&w, month.0, month.1);
+        let cheap = plan_for_budget(Market::Um, iv("1m"), month, (2160, 2160));
+        assert_eq!(
+            (cheap.page, cheap.windows.len(), cheap.weight),
+            (499, 87, 174)
+        );
+        assert_eq!(cheap.windows[0].capacity, 499);
+        assert_contiguous(&cheap.windows, month.0, month.1);
     }
 
     #[test]

@@ -6,11 +6,11 @@ use dsm_plugin_kit::deliver::{fetch_in_order, Out};
 use dsm_sdk::{FetchReport, ProviderError};
 
 use crate::page::{fetch_window, Job};
-use crate::plan::{page_for, plan_paged};
+use crate::plan::plan_for_budget;
 
 /// Fetch `[start_ms, end_ms)` with up to `concurrency` requests in flight. One batch per
 /// window, covering exactly that window, in ascending order. The page size is chosen by
-/// which limit binds (`page_for`), the call's weight told to the gate before its requests
+/// which limit binds (`plan_for_budget`), the call's weight told to the gate before its requests
 /// go out, so that the calls planned after it see it.
 pub async fn fetch(
     job: Arc<Job>,
@@ -21,11 +21,10 @@ pub async fn fetch(
 ) -> Result<FetchReport, ProviderError> {
     let range = (start_ms, end_ms);
     let gate = (job.gate.demand(), job.gate.budget());
-    let page = page_for(job.market, interval, range, gate);
-    let windows = plan_paged(job.market, interval, range, page);
-    let weight = windows.len() as u64 * u64::from(job.market.request_weight(page));
-    job.gate.plan(u32::try_from(weight).unwrap_or(u32::MAX));
-    fetch_in_order(windows, range, concurrency, out, |w| {
+    let calls = plan_for_budget(job.market, interval, range, gate);
+    job.gate.plan(calls.weight);
+    let page = calls.page;
+    fetch_in_order(calls.windows, range, concurrency, out, |w| {
         fetch_window(job.clone(), w, page)
     })
     .await

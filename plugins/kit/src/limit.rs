@@ -58,6 +58,13 @@ struct Minute {
     paused_until: i64,
 }
 
+impl Minute {
+    /// Window `index` begins: nothing used or planned in it yet (a pause outlives it).
+    fn start(&mut self, index: i64) {
+        (self.index, self.used, self.planned) = (index, 0, 0);
+    }
+}
+
 impl WeightGate {
     /// `limit_per_minute` as the exchange documents it; `headroom_pct` of it is left unused.
     /// `header` is the response header with the used weight (any case).
@@ -133,11 +140,11 @@ impl WeightGate {
         m.planned = m.planned.saturating_add(weight);
     }
 
-    /// A new window starts with nothing used or planned.
+    /// Moves on to `now`'s window if it is a later one (reports of an earlier one are stale).
     fn roll(&self, m: &mut Minute, now: i64) {
         let index = now.div_euclid(self.window_ms);
         if index > m.index {
-            (m.index, m.used, m.planned) = (index, 0, 0);
+            m.start(index);
         }
     }
 
@@ -160,7 +167,7 @@ impl WeightGate {
         }
         let index = now.div_euclid(self.window_ms);
         if m.index != index {
-            (m.index, m.used, m.planned) = (index, 0, 0);
+            m.start(index);
         }
         // A request heavier than the whole budget still goes out, alone in its minute.
         if m.used > 0 && m.used.saturating_add(weight) > self.budget {
@@ -173,10 +180,8 @@ impl WeightGate {
 
     fn record(&self, used: u32, now: i64) {
         let mut m = self.state.lock().unwrap();
-        let index = now.div_euclid(self.window_ms);
-        if index > m.index {
-            (m.index, m.used, m.planned) = (index, used, 0);
-        } else if index == m.index {
+        self.roll(&mut m, now);
+        if now.div_euclid(self.window_ms) == m.index {
             m.used = m.used.max(used);
         }
     }
