@@ -9,7 +9,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use dsm_tests::fake::{FakeExchange, RequestRecord};
+use dsm_tests::fake::{kline_limit_weight, FakeExchange, RequestRecord};
 
 use super::*;
 
@@ -17,16 +17,6 @@ const LIMIT: u32 = 400;
 const WINDOW_MS: u64 = 1_000;
 /// dsm's budget per window: the limit less its 10% headroom (plugins/binance/src/weights.rs).
 const BUDGET: u32 = LIMIT - LIMIT / 10;
-
-/// Binance's kline weight by `limit`: 1/2/5/10 for < 100 / < 500 / <= 1000 / > 1000.
-fn kline_weight(limit: u64) -> u32 {
-    match limit {
-        0..=99 => 1,
-        100..=499 => 2,
-        500..=1000 => 5,
-        _ => 10,
-    }
-}
 
 /// Windows a client needs for `weights` (in order) at `budget` per window, filling each
 /// window as dsm's gate does (a request that does not fit waits for the next one).
@@ -122,7 +112,7 @@ pub(super) fn rest_budget(env: &Env, o: &Options, rep: &mut Report) -> Result<()
             .iter()
             .map(|r| r.param("limit").and_then(|l| l.parse().ok()).unwrap_or(500))
             .collect();
-        page_weights = page_limits.iter().map(|&l| kline_weight(l)).collect();
+        page_weights = page_limits.iter().map(|&l| kline_limit_weight(l)).collect();
         floor = floor_s(&page_weights, BUDGET);
         wall.push(p.wall);
         ratio.push(p.wall.as_secs_f64() / floor);
@@ -159,7 +149,7 @@ pub(super) fn rest_budget(env: &Env, o: &Options, rep: &mut Report) -> Result<()
         Unit::Count,
     );
     // What one page size throughout would need (the note on Freqtrade #12751).
-    let all = |page: u64| vec![kline_weight(page); YEAR_ROWS.div_ceil(page) as usize];
+    let all = |page: u64| vec![kline_limit_weight(page); YEAR_ROWS.div_ceil(page) as usize];
     let (large, cheap) = (all(1500), all(499));
     let sizes = page_sizes(&page_limits);
     rep.note(format!(

@@ -93,7 +93,13 @@ fn weight(route: &Route, query: &str) -> u32 {
 /// Futures kline-shaped endpoints weigh by `limit` (default 500).
 pub(super) fn limit_weight(query: &str) -> u32 {
     let limit = query_param(query, "limit").and_then(|l| l.parse::<u64>().ok());
-    match limit.unwrap_or(500) {
+    kline_limit_weight(limit.unwrap_or(500))
+}
+
+/// Binance's futures kline weight for a page of `limit` candles: 1/2/5/10 for < 100 /
+/// < 500 / <= 1000 / > 1000 (the bench's floors count with it too).
+pub fn kline_limit_weight(limit: u64) -> u32 {
+    match limit {
         0..=99 => 1,
         100..=499 => 2,
         500..=1000 => 5,

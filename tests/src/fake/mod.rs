@@ -47,6 +47,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
+pub use binance_rest::kline_limit_weight;
 pub use bybit::{expected_bybit_candles, expected_bybit_klines};
 pub use bybit_funding::expected_bybit_funding;
 pub use candles::{expected_klines, is_universe_coin, Market};

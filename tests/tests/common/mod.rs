@@ -220,6 +220,33 @@ pub fn run_dsm_on(url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("run dsm")
 }
 
+/// The fake's weight limit on `prefix` (e.g. "/fapi/") lowered to `limit` a 1 s window, and
+/// the environment that gives dsm's Binance plugin the same limit and window (its budget is
+/// 90% of the limit).
+pub fn lower_weight_budget(
+    fake: &dsm_tests::fake::FakeExchange,
+    prefix: &str,
+    limit: u32,
+) -> [(&'static str, String); 2] {
+    fake.set_weight_limit(prefix, limit);
+    fake.set_weight_window(1_000);
+    [
+        ("DSM_BINANCE_WEIGHT_LIMIT", limit.to_string()),
+        ("DSM_BINANCE_WEIGHT_WINDOW_MS", "1000".to_string()),
+    ]
+}
+
+/// [`run_dsm_on`] that must succeed, printing CSV: its first column (after the header).
+pub fn first_csv_column(url: &str, args: &[&str], env: &[(&str, &str)]) -> Vec<i64> {
+    let out = run_dsm_on(url, args, env);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -13,8 +13,12 @@ use dsm_tests::fake::{expected_klines, FakeExchange, Market};
 /// The fake's weight limit per 1 s window; dsm's budget is 90% of it, 90.
 const LIMIT: u32 = 100;
 
-/// `dsm fetch` of BTCUSDT USD-M 1m over REST under the lowered budget: the open times.
-fn fetch_open_times(fake: &FakeExchange, range: (&str, &str)) -> Vec<i64> {
+/// `dsm fetch` of BTCUSDT USD-M 1m over REST under `budget`: the open times.
+fn fetch_open_times(
+    fake: &FakeExchange,
+    budget: &[(&str, String)],
+    range: (&str, &str),
+) -> Vec<i64> {
     let plugins = target_dir();
     let args = [
         "--plugin-dir",
@@ -36,25 +40,14 @@ fn fetch_open_times(fake: &FakeExchange, range: (&str, &str)) -> Vec<i64> {
         "--source",
         "rest",
     ];
-    let limit = LIMIT.to_string();
-    let env = [
-        ("DSM_BINANCE_WEIGHT_LIMIT", limit.as_str()),
-        ("DSM_BINANCE_WEIGHT_WINDOW_MS", "1000"),
-    ];
-    let out = run_dsm_on(&fake.url(), &args, &env);
-    assert!(out.status.success(), "{}", stderr(&out));
-    stdout(&out)
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').next().unwrap().parse().unwrap())
-        .collect()
+    let env: Vec<(&str, &str)> = budget.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    first_csv_column(&fake.url(), &args, &env)
 }
 
 #[test]
 fn pages_are_the_largest_while_the_budget_has_room_and_the_cheapest_once_it_binds() {
     let fake = FakeExchange::start();
-    fake.set_weight_limit("/fapi/", LIMIT);
-    fake.set_weight_window(1_000);
+    let budget = lower_weight_budget(&fake, "/fapi/", LIMIT);
     // Two days: 2 pages of 1500 (weight 20) fit in a window of 90. Twelve days: 12 pages of
     // 1500 would weigh 120, so 35 pages of 499 (weight 70).
     for (range, page, pages) in [
@@ -62,7 +55,7 @@ fn pages_are_the_largest_while_the_budget_has_room_and_the_cheapest_once_it_bind
         (("2024-05-01", "2024-05-13"), "499", 35),
     ] {
         fake.clear_requests();
-        let got = fetch_open_times(&fake, range);
+        let got = fetch_open_times(&fake, &budget, range);
         let want: Vec<i64> = expected_klines(Market::Um, "BTCUSDT", "1m", ms(range.0), ms(range.1))
             .iter()
             .map(|k| k.open_time)

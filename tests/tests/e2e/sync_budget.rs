@@ -11,7 +11,7 @@
 use crate::common;
 use crate::sync_env;
 
-use common::{ms, stderr, stdout};
+use common::{lower_weight_budget, ms, stderr, stdout};
 use dsm_tests::fake::FakeExchange;
 use sync_env::*;
 
@@ -20,8 +20,7 @@ const LIMIT: u32 = 100;
 #[test]
 fn twenty_symbols_two_intervals_ninety_days_stay_within_one_weight_budget() {
     let fake = FakeExchange::start();
-    fake.set_weight_limit("/api/", LIMIT);
-    fake.set_weight_window(1_000);
+    let env = lower_weight_budget(&fake, "/api/", LIMIT);
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     let lock = dir.path().join("universe.lock");
@@ -47,8 +46,7 @@ fn twenty_symbols_two_intervals_ninety_days_stay_within_one_weight_budget() {
         a.into_iter().map(String::from).collect::<Vec<_>>()
     };
     let budget = |cmd: &mut std::process::Command| {
-        cmd.env("DSM_BINANCE_WEIGHT_LIMIT", LIMIT.to_string())
-            .env("DSM_BINANCE_WEIGHT_WINDOW_MS", "1000");
+        cmd.envs(env.clone());
     };
 
     let mut first = sync(&fake.url(), &cache, &[]);
@@ -144,8 +142,7 @@ fn twenty_symbols_two_intervals_ninety_days_stay_within_one_weight_budget() {
 #[test]
 fn klines_and_mark_candles_of_one_market_share_the_budget() {
     let fake = FakeExchange::start();
-    fake.set_weight_limit("/fapi/", LIMIT);
-    fake.set_weight_window(1_000);
+    let env = lower_weight_budget(&fake, "/fapi/", LIMIT);
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     let lock = dir.path().join("m.lock");
@@ -175,8 +172,7 @@ fn klines_and_mark_candles_of_one_market_share_the_budget() {
             lock.to_str().unwrap(),
         ],
     );
-    cmd.env("DSM_BINANCE_WEIGHT_LIMIT", LIMIT.to_string())
-        .env("DSM_BINANCE_WEIGHT_WINDOW_MS", "1000");
+    cmd.envs(env);
     let out = run(&mut cmd);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let klines = fake.requests_on("/fapi/v1/klines").len() as u32;

@@ -16,7 +16,13 @@ use dsm_tests::fake::{expected_trades, FakeExchange, Market};
 const LIMIT: u32 = 40;
 
 /// `dsm fetch` of BTCUSDT spot `kind` over REST as CSV ids, under the lowered budget.
-fn fetch_ids(fake: &FakeExchange, cache: &str, kind: &str, range: (&str, &str)) -> Vec<i64> {
+fn fetch_ids(
+    fake: &FakeExchange,
+    budget: &[(&str, String)],
+    cache: &str,
+    kind: &str,
+    range: (&str, &str),
+) -> Vec<i64> {
     let plugins = target_dir();
     let args = [
         "--plugin-dir",
@@ -37,19 +43,9 @@ fn fetch_ids(fake: &FakeExchange, cache: &str, kind: &str, range: (&str, &str)) 
         "--source",
         "rest",
     ];
-    let limit = LIMIT.to_string();
-    let env = [
-        ("DSM_CACHE_DIR", cache),
-        ("DSM_BINANCE_WEIGHT_LIMIT", limit.as_str()),
-        ("DSM_BINANCE_WEIGHT_WINDOW_MS", "1000"),
-    ];
-    let out = run_dsm_on(&fake.url(), &args, &env);
-    assert!(out.status.success(), "{}", stderr(&out));
-    stdout(&out)
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').next().unwrap().parse().unwrap())
-        .collect()
+    let mut env: Vec<(&str, &str)> = budget.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.push(("DSM_CACHE_DIR", cache));
+    first_csv_column(&fake.url(), &args, &env)
 }
 
 /// The weight of a request as Binance counts it (raw trades start from an aggTrades window).
@@ -64,8 +60,7 @@ fn weight_of(path: &str) -> u32 {
 #[test]
 fn spot_trades_over_rest_stay_within_the_weight_budget() {
     let fake = FakeExchange::start();
-    fake.set_weight_limit("/api/", LIMIT);
-    fake.set_weight_window(1_000);
+    let budget = lower_weight_budget(&fake, "/api/", LIMIT);
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
     let cache = cache.to_str().unwrap();
@@ -84,7 +79,7 @@ fn spot_trades_over_rest_stay_within_the_weight_budget() {
         ),
     ] {
         fake.clear_requests();
-        let got = fetch_ids(&fake, cache, kind, range);
+        let got = fetch_ids(&fake, &budget, cache, kind, range);
         let want = expected_trades(
             Market::Spot,
             aggregated,
