@@ -3,7 +3,10 @@
 //! decode and the rows' checks), so a warm read uses two cores. The walk takes periods
 //! strictly in order; both threads claim the next unread period (the walk while the one
 //! it wants is still being read by the helper), so neither waits on the other, and reads
-//! stay at most a few periods ahead of the walk (memory).
+//! stay at most a few periods ahead of the walk (memory). A helper that got a full window
+//! ahead sleeps until the walk has taken half of it, and each side wakes the other only
+//! when the other sleeps: a wake-up of an idle core costs more than a period's read on a
+//! VM, so the helper reads a few periods per wake-up, not one.
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -45,6 +48,10 @@ struct State<T> {
     ready: VecDeque<(usize, T)>,
     /// The walk is over: the helper ends.
     stop: bool,
+    /// The helper sleeps until half its window is free.
+    helper_sleeps: bool,
+    /// The walk sleeps until the helper's read of the period it is at is in.
+    walk_sleeps: bool,
 }
 
 impl<T: Send> Shared<T> {
@@ -55,6 +62,8 @@ impl<T: Send> Shared<T> {
                 at: 0,
                 ready: VecDeque::new(),
                 stop: false,
+                helper_sleeps: false,
+                walk_sleeps: false,
             }),
             changed: Condvar::new(),
             len,
@@ -67,8 +76,12 @@ impl<T: Send> Shared<T> {
     fn work(&self, mut read: impl FnMut(usize) -> T) {
         loop {
             let mut st = self.lock();
-            while !st.stop && st.next < self.len && st.next > st.at + self.window {
-                st = self.changed.wait(st).unwrap_or_else(|e| e.into_inner());
+            if st.next > st.at + self.window {
+                st.helper_sleeps = true;
+                while !st.stop && st.next < self.len && !self.may_resume(&st) {
+                    st = self.changed.wait(st).unwrap_or_else(|e| e.into_inner());
+                }
+                st.helper_sleeps = false;
             }
             if st.stop || st.next >= self.len {
                 return;
@@ -77,9 +90,17 @@ impl<T: Send> Shared<T> {
             st.next += 1;
             drop(st);
             let done = read(i);
-            self.lock().ready.push_back((i, done));
-            self.changed.notify_all();
+            let mut st = self.lock();
+            st.ready.push_back((i, done));
+            if std::mem::take(&mut st.walk_sleeps) {
+                self.changed.notify_all();
+            }
         }
+    }
+
+    /// A sleeping helper resumes once half its window is free again.
+    fn may_resume(&self, st: &State<T>) -> bool {
+        st.next + self.window / 2 <= st.at + self.window
     }
 
     /// Period `i`'s read: the helper's, or `read` here if nobody claimed it. While the
@@ -89,7 +110,9 @@ impl<T: Send> Shared<T> {
         let mut st = self.lock();
         st.at = i;
         st.ready.retain(|(k, _)| *k >= i);
-        self.changed.notify_all();
+        if st.helper_sleeps && self.may_resume(&st) {
+            self.changed.notify_all();
+        }
         loop {
             if let Some(pos) = st.ready.iter().position(|(k, _)| *k == i) {
                 return st.ready.remove(pos).expect("found").1;
@@ -108,6 +131,7 @@ impl<T: Send> Shared<T> {
                 st.ready.push_back((k, done));
                 continue;
             }
+            st.walk_sleeps = true;
             st = self.changed.wait(st).unwrap_or_else(|e| e.into_inner());
         }
     }
@@ -252,11 +276,57 @@ mod tests {
             assert_eq!(got, "helper 0", "waited for, not read twice");
             assert_eq!(here, [1, 2], "read here meanwhile, up to the window");
             assert_eq!(reads.take(1, |_| unreachable!()), "here 1");
-            // The walk at 1: the helper may claim 3.
-            assert_eq!(heard.recv().unwrap(), 3);
             assert_eq!(reads.take(2, |_| unreachable!()), "here 2");
+            // The walk at 2: half the window is free, the helper may claim 3.
+            assert_eq!(heard.recv().unwrap(), 3);
             drop(go);
             assert_eq!(reads.take(3, |_| unreachable!()), "helper 3");
+        });
+    }
+
+    /// Waits (without a clock) until the helper sleeps with `next` unclaimed.
+    fn until_the_helper_sleeps_at(shared: &Shared<String>, next: usize) {
+        loop {
+            let st = shared.lock();
+            if st.helper_sleeps && st.next == next {
+                return;
+            }
+            drop(st);
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn a_helper_a_window_ahead_sleeps_until_half_of_it_is_taken() {
+        let shared = Shared::new(12, 4);
+        std::thread::scope(|scope| {
+            let (go, gate) = channel();
+            let (said, heard) = channel();
+            let mut reads = Reads::new(scope, &shared, gated(gate, said));
+            reads.start();
+            // The walk at 0: the helper claims 0..=4, a window ahead, then sleeps.
+            for i in 0..=4 {
+                assert_eq!(heard.recv().unwrap(), i);
+                go.send(()).unwrap();
+            }
+            until_the_helper_sleeps_at(&shared, 5);
+            for i in 0..3 {
+                assert_eq!(reads.take(i, |_| unreachable!()), format!("helper {i}"));
+                // Fewer than half the window's periods taken: it sleeps on, claiming none.
+                assert!(heard.try_recv().is_err(), "woken at {i}");
+                let st = shared.lock();
+                assert!(st.helper_sleeps && st.next == 5, "at {i}");
+            }
+            // The walk at 3: next (5) + 2 <= 3 + 4; the helper claims 5, 6 and 7 in a row.
+            assert_eq!(reads.take(3, |_| unreachable!()), "helper 3");
+            for i in 5..=7 {
+                assert_eq!(heard.recv().unwrap(), i);
+                go.send(()).unwrap();
+            }
+            until_the_helper_sleeps_at(&shared, 8);
+            assert_eq!(reads.take(4, |_| unreachable!()), "helper 4");
+            assert!(heard.try_recv().is_err(), "asleep until the walk is at 6");
+            drop(go);
         });
     }
 
