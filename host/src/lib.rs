@@ -34,6 +34,7 @@ pub mod dataset;
 pub mod discovery;
 mod error;
 mod failover;
+mod handoff;
 mod host_services;
 pub mod interval;
 pub mod kinds;

@@ -52,6 +52,12 @@ pub struct PeriodRecords {
     pub last: bool,
 }
 
+impl crate::handoff::Rows for PeriodRecords {
+    fn rows(&self) -> usize {
+        self.batch.num_rows()
+    }
+}
+
 impl Dsm {
     /// What this market offers of `kind`, or a usage error naming the markets that have it.
     pub fn offer(&self, kind: DataKind) -> Result<KindOffer> {

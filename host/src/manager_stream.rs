@@ -1,8 +1,9 @@
 //! `Dsm`'s streaming and async fetches: the fetch on a thread of its own, its period
-//! batches handed over through a bounded channel (memory stays bounded however long the
-//! range), and the stream type the caller iterates.
+//! batches handed over through a bounded queue (`handoff`: memory stays bounded however
+//! long the range), and the stream type the caller iterates.
 
 use crate::error::{DsmError, Result};
+use crate::handoff::{handoff, Receiver, Rows};
 use crate::klines::Klines;
 use crate::manager::Dsm;
 use crate::report::{FetchSummary, PeriodBatch};
@@ -12,7 +13,8 @@ use dsm_sdk::{ErrorKind, ProviderError};
 impl Dsm {
     /// The same fetch as a stream of period-sized batches (a UTC day, or a month for
     /// intervals of a day or more), in order: memory stays bounded however long the range.
-    /// The fetch runs on its own thread, at most two batches ahead of the reader.
+    /// The fetch runs on its own thread, a few batches ahead of the reader at most (about
+    /// two days of 1s, 16 days of 1m).
     pub fn fetch_stream(
         &self,
         symbol: &str,
@@ -75,12 +77,21 @@ pub(crate) enum StreamMsg<T> {
     Done(Result<FetchSummary>),
 }
 
-/// `fetch` on its own thread, its batches sent to the returned stream at most two ahead of
-/// the reader; a dropped stream stops the fetch at its next batch.
-pub(crate) fn spawn_stream<T: Send + 'static>(
+impl<T: Rows> Rows for StreamMsg<T> {
+    fn rows(&self) -> usize {
+        match self {
+            StreamMsg::Batch(b) => b.rows(),
+            StreamMsg::Done(_) => 0,
+        }
+    }
+}
+
+/// `fetch` on its own thread, its batches sent to the returned stream a few ahead of the
+/// reader at most; a dropped stream stops the fetch at its next batch.
+pub(crate) fn spawn_stream<T: Rows + Send + 'static>(
     fetch: impl FnOnce(&mut dyn FnMut(T) -> Result<()>) -> Result<FetchSummary> + Send + 'static,
 ) -> Result<FetchStream<T>> {
-    let (tx, rx) = std::sync::mpsc::sync_channel(2);
+    let (tx, rx) = handoff();
     std::thread::Builder::new()
         .name("dsm-stream".into())
         .spawn(move || {
@@ -104,8 +115,8 @@ fn stream_dropped() -> DsmError {
 /// Period batches of a [`Dsm::fetch_stream`] (or record batches of
 /// [`Dsm::stream_records`]), then `Ok` summary via [`FetchStream::summary`].
 pub struct FetchStream<T = PeriodBatch> {
-    pub(crate) rx: std::sync::mpsc::Receiver<StreamMsg<T>>,
-    pub(crate) summary: Option<FetchSummary>,
+    rx: Receiver<StreamMsg<T>>,
+    summary: Option<FetchSummary>,
 }
 
 impl<T> FetchStream<T> {
@@ -119,7 +130,7 @@ impl<T> Iterator for FetchStream<T> {
     type Item = Result<T>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.rx.recv().ok()? {
+        match self.rx.recv()? {
             StreamMsg::Batch(b) => Some(Ok(b)),
             StreamMsg::Done(Ok(summary)) => {
                 self.summary = Some(summary);

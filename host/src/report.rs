@@ -102,6 +102,12 @@ pub struct PeriodBatch<R = Kline> {
     pub cached: bool,
 }
 
+impl<R> crate::handoff::Rows for PeriodBatch<R> {
+    fn rows(&self) -> usize {
+        self.rows.len()
+    }
+}
+
 /// Everything about a fetch but the candles.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FetchSummary {
