@@ -251,8 +251,8 @@ impl Dsm {
 }
 
 impl Dsm {
-    /// [`Dsm::fetch_records`] on its own thread, as a stream at most two periods ahead of
-    /// the reader (the form the CLI writes from).
+    /// [`Dsm::fetch_records`] on its own thread, as a stream a few periods ahead of the
+    /// reader at most (bounded in rows: `handoff`; the form the CLI writes from).
     pub fn stream_records(
         &self,
         req: &KindRequest,
