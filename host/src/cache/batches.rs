@@ -10,8 +10,8 @@ use arrow_array::RecordBatch;
 use arrow_buffer::alloc::Allocation;
 use arrow_buffer::Buffer;
 
+use super::expect::CachedPeriod;
 use super::storage::ReadSeek;
-use super::store::CachedPeriod;
 use crate::kinds::Kind;
 use crate::memory::{HugeMap, HUGE_PAGE};
 

@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::expect::Expect;
 use super::layout::{Period, SeriesKey};
 use super::storage::{Entry as Stored, TempState, What};
-use super::store::{self, At, Expect};
+use super::store::{self, At};
 use super::{Cache, CacheError};
 use crate::kinds::{Candles, Funding, Kind, Metrics, Trades};
 use dsm_sdk::{kind::Shape, DataKind};

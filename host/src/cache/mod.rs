@@ -10,6 +10,7 @@
 
 mod batches;
 mod checksum;
+mod expect;
 mod format;
 mod inspect;
 mod layout;
@@ -22,16 +23,17 @@ use std::sync::Arc;
 use dsm_sdk::Kline;
 
 pub use batches::{CachedBatches, ReadBuf};
+pub use expect::CachedPeriod;
 pub use format::FORMAT_VERSION;
 pub use inspect::{ClearReport, Filter, Leftover, SeriesSummary, VerifyReport};
 pub use layout::{Period, SeriesKey, EXTENSION, KLINES_DIR, TEMP_PREFIX};
 pub use storage::TempState;
-pub use store::CachedPeriod;
 
 use crate::error::DsmError;
 use crate::kinds::{Candles, Kind};
+use expect::Expect;
 use storage::Storage;
-use store::{At, Expect};
+use store::At;
 
 /// What can go wrong with the cache.
 #[derive(Debug, thiserror::Error)]
