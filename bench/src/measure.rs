@@ -13,6 +13,8 @@ pub struct Proc {
     pub wall: Duration,
     /// Peak resident set size (ru_maxrss), KiB.
     pub maxrss_kib: u64,
+    /// Context switches, voluntary plus involuntary (ru_nvcsw + ru_nivcsw).
+    pub switches: u64,
     pub user: Duration,
     pub sys: Duration,
     /// Exit code; -signal when killed by a signal.
@@ -94,6 +96,7 @@ pub fn run(cmd: &mut Command, scratch: &Path) -> io::Result<Proc> {
     Ok(Proc {
         wall,
         maxrss_kib: usage.ru_maxrss as u64,
+        switches: (usage.ru_nvcsw + usage.ru_nivcsw) as u64,
         user: timeval(usage.ru_utime),
         sys: timeval(usage.ru_stime),
         code,

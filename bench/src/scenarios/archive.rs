@@ -129,10 +129,10 @@ pub(super) fn warm(
     o: &Options,
     rep: &mut Report,
     cache: Option<PathBuf>,
-) -> Result<(), String> {
+) -> Result<PathBuf, String> {
     eprintln!("warm year: from cache to Parquet and to memory");
     let cache = year_cache(env, cache)?;
-    let (mut wall, mut rss) = (Vec::new(), Vec::new());
+    let (mut wall, mut rss, mut switches) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..o.reps(10, 5) + 1 {
         let out = env.work.join("warm.parquet");
         let p = env.run_ok(
@@ -154,6 +154,7 @@ pub(super) fn warm(
         if i > 0 {
             wall.push(p.wall);
             rss.push(p.maxrss_kib);
+            switches.push(p.switches);
         }
     }
     rep.target(
@@ -169,6 +170,12 @@ pub(super) fn warm(
         "to Parquet: peak RSS",
         kib(&rss),
         Unit::KiB,
+    );
+    rep.add(
+        "warm year 1m (cache)",
+        "to Parquet: context switches of the process (voluntary + involuntary)",
+        counts(&switches),
+        Unit::Count,
     );
     let (mut fetch, mut rss) = (Vec::new(), Vec::new());
     for i in 0..o.reps(10, 5) + 1 {
@@ -205,7 +212,7 @@ pub(super) fn warm(
     );
     warm_records(env, o, rep, &cache)?;
     rep.note("warm fetches opened no plugin (Dsm::is_loaded false, nothing mapped)");
-    Ok(())
+    Ok(cache)
 }
 
 /// Issue 15: the warm year as Arrow record batches (one per day, each cache file's

@@ -11,6 +11,7 @@ use crate::Options;
 
 mod archive;
 mod export;
+mod floors;
 mod kinds;
 mod memory;
 mod rest;
@@ -25,6 +26,7 @@ mod um_archive;
 
 use archive::{cold, warm};
 use export::export;
+use floors::floors;
 use kinds::{funding, trades};
 use memory::memory;
 use rest::rest;
@@ -38,12 +40,13 @@ use trades_month::trades_month;
 use um_archive::archive_um;
 
 /// Every `--only` name, in the order they run.
-pub const NAMES: [&str; 17] = [
+pub const NAMES: [&str; 18] = [
     "startup",
     "create",
     "first-use",
     "cold",
     "warm",
+    "floors",
     "warm-s3",
     "archive-um",
     "rest",
@@ -142,7 +145,7 @@ impl Report {
             Unit::Secs => fmt_secs(v),
             Unit::KiB => fmt_mib(v),
             Unit::Count => format!("{v:.0}"),
-            Unit::Ratio => format!("{v:.1}x"),
+            Unit::Ratio => format!("{v:.2}x"),
         }
     }
 
@@ -346,7 +349,12 @@ fn secs(p: &[Duration]) -> Option<Stats> {
     Stats::durations(p)
 }
 
+/// Peak RSS figures (KiB) are counts too.
 fn kib(values: &[u64]) -> Option<Stats> {
+    counts(values)
+}
+
+fn counts(values: &[u64]) -> Option<Stats> {
     Stats::of(&values.iter().map(|v| *v as f64).collect::<Vec<_>>())
 }
 
@@ -413,7 +421,10 @@ pub fn run_all(o: &Options) -> Result<(), String> {
         year_cache = Some(cold(&env, o, &mut rep)?);
     }
     if o.wants("warm") {
-        warm(&env, o, &mut rep, year_cache.clone())?;
+        year_cache = Some(warm(&env, o, &mut rep, year_cache)?);
+    }
+    if o.wants("floors") {
+        floors(&env, o, &mut rep, year_cache.clone())?;
     }
     if o.wants("warm-s3") {
         warm_s3(&env, o, &mut rep, year_cache)?;

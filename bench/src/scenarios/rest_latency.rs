@@ -18,6 +18,7 @@ pub(super) fn rest_latency(env: &Env, o: &Options, rep: &mut Report) -> Result<(
         .ok();
     let (mut dsm, mut cli, mut ccxt, mut ccxt_requests) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut fake_cpu, mut unloaded) = (Vec::new(), Vec::new());
     for i in 0..o.reps(7, 3) + 1 {
         // dsm, the library in a fresh process (plugin load included), a fresh fake.
         let fake = env.fake_with(&fake_args)?;
@@ -26,6 +27,7 @@ pub(super) fn rest_latency(env: &Env, o: &Options, rep: &mut Report) -> Result<(
                 .args(["--url", &fake.url, "--market", "um"])
                 .args(["--start", REST.0, "--end", REST.1]),
         )?;
+        let served = fake.cpu();
         drop(fake);
         if p.num("candles") != Some(REST_ROWS) || p.num("gaps") != Some(0) {
             return Err(format!("dsm REST with latency: {}", p.stdout));
@@ -36,6 +38,17 @@ pub(super) fn rest_latency(env: &Env, o: &Options, rep: &mut Report) -> Result<(
                  does not count",
                 p.num("requests")
             ));
+        }
+        // The same with no added latency: what the pages cost both sides, the fake and dsm.
+        let fake = env.fake()?;
+        let z = env.run_ok(
+            env.probe("fetch")
+                .args(["--url", &fake.url, "--market", "um"])
+                .args(["--start", REST.0, "--end", REST.1]),
+        )?;
+        drop(fake);
+        if z.num("candles") != Some(REST_ROWS) {
+            return Err(format!("dsm REST without latency: {}", z.stdout));
         }
         // dsm, the CLI to Parquet, whole process.
         let fake = env.fake_with(&fake_args)?;
@@ -60,6 +73,8 @@ pub(super) fn rest_latency(env: &Env, o: &Options, rep: &mut Report) -> Result<(
             continue; // warm-up
         }
         dsm.push(p.ns("fetch").unwrap_or_default());
+        fake_cpu.push(served);
+        unloaded.push(z.ns("fetch").unwrap_or_default());
         cli.push(c.wall);
         if let Some(v) = cx {
             ccxt.push(Duration::from_secs_f64(
@@ -88,6 +103,18 @@ pub(super) fn rest_latency(env: &Env, o: &Options, rep: &mut Report) -> Result<(
         Unit::Ratio,
         "<= 1.15x",
         |m| m <= 1.15,
+    );
+    rep.add(
+        group,
+        "fake exchange CPU in that run (other process: building and sending the pages)",
+        secs(&fake_cpu),
+        Unit::Secs,
+    );
+    rep.add(
+        group,
+        "dsm: the same `fetch_market_data` with no added latency (the pages' work, both sides)",
+        secs(&unloaded),
+        Unit::Secs,
     );
     rep.add(
         group,

@@ -75,10 +75,6 @@ fn spot_weight(log: &[RequestRecord]) -> u32 {
         .sum()
 }
 
-fn counts(v: &[u64]) -> Option<Stats> {
-    Stats::of(&v.iter().map(|&n| n as f64).collect::<Vec<_>>())
-}
-
 pub(super) fn sync(env: &Env, o: &Options, rep: &mut Report) -> Result<(), String> {
     archive_runs(env, o, rep)?;
     rest_runs(env, o, rep)
