@@ -188,7 +188,7 @@ impl Generator {
     pub(crate) fn row(&self, open_time: i64) -> Row {
         let next_open = self.step.next(open_time);
         let minutes = (next_open - open_time) as f64 / 60_000.0;
-        let dp = price_decimals(self.market);
+        let (dp, shown) = price_decimals(self.market, self.base_price);
         let scale = 10f64.powi(dp as i32);
         let noisy = |t: i64, k: u64| self.mid(t) * (1.0 + 0.0008 * (self.u(open_time, k) - 0.5));
         let open = units(noisy(open_time, 1), scale).max(1);
@@ -204,7 +204,8 @@ impl Generator {
         let volume = self.per_minute * minutes * (0.2 + 1.6 * self.u(open_time, 5));
         let taker_share = 0.3 + 0.4 * self.u(open_time, 6);
         let trades = (minutes * 40.0 * (0.5 + self.u(open_time, 7))).max(1.0) as u64;
-        let prices = [open, high, low, close].map(|v| fixed(v, dp));
+        let pad = 10i128.pow(shown - dp);
+        let prices = [open, high, low, close].map(|v| fixed(v * pad, shown));
         let [v, qv, tb, tq] = self.volumes(volume, taker_share, avg);
         let [o, h, l, c] = prices;
         Row {
@@ -219,17 +220,19 @@ impl Generator {
     fn volumes(&self, volume: f64, taker_share: f64, avg: f64) -> [String; 4] {
         match self.market {
             Market::Spot | Market::Um => {
-                let (vdp, qdp): (u32, u32) = if self.market == Market::Spot {
-                    (8, 8)
+                // (lot decimals, decimals printed, quote decimals)
+                let (vdp, shown, qdp): (u32, u32, u32) = if self.market == Market::Spot {
+                    (spot_lot_decimals(self.base_price), 8, 8)
                 } else {
-                    (3, 5)
+                    (3, 3, 5)
                 };
                 let vs = 10f64.powi(vdp as i32);
                 let vol = units(volume, vs);
                 let taker = (vol as f64 * taker_share) as i128;
                 let quote =
                     |u: i128| fixed(units(u as f64 / vs * avg, 10f64.powi(qdp as i32)), qdp);
-                [fixed(vol, vdp), quote(vol), fixed(taker, vdp), quote(taker)]
+                let base = |u: i128| fixed(u * 10i128.pow(shown - vdp), shown);
+                [base(vol), quote(vol), base(taker), quote(taker)]
             }
             Market::Cm => {
                 let contracts = volume.round() as i128;
@@ -294,11 +297,39 @@ fn asset_params(market: Market, symbol: &str) -> (f64, f64, f64) {
     (price, per_min, contract)
 }
 
-fn price_decimals(market: Market) -> u32 {
+/// (decimals of the price tick, decimals printed). Binance spot prints prices with 8
+/// decimals whatever the tick ("68021.69000000" for BTCUSDT's 0.01: real-wire's Vision
+/// sample), so its archives compress as the real ones do; futures print the tick's.
+fn price_decimals(market: Market, base_price: f64) -> (u32, u32) {
     match market {
-        Market::Spot => 8,
-        Market::Um | Market::Cm => 2,
+        Market::Spot => (spot_tick_decimals(base_price), 8),
+        Market::Um | Market::Cm => (2, 2),
     }
+}
+
+/// Spot's tick: 0.01 for coins priced in the hundreds and more, 0.00001 below (DOGEUSDT).
+fn spot_tick_decimals(base_price: f64) -> u32 {
+    if base_price >= 100.0 {
+        2
+    } else {
+        5
+    }
+}
+
+/// Spot's quantity step: finer for dearer coins (BTCUSDT 0.00001, DOGEUSDT 1).
+fn spot_lot_decimals(base_price: f64) -> u32 {
+    match base_price {
+        p if p >= 10_000.0 => 5,
+        p if p >= 1_000.0 => 4,
+        p if p >= 100.0 => 3,
+        _ => 0,
+    }
+}
+
+/// The tick of a spot symbol's prices, as exchangeInfo's PRICE_FILTER prints it.
+pub(crate) fn spot_tick_size(symbol: &str) -> String {
+    let dp = spot_tick_decimals(asset_params(Market::Spot, symbol).0);
+    fixed(10i128.pow(8 - dp), 8)
 }
 
 fn units(value: f64, scale: f64) -> i128 {

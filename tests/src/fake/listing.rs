@@ -280,8 +280,9 @@ fn exchange_info(market: Market, now_ms: i64) -> String {
                  \"quoteAssetPrecision\":8,\"orderTypes\":[\"LIMIT\",\"LIMIT_MAKER\",\"MARKET\"],\
                  \"icebergAllowed\":true,\"ocoAllowed\":true,\"isSpotTradingAllowed\":true,\
                  \"isMarginTradingAllowed\":true,\"filters\":[{{\"filterType\":\"PRICE_FILTER\",\
-                 \"minPrice\":\"0.01000000\",\"maxPrice\":\"1000000.00000000\",\
-                 \"tickSize\":\"0.01000000\"}}],\"permissions\":[\"SPOT\",\"MARGIN\"]}}"
+                 \"minPrice\":\"{tick}\",\"maxPrice\":\"1000000.00000000\",\
+                 \"tickSize\":\"{tick}\"}}],\"permissions\":[\"SPOT\",\"MARGIN\"]}}",
+                tick = super::candles::spot_tick_size(symbol)
             ),
             Market::Um => format!(
                 "{{\"symbol\":\"{symbol}\",\"pair\":\"{symbol}\",\"contractType\":\"{contract}\",\
