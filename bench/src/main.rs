@@ -5,8 +5,10 @@
 //! cargo build --release --workspace && target/release/dsm-bench [--quick] [--out FILE]
 //! ```
 //!
-//! A subcommand used by the bench itself (in a fresh process each time):
-//! `dsm-bench probe KIND ...` (in-process timings).
+//! Subcommands used by the bench itself (in a fresh process each time):
+//! `dsm-bench probe KIND ...` (in-process timings of dsm) and `dsm-bench floor OP ...`
+//! (the floors' file I/O, kept out of the bench's own process: a child's peak RSS counts
+//! its parent's at the spawn, so the bench itself never holds large buffers).
 
 mod fake;
 mod measure;
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("probe") => probe::run(&args[1..]),
+        Some("floor") => scenarios::floor_child(&args[1..]),
         Some("-h" | "--help") => {
             println!("{}", usage());
             Ok(())

@@ -1,6 +1,10 @@
 //! Floors of the warm and cold year rows: the file I/O their durability and their reads
-//! require, done by this process with no dsm code in it, so that BENCHMARKS.md can say how
-//! much of a row's time is the machine's (issue 15: "why it cannot go lower").
+//! require, done with no dsm code, so that BENCHMARKS.md can say how much of a row's time
+//! is the machine's (issue 15: "why it cannot go lower").
+//!
+//! Each measurement runs in a fresh `dsm-bench floor OP` process: the files it holds
+//! (~80 MB) would otherwise stay in the bench's peak RSS, which every later child's
+//! `ru_maxrss` inherits at its spawn (Linux counts the parent's memory up to the exec).
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
@@ -19,48 +23,58 @@ pub(super) fn floors(
     rep: &mut Report,
     cache: Option<PathBuf>,
 ) -> Result<(), String> {
-    eprintln!("floors: the warm and cold rows' file I/O without dsm");
+    eprintln!("floors: the warm and cold year's file I/O without dsm");
     let cache = year_cache(env, cache)?;
-    let files = cache_files(&cache)?;
+    let files = walk(&cache);
     if files.len() != 365 {
         return Err(format!("floors: {} cache files, not 365", files.len()));
     }
+    let cache_mb = files
+        .iter()
+        .map(|p| fs::metadata(p).map_or(0, |m| m.len()))
+        .sum::<u64>() as f64
+        / 1e6;
     let output = warm_output(env, &cache)?;
-    let reps = o.reps(10, 5);
-    let group = "floors (this process, no dsm code)";
-
-    let mut buf = Vec::new();
-    let read = timed(reps, || {
-        for (path, _) in &files {
-            buf.clear();
-            File::open(path)
-                .and_then(|mut f| f.read_to_end(&mut buf))
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+    let output_mb = fs::metadata(&output).map_or(0, |m| m.len()) as f64 / 1e6;
+    let group = "floors (no dsm code)";
+    let runs = |op: &str, threads: usize, reps: usize| -> Result<Vec<Duration>, String> {
+        let mut out = Vec::new();
+        for i in 0..reps + 1 {
+            let p = env.run_ok(
+                env.cmd(&env.self_exe)
+                    .args(["floor", op, "--threads", &threads.to_string()])
+                    .arg("--cache")
+                    .arg(&cache)
+                    .arg("--file")
+                    .arg(&output)
+                    .arg("--dir")
+                    .arg(env.fresh_dir("floor")),
+            )?;
+            let t = p
+                .ns("ns")
+                .ok_or_else(|| format!("floor {op}: {}", p.stdout))?;
+            if i > 0 {
+                out.push(t); // the first run is a warm-up
+            }
         }
-        Ok(())
-    })?;
-    let cache_mb = files.iter().map(|(_, b)| b.len()).sum::<usize>() as f64 / 1e6;
+        Ok(out)
+    };
+    let (reps, few) = (o.reps(10, 5), o.reps(5, 3));
     rep.add(
         group,
         format!("read the year's 365 cache files ({cache_mb:.1} MB, page cache warm)"),
-        secs(&read),
+        secs(&runs("read", 1, reps)?),
         Unit::Secs,
     );
-
-    let dir = env.fresh_dir("floor-output");
-    let write = timed(reps, || durable_write(&dir, "warm.parquet", &output))?;
     rep.add(
         group,
         format!(
             "write + fsync + rename + fsync the directory: one file of the warm Parquet \
-             output's {:.1} MB, over the previous one",
-            output.len() as f64 / 1e6
+             output's {output_mb:.1} MB, over the previous one"
         ),
-        secs(&write),
+        secs(&runs("write", 1, reps)?),
         Unit::Secs,
     );
-
-    let mut n = 0;
     for (threads, how) in [
         (1, "one after the other"),
         (
@@ -68,39 +82,80 @@ pub(super) fn floors(
             "a month at a time on 8 threads, as dsm's cache writes a chunk",
         ),
     ] {
-        let publish = timed(o.reps(5, 3), || {
-            n += 1;
-            let dir = env.fresh_dir(&format!("floor-cache-{n}"));
-            publish_files(&dir, &files, threads)?;
-            fs::remove_dir_all(&dir).map_err(|e| e.to_string())
-        })?;
         rep.add(
             group,
             format!(
-                "the 365 cache files published as the cache does (each: create, write, fsync, \
-                 rename, fsync the directory) into a fresh directory, {how}"
+                "the 365 cache files published as the cache does (each: create, write, \
+                 fsync, rename, fsync the directory) into a fresh directory, {how}"
             ),
-            secs(&publish),
+            secs(&runs("publish", threads, few)?),
             Unit::Secs,
         );
     }
+    let _ = fs::remove_file(&output);
     rep.note(
         "floors: the files are the warm year's own (its cache files, its Parquet output), \
-         timed in dsm-bench's own process: no fork, exec or dsm code",
+         each timing in a fresh `dsm-bench floor` process: no dsm code",
     );
     Ok(())
 }
 
-/// The wall time of `reps` runs of `f`, after one untimed run.
-fn timed(reps: usize, mut f: impl FnMut() -> Result<(), String>) -> Result<Vec<Duration>, String> {
-    f()?;
-    let mut out = Vec::with_capacity(reps);
-    for _ in 0..reps {
-        let t = Instant::now();
-        f()?;
-        out.push(t.elapsed());
+/// `dsm-bench floor read|write|publish --cache C --file F --dir D --threads N`: one timed
+/// operation (what it needs loaded first, untimed); prints `ns=` its wall time.
+pub fn floor_child(args: &[String]) -> Result<(), String> {
+    let (op, rest) = args.split_first().ok_or("floor: which operation?")?;
+    let (mut cache, mut file, mut dir, mut threads) = (None, None, None, 1);
+    for pair in rest.chunks(2) {
+        let [key, value] = pair else {
+            return Err(format!("floor: {pair:?} needs a value"));
+        };
+        match key.as_str() {
+            "--cache" => cache = Some(PathBuf::from(value)),
+            "--file" => file = Some(PathBuf::from(value)),
+            "--dir" => dir = Some(PathBuf::from(value)),
+            "--threads" => threads = value.parse().map_err(|e| format!("--threads: {e}"))?,
+            other => return Err(format!("floor: unknown option {other:?}")),
+        }
     }
-    Ok(out)
+    let need = |p: Option<PathBuf>, what: &str| p.ok_or(format!("floor: --{what} is needed"));
+    let took = match op.as_str() {
+        "read" => {
+            let mut paths = walk(&need(cache, "cache")?);
+            paths.sort();
+            let mut buf = Vec::new();
+            timed(|| {
+                for path in &paths {
+                    buf.clear();
+                    File::open(path)
+                        .and_then(|mut f| f.read_to_end(&mut buf))
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                }
+                Ok(())
+            })?
+        }
+        "write" => {
+            let file = need(file, "file")?;
+            let bytes = fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let dir = need(dir, "dir")?;
+            // Over a previous file, as the warm runs write over the last run's output.
+            durable_write(&dir, "warm.parquet", &bytes)?;
+            timed(|| durable_write(&dir, "warm.parquet", &bytes))?
+        }
+        "publish" => {
+            let files = cache_files(&need(cache, "cache")?)?;
+            let dir = need(dir, "dir")?;
+            timed(|| publish_files(&dir, &files, threads))?
+        }
+        other => return Err(format!("floor: unknown operation {other:?}")),
+    };
+    println!("ns={}", took.as_nanos());
+    Ok(())
+}
+
+fn timed(f: impl FnOnce() -> Result<(), String>) -> Result<Duration, String> {
+    let t = Instant::now();
+    f()?;
+    Ok(t.elapsed())
 }
 
 /// `files` published into `dir`: in months (files named by day, in order), each month's
@@ -165,8 +220,8 @@ fn cache_files(cache: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
         .map_err(|e| format!("reading the cache: {e}"))
 }
 
-/// The bytes of the warm year written to Parquet by the CLI (not timed).
-fn warm_output(env: &Env, cache: &Path) -> Result<Vec<u8>, String> {
+/// The warm year written to Parquet by the CLI (not timed), kept for the write floor.
+fn warm_output(env: &Env, cache: &Path) -> Result<PathBuf, String> {
     let out = env.work.join("floor-warm.parquet");
     env.run_ok(
         env.dsm()
@@ -182,7 +237,5 @@ fn warm_output(env: &Env, cache: &Path) -> Result<Vec<u8>, String> {
             .arg("-o")
             .arg(&out),
     )?;
-    let bytes = fs::read(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let _ = fs::remove_file(&out);
-    Ok(bytes)
+    Ok(out)
 }

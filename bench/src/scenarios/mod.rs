@@ -26,6 +26,7 @@ mod um_archive;
 
 use archive::{cold, warm};
 use export::export;
+pub use floors::floor_child;
 use floors::floors;
 use kinds::{funding, trades};
 use memory::memory;
