@@ -11,7 +11,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use futures_util::{StreamExt, TryStreamExt};
@@ -36,6 +36,8 @@ struct Gate {
     /// Only a PUT whose key ends so is held.
     suffix: Mutex<String>,
     puts: AtomicUsize,
+    /// Body bytes of every GET answered (ranges as sent).
+    served: AtomicU64,
     state: Mutex<Held>,
     changed: Condvar,
 }
@@ -98,7 +100,10 @@ impl S3 for Gated {
         &self,
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
-        self.fs.get_object(req).await
+        let got = self.fs.get_object(req).await?;
+        let sent = got.output.content_length.unwrap_or(0).max(0) as u64;
+        self.gate.served.fetch_add(sent, Ordering::SeqCst);
+        Ok(got)
     }
 
     async fn head_object(
@@ -261,6 +266,11 @@ impl FakeS3 {
     /// PUTs that stored an object.
     pub fn puts(&self) -> usize {
         self.gate.puts.load(Ordering::SeqCst)
+    }
+
+    /// Bytes of object bodies sent in answer to GETs so far.
+    pub fn bytes_served(&self) -> u64 {
+        self.gate.served.load(Ordering::SeqCst)
     }
 }
 

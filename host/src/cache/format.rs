@@ -142,6 +142,10 @@ pub struct Footer {
 
 const MAGIC: &[u8; 6] = b"ARROW1";
 
+/// What [`Footer::read`] touches of a file: its first bytes (the magic) and its last (the
+/// footer: a few KiB in dsm's files), so that object storage fetches only those two parts.
+pub(super) const FOOTER_ENDS: (u64, u64) = (MAGIC.len() as u64, 16 << 10);
+
 fn not_ipc() -> String {
     "not an Arrow IPC file (no footer)".to_string()
 }

@@ -294,8 +294,19 @@ pub(crate) fn footer_rows(at: &At, kind: DataKind) -> Option<u64> {
 /// One value of the footer's metadata of a file of `kind`, not verified (None for
 /// unreadable files).
 pub(crate) fn footer_value(at: &At, kind: DataKind, key: &str) -> Option<String> {
-    let mut file = at.storage.open(&at.key, Bounds::of(kind).file).ok()??;
-    Footer::read(&mut *file).ok()?.0.metadata.remove(key)
+    let (max, (head, tail)) = (Bounds::of(kind).file, format::FOOTER_ENDS);
+    // Only the ends of the file (on object storage: two small GETs, not the object).
+    let mut file = at.storage.open_ends(&at.key, max, head, tail).ok()??;
+    let mut footer = match Footer::read(&mut *file) {
+        Ok((footer, _)) => footer,
+        // The ends were not enough (a footer larger than dsm writes): the whole file.
+        Err(_) => {
+            Footer::read(&mut *at.storage.open(&at.key, max).ok()??)
+                .ok()?
+                .0
+        }
+    };
+    footer.metadata.remove(key)
 }
 
 /// Write `rows` as one file, published atomically by the storage (on disk: a temporary file

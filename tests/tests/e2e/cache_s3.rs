@@ -225,3 +225,50 @@ fn a_writer_killed_mid_upload_leaves_nothing_torn_in_the_bucket() {
     let csv = std::fs::read_to_string(&out).unwrap();
     assert_eq!(csv.lines().count(), 1 + 3 * 1440);
 }
+
+#[test]
+fn cache_ls_on_s3_reads_the_footers_not_the_objects() {
+    let fake = FakeExchange::start();
+    let cache = CacheAt::new(Backend::S3);
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("days.csv").display().to_string();
+    let location = cache.location();
+    // Two days of 1m: objects of ~130 KB, whose footers are ~1.5 KB.
+    let mut args = FETCH.to_vec();
+    args[9] = "1m";
+    args.extend(["2024-01-03", "--cache-dir", &location, "-o", &out]);
+    let o = run(&fake.url(), &cache, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let root = cache.s3().bucket_dir().join("desk/cache");
+    let stored: u64 = cache
+        .keys()
+        .iter()
+        .map(|k| std::fs::metadata(root.join(k)).unwrap().len())
+        .sum();
+    assert!(stored > 200_000, "two days of 1m: {stored} bytes");
+
+    let before = cache.s3().bytes_served();
+    let o = run(NOWHERE, &cache, &["cache", "ls"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = cache.s3().bytes_served() - before;
+    let ls = stdout(&o);
+    assert!(
+        ls.contains("BTCUSDT") && ls.contains(" 2880 ") && ls.contains("2024-01-01 .. 2024-01-02"),
+        "the rows come from the footers: {ls}"
+    );
+    assert!(
+        read * 4 < stored,
+        "cache ls downloaded {read} of the {stored} bytes stored"
+    );
+
+    // verify still reads every byte (it checks the checksums).
+    let before = cache.s3().bytes_served();
+    let o = run(NOWHERE, &cache, &["cache", "verify"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("2 files checked, 0 bad"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(cache.s3().bytes_served() - before >= stored);
+}

@@ -11,6 +11,7 @@
 //! A new backend implements [`Storage`] and gets its URL scheme in [`open`]; nothing else
 //! changes.
 
+mod ends;
 pub(crate) mod files;
 mod fs;
 mod object;
@@ -70,6 +71,19 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         Ok(self
             .get(key, max)?
             .map(|bytes| Box::new(Cursor::new(bytes)) as Box<dyn ReadSeek>))
+    }
+
+    /// The object at `key` as [`Storage::open`] finds it, of which only the first `head`
+    /// and the last `tail` bytes will be read (a footer read): object storage fetches just
+    /// those two ranges, and a read outside them fails. By default, [`Storage::open`].
+    fn open_ends(
+        &self,
+        key: &str,
+        max: u64,
+        _head: u64,
+        _tail: u64,
+    ) -> io::Result<Option<Box<dyn ReadSeek>>> {
+        self.open(key, max)
     }
 
     /// Publish what `write` writes at `key` atomically, as `put` does. Backends that can

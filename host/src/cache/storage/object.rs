@@ -21,10 +21,11 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path as ObjectPath;
-use object_store::{ClientConfigKey, ObjectStore, PutPayload, RetryConfig};
+use object_store::{ClientConfigKey, GetOptions, GetRange, ObjectStore, PutPayload, RetryConfig};
 
+use super::ends::Ends;
 use super::files::too_large;
-use super::{Entry, Listing, Storage, What, WriteFn};
+use super::{Entry, Listing, ReadSeek, Storage, What, WriteFn};
 
 /// Objects below a prefix of a bucket.
 pub struct ObjectStorage {
@@ -222,6 +223,58 @@ impl Storage for ObjectStorage {
 
     fn put(&self, key: &str, bytes: &[u8]) -> io::Result<()> {
         self.put_owned(key, bytes.to_vec())
+    }
+
+    /// Two ranged GETs: the last `tail` bytes (whose answer gives the object's size), then
+    /// the first `head` of the same version (If-Match its ETag: an object replaced between
+    /// the two fails the read instead of mixing two versions).
+    fn open_ends(
+        &self,
+        key: &str,
+        max: u64,
+        head: u64,
+        tail: u64,
+    ) -> io::Result<Option<Box<dyn ReadSeek>>> {
+        let (store, path) = (self.store()?, self.path(key)?);
+        let err = |e| self.err(key, e);
+        self.run(async {
+            let last = GetOptions {
+                range: Some(GetRange::Suffix(tail)),
+                ..GetOptions::default()
+            };
+            let got = match store.get_opts(&path, last).await {
+                Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                other => other.map_err(err)?,
+            };
+            let len = got.meta.size;
+            if len > max {
+                return Err(too_large(len, max));
+            }
+            let (tail_start, e_tag) = (got.range.start, got.meta.e_tag.clone());
+            let tail = got.bytes().await.map_err(err)?.to_vec();
+            if tail_start + tail.len() as u64 != len {
+                return Err(io::Error::other(format!(
+                    "{}: asked for the last {} bytes of {len}, got {} from byte {tail_start}",
+                    self.location(key).display(),
+                    len - tail_start,
+                    tail.len()
+                )));
+            }
+            let head = match head.min(tail_start) {
+                0 => Vec::new(),
+                n => {
+                    let first = GetOptions {
+                        range: Some(GetRange::Bounded(0..n)),
+                        if_match: e_tag,
+                        ..GetOptions::default()
+                    };
+                    let got = store.get_opts(&path, first).await.map_err(err)?;
+                    got.bytes().await.map_err(err)?.to_vec()
+                }
+            };
+            let ends = Ends::new(len, head, tail_start, tail);
+            Ok(Some(Box::new(ends) as Box<dyn ReadSeek>))
+        })?
     }
 
     /// One PUT of what `write` writes, collected once (not copied again for the request).
