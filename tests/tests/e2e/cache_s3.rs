@@ -234,8 +234,10 @@ fn cache_ls_on_s3_reads_the_footers_not_the_objects() {
     let out = work.path().join("days.csv").display().to_string();
     let location = cache.location();
     // Two days of 1m: objects of ~130 KB, whose footers are ~1.5 KB.
-    let mut args = FETCH.to_vec();
-    args[9] = "1m";
+    let mut args: Vec<&str> = FETCH
+        .iter()
+        .map(|a| if *a == "1h" { "1m" } else { a })
+        .collect();
     args.extend(["2024-01-03", "--cache-dir", &location, "-o", &out]);
     let o = run(&fake.url(), &cache, &args);
     assert!(o.status.success(), "{}", stderr(&o));
