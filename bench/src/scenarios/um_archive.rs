@@ -53,7 +53,6 @@ pub(super) fn archive_um(env: &Env, o: &Options, rep: &mut Report) -> Result<(),
             ));
         }
         requests.push(n);
-        let _ = std::fs::remove_dir_all(&cache);
         if i == 0 {
             continue;
         }
