@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use super::archive::year_cache;
 use super::*;
+use dsm_core::cache::WRITE_THREADS;
 
 /// The chunk the floors write in: the CLI's output writer asks the kernel to write back
 /// every 8 MiB, so the floor writes in the same steps.
@@ -76,10 +77,13 @@ pub(super) fn floors(
         Unit::Secs,
     );
     for (threads, how) in [
-        (1, "one after the other"),
+        (1, "one after the other".to_string()),
         (
-            8,
-            "a month at a time on 8 threads, as dsm's cache writes a chunk",
+            WRITE_THREADS,
+            format!(
+                "a month at a time on {WRITE_THREADS} threads (`cache::WRITE_THREADS`), as \
+                 dsm's cache writes a chunk"
+            ),
         ),
     ] {
         rep.add(
