@@ -33,6 +33,8 @@ import time
 def session(scratch):
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
     os.environ["SPARK_LOCAL_HOSTNAME"] = "localhost"
+    # The launcher JVM spark-submit starts first gets no driver options.
+    os.environ["SPARK_LAUNCHER_OPTS"] = "-XX:-UsePerfData"
     from pyspark.sql import SparkSession
 
     return (SparkSession.builder.master("local[2]").appName("dsm-spark-bench")

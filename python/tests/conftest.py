@@ -73,6 +73,9 @@ def spark(tmp_path_factory):
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
     os.environ["SPARK_LOCAL_HOSTNAME"] = "localhost"
     os.environ["PYSPARK_PYTHON"] = sys.executable
+    # spark-submit first runs a launcher JVM that gets no driver options: without this it
+    # leaves /tmp/hsperfdata_<user> behind.
+    os.environ["SPARK_LAUNCHER_OPTS"] = "-XX:-UsePerfData"
     from pyspark.sql import SparkSession
     scratch = tmp_path_factory.mktemp("spark")
     session = (SparkSession.builder.master("local[2]").appName("dsm-tests")
