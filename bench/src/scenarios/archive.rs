@@ -68,7 +68,7 @@ pub(super) fn cold(env: &Env, o: &Options, rep: &mut Report) -> Result<PathBuf, 
         let mut requests = Vec::new();
         // The first run is a warm-up (page caches, the fake's first connections).
         for i in 0..reps + 1 {
-            let cache = env.fresh_dir("cold-cache");
+            let cache = env.fresh_dir_retiring("cold-cache");
             let out = env.work.join("cold.parquet");
             let before = fake.cpu();
             let p = env.run_ok(&mut fetch(&fake.url, &cache, &out))?;
@@ -267,7 +267,7 @@ pub(super) fn year_cache(env: &Env, cache: Option<PathBuf>) -> Result<PathBuf, S
         Some(c) if files_in(&c) == 365 => c,
         _ => {
             let fake = env.fake_year_1m(false, 0)?;
-            let c = env.fresh_dir("cold-cache");
+            let c = env.fresh_dir_retiring("cold-cache");
             env.run_ok(
                 env.dsm()
                     .env("DSM_BINANCE_VISION_URL", &fake.url)

@@ -49,7 +49,7 @@ pub(super) fn floors(
                     .arg("--file")
                     .arg(&output)
                     .arg("--dir")
-                    .arg(env.fresh_dir("floor")),
+                    .arg(env.fresh_dir_retiring("floor")),
             )?;
             let t = p
                 .ns("ns")

@@ -338,14 +338,24 @@ impl Env {
         self.fake_with(&args)
     }
 
-    /// An empty directory `work/name`. A previous one is not deleted but moved aside
-    /// (into `work/retired`, deleted with the bench's temporary directory at exit): on
-    /// ext4 without a journal (this machine's disk) a file created less than ~30 s after
-    /// many were deleted nearby makes the inode allocator check every recently deleted
-    /// inode (`recently_deleted`, `find_get_block_common` in `perf`), which cost the cold
-    /// rows ~0.2 s of CPU a run. A user's first fetch does not follow the deletion of a
-    /// year of cache files; the bench's own clean-up between runs must not be measured.
+    /// An empty directory `work/name`; a previous one is deleted. For caches of a few
+    /// large files (trades: GBs a run); see [`Env::fresh_dir_retiring`] for many small ones.
     fn fresh_dir(&self, name: &str) -> PathBuf {
+        let d = self.work.join(name);
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("work dir is writable");
+        d
+    }
+
+    /// An empty directory `work/name`; a previous one is moved aside (into `work/retired`,
+    /// deleted with the bench's temporary directory at exit), not deleted. For runs that
+    /// create hundreds of files: on ext4 without a journal (this machine's disk) a file
+    /// created less than ~30 s after many were deleted nearby makes the inode allocator
+    /// check every recently deleted inode (`recently_deleted`, `find_get_block_common` in
+    /// `perf`), which cost the cold rows ~0.2 s of CPU a run. A user's first fetch does not
+    /// follow the deletion of a year of cache files; the bench's clean-up must not be
+    /// measured. The cost is disk: every run's files (~80 MB a cold year) kept until exit.
+    fn fresh_dir_retiring(&self, name: &str) -> PathBuf {
         let d = self.work.join(name);
         if d.exists() {
             let retired = self.work.join("retired");

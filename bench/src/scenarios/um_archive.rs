@@ -27,7 +27,7 @@ pub(super) fn archive_um(env: &Env, o: &Options, rep: &mut Report) -> Result<(),
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     // The first run is a warm-up (page caches, the fake's first connections).
     for i in 0..o.reps(3, 1) + 1 {
-        let cache = env.fresh_dir("um4-cache");
+        let cache = env.fresh_dir_retiring("um4-cache");
         let out = env.work.join("um4.parquet");
         let before = fake.cpu();
         let p = env.run_ok(

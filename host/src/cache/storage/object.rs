@@ -10,7 +10,7 @@
 //! starts on its first request: creating a manager, listing providers or importing the
 //! Python package starts nothing, and a fetch served from disk never pays for it. Each
 //! call blocks its caller on that runtime; several callers (the cache writes a chunk's
-//! periods on up to `WRITE_THREADS`, 16, threads) share it.
+//! periods on up to `WRITE_THREADS` threads) share it.
 
 use std::future::Future;
 use std::io;
