@@ -1,4 +1,4 @@
-//! Chunks fetched ahead: while the calling thread settles, caches and emits one chunk, the
+//! Chunks fetched ahead: while the calling thread settles and emits one chunk, the
 //! network half of the next few runs on threads of their own, so that a far server's round
 //! trips overlap. Results are taken strictly in order; how many may wait is bounded by
 //! their rows (memory), and what is no longer wanted is stopped and joined.
@@ -138,6 +138,11 @@ impl<R> Drop for Ahead<'_, '_, R> {
 pub(super) struct Pending<'scope, R>(Receiver<(i64, i64)>, ScopedJoinHandle<'scope, Outcome<R>>);
 
 impl<R> Pending<'_, R> {
+    /// Whether its thread is done (its outcome can be taken without waiting).
+    pub fn is_done(&self) -> bool {
+        self.1.is_finished()
+    }
+
     /// Its outcome, once its thread is done, its progress reported to `progress` meanwhile
     /// (what it reported before its turn first).
     pub fn wait(self, progress: &mut Progress<'_>) -> Outcome<R> {

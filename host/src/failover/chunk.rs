@@ -1,11 +1,13 @@
 //! The in-order half of a chunk: what the network gave ([`super::fetch`]) settled period
-//! by period, cached when complete, trimmed and emitted. Always on the calling thread.
+//! by period on the calling thread, cached when complete (on a helper: [`super::writes`]),
+//! trimmed and emitted on the calling thread.
 
 use std::sync::atomic::AtomicBool;
 
 use super::fetch::Outcome;
 use super::gaps::{expected_gaps, GapContext, Reasons};
 use super::sink::PeriodBuf;
+use super::writes::{Settled, Stored, Written};
 use super::{Emit, Failover, Progress};
 use crate::cache::{Period, SeriesKey};
 use crate::error::Result;
@@ -13,8 +15,7 @@ use crate::kinds::Kind;
 use crate::report::{FetchSummary, PeriodData, ServedPeriod, Source, SourceMode};
 
 impl<K: Kind> Failover<'_, K> {
-    /// Fetch a chunk on this thread and finish it.
-    #[allow(clippy::too_many_arguments)]
+    /// Fetch a chunk on this thread and finish it (its writes not overlapped: a recheck).
     pub(super) fn fetch_chunk(
         &self,
         key: &SeriesKey,
@@ -25,48 +26,72 @@ impl<K: Kind> Failover<'_, K> {
         progress: &mut Progress<'_>,
     ) -> Result<()> {
         let outcome = self.fetch(period, starts, &AtomicBool::new(false), progress);
-        self.finish_chunk(key, period, starts, outcome, summary, emit)
+        let chunk = self.settle_chunk(period, starts, outcome, summary)?;
+        let stored = self.write_chunk(key, &chunk);
+        self.emit_chunk(period, (chunk, stored), summary, emit)
     }
 
-    /// Settle, cache and emit a fetched chunk; its requests and notes count even when the
+    /// Settle a fetched chunk period by period; its requests and notes count even when the
     /// fetch failed (a recheck goes on from the cache).
-    pub(super) fn finish_chunk(
+    pub(super) fn settle_chunk(
         &self,
-        key: &SeriesKey,
         period: Period,
         starts: &[i64],
         (mut fetched, result): Outcome<K::Row>,
         summary: &mut FetchSummary,
-        emit: &mut Emit<'_, K::Row>,
-    ) -> Result<()> {
+    ) -> Result<Settled<K::Row>> {
         summary.requests += fetched.requests;
         summary.notes.append(&mut fetched.notes);
         result?;
-        let mut settled = Vec::with_capacity(starts.len());
+        let mut periods = Vec::with_capacity(starts.len());
         for &p in starts {
             let mut buf = fetched.bufs.remove(&p).unwrap_or_default();
             let cacheable = self.settle(period, p, &mut buf);
-            settled.push((p, buf, cacheable));
+            periods.push((p, buf, cacheable));
         }
-        // The chunk's complete periods go to the cache together (their fsyncs overlap).
-        let mut written = match self.cache {
-            Some(cache) => {
-                let todo: Vec<(i64, &[K::Row])> = settled
-                    .iter()
-                    .filter(|(_, _, cacheable)| *cacheable)
-                    .map(|(p, buf, _)| (*p, buf.rows.as_slice()))
-                    .collect();
-                cache
-                    .write_many_of(self.kind, key, &todo, self.now)
-                    .into_iter()
-            }
-            None => Vec::new().into_iter(),
+        Ok(Settled {
+            periods,
+            reasons: fetched.reasons,
+        })
+    }
+
+    /// Write a settled chunk's complete periods to the cache, together (their fsyncs
+    /// overlap); one result for each.
+    pub(super) fn write_chunk(&self, key: &SeriesKey, chunk: &Settled<K::Row>) -> Stored {
+        let Some(cache) = self.cache else {
+            return Vec::new();
         };
-        let reasons = &fetched.reasons;
-        for (p, buf, cacheable) in settled {
+        let todo: Vec<(i64, &[K::Row])> = chunk
+            .periods
+            .iter()
+            .filter(|(_, _, cacheable)| *cacheable)
+            .map(|(p, buf, _)| (*p, buf.rows.as_slice()))
+            .collect();
+        cache.write_many_of(self.kind, key, &todo, self.now)
+    }
+
+    /// Trim and emit a settled chunk whose writes are done.
+    pub(super) fn emit_chunk(
+        &self,
+        period: Period,
+        (chunk, stored): Written<K::Row>,
+        summary: &mut FetchSummary,
+        emit: &mut Emit<'_, K::Row>,
+    ) -> Result<()> {
+        let mut stored = stored.into_iter();
+        for (p, buf, cacheable) in chunk.periods {
             let unpublished = self.mode == SourceMode::Archive && p >= period.start_of(self.now);
-            let stored = if cacheable { written.next() } else { None };
-            self.finish_period(period, p, buf, reasons, unpublished, stored, summary, emit)?;
+            let written = if cacheable { stored.next() } else { None };
+            self.finish_period(
+                period,
+                p,
+                buf,
+                &chunk.reasons,
+                unpublished,
+                written,
+                summary,
+                emit,
+            )?;
         }
         Ok(())
     }

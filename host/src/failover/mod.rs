@@ -4,8 +4,9 @@
 //!
 //! Work goes in chunks of periods (a month of days, a day for 1s, a year of months) so that
 //! memory stays bounded and monthly archive files can be used. The network half of the
-//! next few uncached chunks runs ahead on other threads ([`ahead`]); everything else
-//! (the cache, the summary, emitting, progress) happens here, in order.
+//! next few uncached chunks runs ahead on other threads ([`ahead`]), and a chunk's cache
+//! writes overlap the next chunk ([`writes`]); everything else (settling, the summary,
+//! emitting, progress) happens here, in order.
 
 mod ahead;
 mod chunk;
@@ -14,6 +15,7 @@ mod gaps;
 mod ranges;
 mod reads;
 mod sink;
+mod writes;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -33,6 +35,7 @@ use ahead::Ahead;
 use gaps::Reasons;
 use reads::Reads;
 use sink::PeriodBuf;
+use writes::Writes;
 
 /// Everything one fetch needs; the provider is asked for only when the network is needed,
 /// so a fetch served from the cache never loads the plugin.
@@ -68,8 +71,13 @@ type Progress<'p> = dyn FnMut(i64, i64) + 'p;
 type Out<'o, 'e, R> = (&'o mut FetchSummary, &'o mut Emit<'e, R>);
 /// A cache file read: the period, or None (absent, or the cache not read).
 type Read<R> = std::result::Result<Option<Cached<R>>, CacheError>;
-/// The walk's helpers: chunks fetched ahead, cache files read ahead.
-type Helpers<'h, 's, 'env, R> = (&'h mut Ahead<'s, 'env, R>, &'h mut Reads<'s, 'env, Read<R>>);
+/// The walk's helpers: chunks fetched ahead, cache files read ahead, a chunk being
+/// written.
+type Helpers<'h, 's, 'env, R> = (
+    &'h mut Ahead<'s, 'env, R>,
+    &'h mut Reads<'s, 'env, Read<R>>,
+    &'h mut Writes<'s, 'env, R>,
+);
 
 /// A period read from the cache: as rows, or as the file's record batches (kinds with a
 /// column form).
@@ -121,6 +129,9 @@ impl<K: Kind> Failover<'_, K> {
         let shared = reads::Shared::new(starts.len(), self.reads_ahead());
         std::thread::scope(|scope| {
             let mut ahead = Ahead::new(scope, limit);
+            // A chunk is written while the next is taken only where chunks may be held
+            // ahead: the same bound on memory.
+            let mut writes = Writes::new(scope, limit > 0);
             let (key, starts) = (&key, &starts);
             let mut buf = ReadBuf::default(); // the helper's memory, its own
             let mut reads = Reads::new(scope, &shared, move |i| {
@@ -130,7 +141,7 @@ impl<K: Kind> Failover<'_, K> {
                 key,
                 period,
                 starts,
-                (&mut ahead, &mut reads),
+                (&mut ahead, &mut reads, &mut writes),
                 emit,
                 progress,
             )
@@ -152,7 +163,7 @@ impl<K: Kind> Failover<'_, K> {
         key: &'s SeriesKey,
         period: Period,
         starts: &'s [i64],
-        (ahead, reads): Helpers<'_, 's, '_, K::Row>,
+        (ahead, reads, writes): Helpers<'_, 's, '_, K::Row>,
         emit: &mut Emit<'_, K::Row>,
         progress: &mut Progress<'_>,
     ) -> Result<FetchSummary> {
@@ -164,7 +175,12 @@ impl<K: Kind> Failover<'_, K> {
         while i < starts.len() {
             self.check_cancelled()?;
             let read = reads.take(i, |k| self.read_file(key, starts[k], &mut read_buf));
-            match self.settle_read(read, &mut summary) {
+            let cached = self.settle_read(read, &mut summary);
+            if cached.is_some() {
+                // What was fetched before this period goes out first.
+                self.emit_written(period, writes.finish(), &mut summary, emit)?;
+            }
+            match cached {
                 Some(c) if self.recheck(period, starts[i], &c) => {
                     let out = (&mut summary, &mut *emit);
                     self.recheck_period(key, period, starts[i], c, out, progress)?;
@@ -181,6 +197,11 @@ impl<K: Kind> Failover<'_, K> {
                     let j = self.chunk_end(key, period, starts, i);
                     let pending = ahead.take((i, j));
                     self.start_ahead(ahead, key, period, starts, j);
+                    // The chunk before goes out now unless this one is already here: the
+                    // output never waits on the network for what is ready.
+                    if !pending.as_ref().is_some_and(|p| p.is_done()) {
+                        self.emit_written(period, writes.finish(), &mut summary, emit)?;
+                    }
                     let outcome = match pending {
                         Some(pending) => pending.wait(progress),
                         // Not ahead (the first, or none may be): fetched here, with progress.
@@ -188,7 +209,17 @@ impl<K: Kind> Failover<'_, K> {
                             self.fetch(period, &starts[i..j], &AtomicBool::new(false), progress)
                         }
                     };
-                    self.finish_chunk(key, period, &starts[i..j], outcome, &mut summary, emit)?;
+                    let settled = self.settle_chunk(period, &starts[i..j], outcome, &mut summary);
+                    let settled = match settled {
+                        Ok(chunk) => chunk,
+                        Err(e) => {
+                            // The chunk before this one is served, then the error.
+                            self.emit_written(period, writes.finish(), &mut summary, emit)?;
+                            return Err(e);
+                        }
+                    };
+                    let before = writes.push(settled, move |c| self.write_chunk(key, c));
+                    self.emit_written(period, before, &mut summary, emit)?;
                     i = j;
                 }
             }
@@ -198,7 +229,22 @@ impl<K: Kind> Failover<'_, K> {
                 self.req.end_ms - self.req.start_ms,
             );
         }
+        self.emit_written(period, writes.finish(), &mut summary, emit)?;
         Ok(summary)
+    }
+
+    /// Emit the chunk whose writes were waited for, if any.
+    fn emit_written(
+        &self,
+        period: Period,
+        written: Option<writes::Written<K::Row>>,
+        summary: &mut FetchSummary,
+        emit: &mut Emit<'_, K::Row>,
+    ) -> Result<()> {
+        match written {
+            Some(w) => self.emit_chunk(period, w, summary, emit),
+            None => Ok(()),
+        }
     }
 
     /// Start the uncached chunks after period `from` until `ahead` is full, as the walk
